@@ -1,0 +1,654 @@
+// Strict YAML conf loading. Every map is checked against the keys it may hold (unknown keys are an
+// error, with a "did you mean" hint), every scalar is parsed by our own strict parsers (yaml-cpp's
+// as<T>() accepts things like "1.9" for an int or wraps negatives for unsigned), and cross-field rules
+// live in validate_config so that a Config built in code is held to the same rules.
+#include "control/config.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <string_view>
+
+#include <yaml-cpp/yaml.h>
+
+namespace l7tap {
+
+namespace {
+
+using Node = YAML::Node;
+using Keys = std::initializer_list<std::string_view>;
+
+// ---------------------------------------------------------------------------------------------
+// small helpers
+
+std::string quote(std::string_view s) {
+  std::string out = "\"";
+  out.append(s);
+  out += '"';
+  return out;
+}
+
+std::string trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t subst = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// " (did you mean "x"?)" when a candidate is within edit distance 2, else "".
+template <typename Range>
+std::string suggestion(std::string_view word, const Range& candidates) {
+  size_t best = 3;
+  std::string_view best_name;
+  for (const auto& c : candidates) {
+    size_t d = edit_distance(lower(word), lower(std::string_view(c)));
+    if (d < best) best = d, best_name = c;
+  }
+  if (best_name.empty()) return "";
+  return " (did you mean " + quote(best_name) + "?)";
+}
+
+std::string join(const std::vector<std::string>& v, std::string_view sep) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out.append(sep);
+    out += v[i];
+  }
+  return out;
+}
+
+// What a node is, for "expected X, got Y" messages.
+std::string describe(const Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map: return "a map";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Null: return "nothing (null)";
+    case YAML::NodeType::Scalar: return quote(n.Scalar());
+    default: return "an undefined value";
+  }
+}
+
+[[noreturn]] void type_error(const std::string& path, std::string_view expected, const Node& n) {
+  throw ConfigError(path, "expected " + std::string(expected) + ", got " + describe(n));
+}
+
+std::string index_path(const std::string& path, size_t i) {
+  return path + "[" + std::to_string(i) + "]";
+}
+
+std::string child_path(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+// A map section: checks it is a map (null = empty section), that every key is a known scalar and
+// appears once. Values are then fetched with get(); absent keys return an undefined node.
+class Section {
+ public:
+  Section(const Node& node, std::string path, Keys known) : node_(node), path_(std::move(path)) {
+    if (node.IsNull() || !node.IsDefined()) return;
+    if (!node.IsMap()) type_error(path_.empty() ? std::string("(top level)") : path_, "a map", node);
+    std::set<std::string> seen;
+    for (const auto& kv : node) {
+      if (!kv.first.IsScalar()) type_error(path_.empty() ? "(top level)" : path_, "scalar keys", kv.first);
+      const std::string key = kv.first.Scalar();
+      if (std::find(known.begin(), known.end(), key) == known.end())
+        throw ConfigError(child_path(path_, key), "unknown key" + suggestion(key, known));
+      if (!seen.insert(key).second) throw ConfigError(child_path(path_, key), "duplicate key");
+    }
+  }
+
+  Node get(std::string_view key) const {
+    if (!node_.IsMap()) return Node(YAML::NodeType::Undefined);
+    for (const auto& kv : node_)
+      if (kv.first.Scalar() == key) return kv.second;
+    return Node(YAML::NodeType::Undefined);
+  }
+  bool has(std::string_view key) const { return get(key).IsDefined(); }
+  std::string path(std::string_view key) const { return child_path(path_, key); }
+
+ private:
+  Node node_;
+  std::string path_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// scalar parsers
+
+std::string scalar_text(const Node& n, const std::string& path, std::string_view expected) {
+  if (!n.IsScalar()) type_error(path, expected, n);
+  return n.Scalar();
+}
+
+uint64_t parse_uint(const std::string& path, const std::string& raw, uint64_t max) {
+  const std::string text = trim(raw);
+  std::string_view digits = text;
+  if (!digits.empty() && digits[0] == '+') digits.remove_prefix(1);
+  const std::string range = "an integer in 0.." + std::to_string(max);
+  if (!text.empty() && text[0] == '-') {
+    bool numeric = text.size() > 1 && std::all_of(text.begin() + 1, text.end(), [](char c) {
+      return std::isdigit(static_cast<unsigned char>(c)) != 0;
+    });
+    if (numeric) throw ConfigError(path, "out of range: expected " + range + ", got " + text);
+  }
+  if (digits.empty() ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }))
+    throw ConfigError(path, "expected " + range + ", got " + quote(raw));
+  uint64_t v = 0;
+  for (char c : digits) {
+    uint64_t d = static_cast<uint64_t>(c - '0');
+    if (v > (std::numeric_limits<uint64_t>::max() - d) / 10)
+      throw ConfigError(path, "out of range: expected " + range + ", got " + text);
+    v = v * 10 + d;
+  }
+  if (v > max) throw ConfigError(path, "out of range: expected " + range + ", got " + text);
+  return v;
+}
+
+uint64_t get_uint(const Node& n, const std::string& path, uint64_t max) {
+  return parse_uint(path, scalar_text(n, path, "an integer in 0.." + std::to_string(max)), max);
+}
+
+template <typename T>
+void read_uint(const Section& s, std::string_view key, T& out) {
+  Node n = s.get(key);
+  if (n.IsDefined()) out = static_cast<T>(get_uint(n, s.path(key), std::numeric_limits<T>::max()));
+}
+
+void read_string(const Section& s, std::string_view key, std::string& out) {
+  Node n = s.get(key);
+  if (!n.IsDefined()) return;
+  const std::string path = s.path(key);
+  if (n.IsNull()) throw ConfigError(path, "expected a string, got nothing (null); write \"\" for an empty string");
+  out = scalar_text(n, path, "a string");
+}
+
+void read_bool(const Section& s, std::string_view key, bool& out) {
+  Node n = s.get(key);
+  if (!n.IsDefined()) return;
+  const std::string path = s.path(key);
+  const std::string v = lower(trim(scalar_text(n, path, "true or false")));
+  if (v == "true" || v == "yes" || v == "on") out = true;
+  else if (v == "false" || v == "no" || v == "off") out = false;
+  else type_error(path, "true or false", n);
+}
+
+void read_duration(const Section& s, std::string_view key, uint64_t& out) {
+  Node n = s.get(key);
+  if (!n.IsDefined()) return;
+  const std::string path = s.path(key);
+  out = parse_duration_us(path, scalar_text(n, path, "a duration such as \"250ms\" or \"30s\""));
+}
+
+template <typename T>
+void read_size(const Section& s, std::string_view key, T& out) {
+  Node n = s.get(key);
+  if (!n.IsDefined()) return;
+  const std::string path = s.path(key);
+  uint64_t v = parse_size_bytes(path, scalar_text(n, path, "a size such as \"64KiB\" or \"4096\""));
+  if (v > std::numeric_limits<T>::max())
+    throw ConfigError(path, "out of range: at most " + std::to_string(std::numeric_limits<T>::max()) +
+                                " bytes, got " + std::to_string(v));
+  out = static_cast<T>(v);
+}
+
+double parse_double(const std::string& path, const Node& n) {
+  const std::string text = trim(scalar_text(n, path, "a number"));
+  if (text.empty()) type_error(path, "a number", n);
+  errno = 0;
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(v)) type_error(path, "a finite number", n);
+  return v;
+}
+
+// A list node (null = empty list); calls item(node, path) for each element.
+template <typename F>
+void for_each_item(const Node& n, const std::string& path, std::string_view expected, F item) {
+  if (!n.IsDefined() || n.IsNull()) return;
+  if (!n.IsSequence()) type_error(path, expected, n);
+  for (size_t i = 0; i < n.size(); ++i) item(n[i], index_path(path, i));
+}
+
+std::vector<std::string> get_string_list(const Node& n, const std::string& path) {
+  std::vector<std::string> out;
+  for_each_item(n, path, "a list of strings", [&](const Node& item, const std::string& p) {
+    out.push_back(scalar_text(item, p, "a string"));
+  });
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// decimal numbers with units (durations, sizes)
+
+// 128-bit intermediate so value * unit factor cannot overflow before we range-check it.
+__extension__ typedef unsigned __int128 u128;
+
+struct UnitDef {
+  std::string_view name;
+  uint64_t factor;
+};
+
+// "<digits>[.<digits>][ ]<unit>" → value * factor, exact (a result with a fraction left over is
+// rejected rather than rounded: "0.1KiB" is not a byte count). Returns false on any syntax problem;
+// throws for overflow / fractions so the message can say so.
+bool parse_with_unit(const std::string& path, const std::string& raw, std::initializer_list<UnitDef> units,
+                     bool case_insensitive, std::string_view default_unit, std::string_view what,
+                     uint64_t& result) {
+  const std::string text = trim(raw);
+  size_t i = 0;
+  u128 mantissa = 0;
+  unsigned scale = 0;
+  size_t int_digits = 0, frac_digits = 0;
+  const u128 cap = static_cast<u128>(1) << 100;  // far above any sane value
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+    if (mantissa < cap) mantissa = mantissa * 10 + static_cast<unsigned>(text[i] - '0');
+    else return false;
+    ++i, ++int_digits;
+  }
+  if (i < text.size() && text[i] == '.') {
+    ++i;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
+      // Trailing digits beyond 30 places cannot change an integral result except by making it
+      // fractional; keep them only while they fit.
+      if (scale >= 30) return false;
+      mantissa = mantissa * 10 + static_cast<unsigned>(text[i] - '0');
+      ++scale, ++i, ++frac_digits;
+    }
+  }
+  if (int_digits + frac_digits == 0) return false;
+  while (i < text.size() && text[i] == ' ') ++i;
+  std::string unit = text.substr(i);
+  if (unit.empty()) unit = std::string(default_unit);
+  const UnitDef* found = nullptr;
+  for (const auto& u : units) {
+    if (case_insensitive ? lower(unit) == lower(u.name) : unit == u.name) {
+      found = &u;
+      break;
+    }
+  }
+  if (!found) return false;
+  u128 v = mantissa * found->factor;
+  u128 pow10 = 1;
+  for (unsigned k = 0; k < scale; ++k) pow10 *= 10;
+  if (v % pow10 != 0)
+    throw ConfigError(path, quote(raw) + " is not a whole number of " + std::string(what));
+  v /= pow10;
+  if (v > std::numeric_limits<uint64_t>::max()) throw ConfigError(path, quote(raw) + " is too large");
+  result = static_cast<uint64_t>(v);
+  return true;
+}
+
+}  // namespace
+
+// -------------------------------------------------------------------------------------------------
+// public parsers and defaults
+
+uint64_t parse_duration_us(const std::string& path, const std::string& text) {
+  uint64_t v = 0;
+  if (parse_with_unit(path, text,
+                      {{"us", 1}, {"\xC2\xB5s", 1}, {"ms", 1000}, {"s", 1'000'000}, {"m", 60'000'000},
+                       {"h", 3'600'000'000ULL}},
+                      false, "s", "microseconds", v))
+    return v;
+  throw ConfigError(path, "bad duration " + quote(text) +
+                              ": expected a non-negative number with a unit us, ms, s, m or h (a bare number "
+                              "is seconds), e.g. \"250ms\", \"30s\", \"1.5\"");
+}
+
+uint64_t parse_size_bytes(const std::string& path, const std::string& text) {
+  uint64_t v = 0;
+  if (parse_with_unit(path, text,
+                      {{"B", 1},
+                       {"KB", 1000ULL},
+                       {"MB", 1000ULL * 1000},
+                       {"GB", 1000ULL * 1000 * 1000},
+                       {"TB", 1000ULL * 1000 * 1000 * 1000},
+                       {"KiB", 1ULL << 10},
+                       {"MiB", 1ULL << 20},
+                       {"GiB", 1ULL << 30},
+                       {"TiB", 1ULL << 40}},
+                      true, "B", "bytes", v))
+    return v;
+  throw ConfigError(path, "bad size " + quote(text) +
+                              ": expected a non-negative number of bytes with an optional unit B, KB, MB, GB, "
+                              "TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024), e.g. \"64KiB\", \"4096\"");
+}
+
+std::vector<double> default_latency_buckets() {
+  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+          0.05,   0.1,     0.25,   0.5,   1,      2.5,    5,     10};
+}
+
+const std::vector<std::string>& known_protocol_names() {
+  // Sorted; the protocol registry must implement a subset of these names.
+  static const std::vector<std::string> names = {"amqp",     "brpc", "dubbo",   "fastcgi", "grpc",
+                                                 "kafka",    "mqtt", "nats",    "openwire", "pulsar",
+                                                 "rocketmq", "sofarpc", "tars", "zmtp"};
+  return names;
+}
+
+std::map<std::string, std::vector<uint16_t>> default_port_hints() {
+  std::map<std::string, std::vector<uint16_t>> hints;
+  for (const auto& name : known_protocol_names()) hints[name] = {};
+  // IANA / project defaults. Protocols without a well-known port (bRPC, gRPC, Tars, ZMTP) rely on
+  // signature detection alone.
+  hints["amqp"] = {5672};
+  hints["dubbo"] = {20880};
+  hints["fastcgi"] = {9000};             // php-fpm's default TCP listener
+  hints["kafka"] = {9092};
+  hints["mqtt"] = {1883, 8883};
+  hints["nats"] = {4222};
+  hints["openwire"] = {61616};
+  hints["pulsar"] = {6650};
+  hints["rocketmq"] = {9876, 10911};     // name server, broker
+  hints["sofarpc"] = {12200};            // SOFA bolt
+  return hints;
+}
+
+// -------------------------------------------------------------------------------------------------
+// validation
+
+namespace {
+
+bool is_power_of_two(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+void check_ring(const std::string& path, uint32_t v) {
+  if (v < 64 || !is_power_of_two(v))
+    throw ConfigError(path, "must be a power of two and at least 64 (e.g. 4096), got " + std::to_string(v));
+}
+
+void check_range(const std::string& path, uint64_t v, uint64_t lo, uint64_t hi) {
+  if (v < lo || v > hi)
+    throw ConfigError(path, "must be in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " +
+                                std::to_string(v));
+}
+
+void check_protocol(const std::string& path, const std::string& name) {
+  const auto& known = known_protocol_names();
+  if (std::find(known.begin(), known.end(), name) == known.end())
+    throw ConfigError(path, "unknown protocol " + quote(name) + suggestion(name, known) + "; known: " +
+                                join(known, ", "));
+}
+
+bool valid_hostname(std::string_view h) {
+  if (h.empty() || h.size() > 253) return false;
+  return std::all_of(h.begin(), h.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
+  });
+}
+
+void check_listen(const std::string& path, const std::string& listen) {
+  if (listen.empty()) return;  // metrics off
+  const std::string hint = "expected \"host:port\" (e.g. \"127.0.0.1:9464\", \"0.0.0.0:9464\", \"[::1]:9464\"; "
+                           "port 0 = any free port) or \"\" to disable, got " + quote(listen);
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size()) throw ConfigError(path, hint);
+  const std::string host = listen.substr(0, colon);
+  const std::string port = listen.substr(colon + 1);
+  if (!std::all_of(port.begin(), port.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }) ||
+      port.size() > 5 || std::stoul(port) > 65535)
+    throw ConfigError(path, "bad port " + quote(port) + ": " + hint);
+  unsigned char buf[16];
+  if (host.front() == '[') {
+    if (host.back() != ']' || inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), buf) != 1)
+      throw ConfigError(path, "bad IPv6 address " + quote(host) + ": " + hint);
+    return;
+  }
+  const bool ipv4_like = std::all_of(host.begin(), host.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c)) || c == '.';
+  });
+  if (ipv4_like) {
+    if (inet_pton(AF_INET, host.c_str(), buf) != 1)
+      throw ConfigError(path, "bad IPv4 address " + quote(host) + ": " + hint);
+    return;
+  }
+  if (host.find(':') != std::string::npos)
+    throw ConfigError(path, "an IPv6 address must be in brackets, e.g. \"[::1]:9464\"; got " + quote(listen));
+  if (!valid_hostname(host)) throw ConfigError(path, "bad host " + quote(host) + ": " + hint);
+}
+
+void check_header_names(const std::string& path, const std::vector<std::string>& names) {
+  for (size_t i = 0; i < names.size(); ++i) {
+    const auto& n = names[i];
+    if (n.empty()) throw ConfigError(index_path(path, i), "header name must not be empty");
+    for (char c : n)
+      if (std::isspace(static_cast<unsigned char>(c)) || std::isupper(static_cast<unsigned char>(c)) || c == ':')
+        throw ConfigError(index_path(path, i), "header name " + quote(n) +
+                                                   " must be lower-case with no spaces or ':'");
+  }
+}
+
+}  // namespace
+
+void validate_config(const Config& c) {
+  for (size_t i = 0; i < c.ports.size(); ++i) {
+    const auto& p = c.ports[i];
+    const std::string base = index_path("ports", i);
+    if (p.name.empty()) throw ConfigError(base + ".name", "must not be empty (the name labels the port's metrics)");
+    for (size_t j = 0; j < i; ++j)
+      if (c.ports[j].name == p.name)
+        throw ConfigError(base + ".name", "duplicate port name " + quote(p.name) + " (also ports[" +
+                                              std::to_string(j) + "].name)");
+    if (p.device.empty())
+      throw ConfigError(base + ".device", "must not be empty (a PCI address or a vdev string such as "
+                                          "\"net_pcap0,rx_pcap=x.pcap\")");
+    check_range(base + ".rx_queues", p.rx_queues, 1, 64);
+    if (p.rx_descriptors == 0) throw ConfigError(base + ".rx_descriptors", "must be at least 1");
+  }
+
+  check_range("workers.count", c.workers, 1, 64);
+  if (c.dispatcher != "auto" && c.dispatcher != "always" && c.dispatcher != "never")
+    throw ConfigError("workers.dispatcher", "expected one of auto, always, never; got " + quote(c.dispatcher));
+  check_range("workers.burst_size", c.burst_size, 1, 512);
+  check_ring("workers.dispatch_ring_size", c.dispatch_ring_size);
+  if (c.mbuf_pool_size == 0) throw ConfigError("workers.mbuf_pool_size", "must be at least 1");
+
+  if (c.flow_capacity < 1) throw ConfigError("flows.capacity", "must be at least 1");
+  if (c.flow_idle_timeout_us == 0) throw ConfigError("flows.idle_timeout", "must be greater than 0");
+  if (c.max_buffered_bytes == 0) throw ConfigError("flows.max_buffered_bytes", "must be at least 1 byte");
+
+  if (c.request_timeout_us == 0) throw ConfigError("sessions.request_timeout", "must be greater than 0");
+  if (c.max_pending_per_flow < 1) throw ConfigError("sessions.max_pending_per_flow", "must be at least 1");
+
+  std::set<std::string> enabled;
+  for (size_t i = 0; i < c.enabled_protocols.size(); ++i) {
+    const std::string path = index_path("protocols.enabled", i);
+    check_protocol(path, c.enabled_protocols[i]);
+    if (!enabled.insert(c.enabled_protocols[i]).second)
+      throw ConfigError(path, quote(c.enabled_protocols[i]) + " is listed twice");
+  }
+  for (const auto& [name, ports] : c.port_hints) {
+    const std::string path = "protocols.port_hints." + name;
+    check_protocol(path, name);
+    for (size_t i = 0; i < ports.size(); ++i)
+      if (ports[i] == 0) throw ConfigError(index_path(path, i), "port must be in 1..65535, got 0");
+  }
+  check_header_names("protocols.trace_headers.trace_id", c.trace_id_headers);
+  check_header_names("protocols.trace_headers.span_id", c.span_id_headers);
+  check_header_names("protocols.trace_headers.x_request_id", c.x_request_id_headers);
+
+  check_ring("records.ring_size", c.record_ring_size);
+
+  if (c.flow_log_max_files < 1) throw ConfigError("flow_log.max_files", "must be at least 1");
+
+  check_listen("metrics.listen", c.metrics_listen);
+  for (size_t i = 0; i < c.latency_buckets.size(); ++i) {
+    const double b = c.latency_buckets[i];
+    const std::string path = index_path("metrics.latency_buckets", i);
+    if (!(b > 0) || !std::isfinite(b)) throw ConfigError(path, "bucket bounds must be positive finite seconds");
+    if (i > 0 && !(b > c.latency_buckets[i - 1]))
+      throw ConfigError(path, "buckets must be strictly ascending, but this one is not greater than the one before");
+  }
+}
+
+// -------------------------------------------------------------------------------------------------
+// loading
+
+namespace {
+
+void load_ports(const Node& n, Config& c) {
+  c.ports.clear();
+  for_each_item(n, "ports", "a list of ports", [&](const Node& item, const std::string& path) {
+    if (!item.IsMap()) type_error(path, "a map with name, device, rx_queues, rx_descriptors, promiscuous", item);
+    Section s(item, path, {"name", "device", "rx_queues", "rx_descriptors", "promiscuous"});
+    PortConfig p;
+    read_string(s, "name", p.name);
+    read_string(s, "device", p.device);
+    read_uint(s, "rx_queues", p.rx_queues);
+    read_uint(s, "rx_descriptors", p.rx_descriptors);
+    read_bool(s, "promiscuous", p.promiscuous);
+    c.ports.push_back(std::move(p));
+  });
+}
+
+void load_protocols(const Node& n, Config& c) {
+  Section s(n, "protocols", {"enabled", "port_hints", "trace_headers"});
+  if (s.has("enabled")) c.enabled_protocols = get_string_list(s.get("enabled"), s.path("enabled"));
+
+  Node hints = s.get("port_hints");
+  if (hints.IsDefined() && !hints.IsNull()) {
+    const std::string path = s.path("port_hints");
+    if (!hints.IsMap()) type_error(path, "a map of protocol name to a list of ports", hints);
+    std::set<std::string> seen;
+    for (const auto& kv : hints) {
+      if (!kv.first.IsScalar()) type_error(path, "protocol names as keys", kv.first);
+      const std::string name = kv.first.Scalar();
+      const std::string ppath = path + "." + name;
+      check_protocol(ppath, name);
+      if (!seen.insert(name).second) throw ConfigError(ppath, "duplicate key");
+      std::vector<uint16_t> ports;
+      for_each_item(kv.second, ppath, "a list of ports", [&](const Node& item, const std::string& ip) {
+        uint64_t port = get_uint(item, ip, 65535);
+        if (port == 0) throw ConfigError(ip, "port must be in 1..65535, got 0");
+        ports.push_back(static_cast<uint16_t>(port));
+      });
+      c.port_hints[name] = std::move(ports);  // replaces only this protocol's defaults
+    }
+  }
+
+  Section th(s.get("trace_headers"), s.path("trace_headers"), {"trace_id", "span_id", "x_request_id"});
+  auto headers = [&](std::string_view key, std::vector<std::string>& out) {
+    if (!th.has(key)) return;
+    out = get_string_list(th.get(key), th.path(key));
+    for (auto& h : out) h = lower(trim(h));  // HTTP/2 and most MQ header lookups are case-insensitive
+  };
+  headers("trace_id", c.trace_id_headers);
+  headers("span_id", c.span_id_headers);
+  headers("x_request_id", c.x_request_id_headers);
+}
+
+Config load_root(const Node& root) {
+  Config c;
+  c.port_hints = default_port_hints();
+  c.latency_buckets = default_latency_buckets();
+
+  Section top(root, "", {"eal", "ports", "workers", "flows", "sessions", "protocols", "records", "flow_log", "metrics"});
+
+  Section eal(top.get("eal"), "eal", {"args"});
+  if (eal.has("args")) c.eal_args = get_string_list(eal.get("args"), eal.path("args"));
+
+  load_ports(top.get("ports"), c);
+
+  Section w(top.get("workers"), "workers",
+            {"count", "dispatcher", "burst_size", "dispatch_ring_size", "mbuf_pool_size", "exit_when_idle"});
+  read_uint(w, "count", c.workers);
+  read_string(w, "dispatcher", c.dispatcher);
+  read_uint(w, "burst_size", c.burst_size);
+  read_uint(w, "dispatch_ring_size", c.dispatch_ring_size);
+  read_uint(w, "mbuf_pool_size", c.mbuf_pool_size);
+  read_duration(w, "exit_when_idle", c.exit_when_idle_us);
+
+  Section f(top.get("flows"), "flows",
+            {"capacity", "idle_timeout", "tcp_close_timeout", "max_out_of_order_bytes", "max_buffered_bytes"});
+  read_uint(f, "capacity", c.flow_capacity);
+  read_duration(f, "idle_timeout", c.flow_idle_timeout_us);
+  read_duration(f, "tcp_close_timeout", c.tcp_close_timeout_us);
+  read_size(f, "max_out_of_order_bytes", c.max_out_of_order_bytes);
+  read_size(f, "max_buffered_bytes", c.max_buffered_bytes);
+
+  Section se(top.get("sessions"), "sessions", {"request_timeout", "max_pending_per_flow"});
+  read_duration(se, "request_timeout", c.request_timeout_us);
+  read_uint(se, "max_pending_per_flow", c.max_pending_per_flow);
+
+  load_protocols(top.get("protocols"), c);
+
+  Section r(top.get("records"), "records", {"ring_size"});
+  read_uint(r, "ring_size", c.record_ring_size);
+
+  Section fl(top.get("flow_log"), "flow_log", {"path", "max_bytes", "max_files"});
+  read_string(fl, "path", c.flow_log_path);
+  read_size(fl, "max_bytes", c.flow_log_max_bytes);
+  read_uint(fl, "max_files", c.flow_log_max_files);
+
+  Section m(top.get("metrics"), "metrics", {"listen", "latency_buckets"});
+  read_string(m, "listen", c.metrics_listen);
+  if (m.has("latency_buckets")) {
+    const std::string path = m.path("latency_buckets");
+    Node b = m.get("latency_buckets");
+    if (!b.IsSequence()) type_error(path, "a list of bucket bounds in seconds", b);
+    if (b.size() == 0) throw ConfigError(path, "give at least one bucket bound, or remove the key for the defaults");
+    c.latency_buckets.clear();
+    for_each_item(b, path, "a list of numbers", [&](const Node& item, const std::string& ip) {
+      c.latency_buckets.push_back(parse_double(ip, item));
+    });
+  }
+
+  validate_config(c);
+  return c;
+}
+
+Config load_source(const std::string& text, const std::string& source_name) {
+  Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp marks are 0-based.
+    throw ConfigError(source_name, "YAML syntax error at line " + std::to_string(e.mark.line + 1) + ", column " +
+                                       std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+  return load_root(root);
+}
+
+}  // namespace
+
+Config load_config_text(const std::string& yaml_text) { return load_source(yaml_text, "<config text>"); }
+
+Config load_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path, std::string("cannot open conf file: ") + std::strerror(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw ConfigError(path, std::string("cannot read conf file: ") + std::strerror(errno));
+  return load_source(ss.str(), path);
+}
+
+}  // namespace l7tap

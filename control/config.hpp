@@ -1,0 +1,98 @@
+// The l7tap configuration: everything tunable lives here, loaded from YAML (conf/l7tap.yaml documents
+// every key). Loading is strict: an unknown key or a bad value throws ConfigError naming the key's
+// path (e.g. "flows.idle_timeout") and the reason; nothing starts with a half-valid conf.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace l7tap {
+
+class ConfigError : public std::runtime_error {
+ public:
+  ConfigError(const std::string& path, const std::string& reason)
+      : std::runtime_error(path + ": " + reason), path_(path) {}
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct PortConfig {
+  std::string name;            // label used in metrics
+  std::string device;          // PCI address ("0000:3b:00.0") or vdev string ("net_pcap0,rx_pcap=x.pcap")
+  uint16_t rx_queues = 1;      // >1 enables RSS with a symmetric key (where the PMD supports it)
+  uint16_t rx_descriptors = 1024;
+  bool promiscuous = true;
+
+  friend bool operator==(const PortConfig&, const PortConfig&) = default;
+};
+
+struct Config {
+  // --- live mode (DPDK) ---
+  std::vector<std::string> eal_args;  // eal.args
+  std::vector<PortConfig> ports;      // ports
+  uint16_t workers = 1;               // workers.count: worker lcores
+  std::string dispatcher = "auto";    // workers.dispatcher: auto | always | never
+  uint16_t burst_size = 32;           // workers.burst_size
+  uint32_t dispatch_ring_size = 1024; // workers.dispatch_ring_size (power of two)
+  uint32_t mbuf_pool_size = 8191;     // workers.mbuf_pool_size
+  // Live mode with net_pcap vdevs: stop once every port has been idle this long (0 = never).
+  uint64_t exit_when_idle_us = 0;     // workers.exit_when_idle
+
+  // --- flows ---
+  uint32_t flow_capacity = 65536;         // flows.capacity (per worker)
+  uint64_t flow_idle_timeout_us = 60'000'000;   // flows.idle_timeout
+  uint64_t tcp_close_timeout_us = 2'000'000;    // flows.tcp_close_timeout
+  uint32_t max_out_of_order_bytes = 65536;      // flows.max_out_of_order_bytes (per direction)
+  uint32_t max_buffered_bytes = 65536;          // flows.max_buffered_bytes (parser tail per direction)
+
+  // --- sessions ---
+  uint64_t request_timeout_us = 30'000'000;  // sessions.request_timeout
+  uint32_t max_pending_per_flow = 256;       // sessions.max_pending_per_flow
+
+  // --- protocols ---
+  std::vector<std::string> enabled_protocols;                 // protocols.enabled (empty = all)
+  std::map<std::string, std::vector<uint16_t>> port_hints;    // protocols.port_hints.<name>
+  std::vector<std::string> trace_id_headers;                  // protocols.trace_headers.trace_id
+  std::vector<std::string> span_id_headers;                   // protocols.trace_headers.span_id
+  std::vector<std::string> x_request_id_headers;              // protocols.trace_headers.x_request_id
+
+  // --- records (worker → control thread) ---
+  uint32_t record_ring_size = 8192;  // records.ring_size (per worker)
+
+  // --- flow log ---
+  std::string flow_log_path = "-";          // flow_log.path ("-" = stdout, "" = off)
+  uint64_t flow_log_max_bytes = 100u << 20; // flow_log.max_bytes (rotate when exceeded; 0 = never)
+  uint32_t flow_log_max_files = 5;          // flow_log.max_files (rotated files kept)
+
+  // --- metrics ---
+  std::string metrics_listen = "127.0.0.1:9464";  // metrics.listen ("" = off)
+  std::vector<double> latency_buckets;            // metrics.latency_buckets (seconds, ascending)
+
+  friend bool operator==(const Config&, const Config&) = default;
+};
+
+// Loads and validates a YAML file / text. Keys absent keep the defaults above.
+Config load_config_file(const std::string& path);
+Config load_config_text(const std::string& yaml_text);
+// Validates cross-field constraints (also called by the loaders).
+void validate_config(const Config& c);
+// Default latency buckets: 100 µs … 10 s.
+std::vector<double> default_latency_buckets();
+// Every protocol name the conf accepts (protocols.enabled, protocols.port_hints), sorted.
+const std::vector<std::string>& known_protocol_names();
+// The port hints used when protocols.port_hints is absent: one entry per known protocol (empty vector
+// for protocols without a well-known port). A port_hints map in the conf replaces only the entries
+// it names.
+std::map<std::string, std::vector<uint16_t>> default_port_hints();
+// Parses "250ms", "30s", "5m", "1h", "100us" or a bare number of seconds into µs; throws
+// ConfigError(path, ...) on garbage.
+uint64_t parse_duration_us(const std::string& path, const std::string& text);
+// Parses "64KiB", "100MiB", "1GiB", "4096" into bytes.
+uint64_t parse_size_bytes(const std::string& path, const std::string& text);
+
+}  // namespace l7tap

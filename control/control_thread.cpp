@@ -1,0 +1,196 @@
+#include "control/control_thread.hpp"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <prometheus/exposer.h>
+#include <prometheus/registry.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "control/flow_log_writer.hpp"
+#include "control/red_metrics.hpp"
+#include "control/self_metrics.hpp"
+
+namespace l7tap {
+
+namespace {
+
+// Records popped from one ring per pass; passes alternate between rings so none starves.
+constexpr std::size_t kBatch = 64;
+// Sleep when every ring was empty: workers batch their records, so 200 µs adds little latency
+// and keeps an idle control thread off the CPU.
+constexpr auto kIdleSleep = std::chrono::microseconds(200);
+
+// civetweb reports any listener failure as "null context ... Possible problem binding to port"
+// (the real reason only goes to its log). Read the value the way civetweb does ("[HOST:]PORT")
+// and try the bind ourselves, so a taken port or an unknown host gets a clear reason. Returns ""
+// when the listener should start. The conf loader has already checked the syntax.
+std::string probe_listen(const std::string& listen) {
+  const std::size_t colon = listen.rfind(':');
+  const std::string host = colon == std::string::npos ? std::string() : listen.substr(0, colon);
+  const std::string port_text = colon == std::string::npos ? listen : listen.substr(colon + 1);
+  if (port_text.empty() || port_text.size() > 5 ||
+      port_text.find_first_not_of("0123456789") != std::string::npos || std::stoul(port_text) > 65535)
+    return "'" + port_text + "' is not a port number";
+  const auto port = static_cast<uint16_t>(std::stoul(port_text));
+  if (port == 0) return {};                                  // any free port: nothing to check
+  if (!host.empty() && host.front() == '[') return {};       // IPv6: left to civetweb
+
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  if (host.empty()) {
+    sa.sin_addr.s_addr = htonl(INADDR_ANY);
+  } else if (inet_pton(AF_INET, host.c_str(), &sa.sin_addr) != 1) {
+    addrinfo hints{};
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* res = nullptr;
+    if (int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res); rc != 0 || res == nullptr)
+      return "cannot resolve '" + host + "': " + (rc != 0 ? gai_strerror(rc) : "no address");
+    sa.sin_addr = reinterpret_cast<const sockaddr_in*>(res->ai_addr)->sin_addr;
+    ::freeaddrinfo(res);
+  }
+
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return std::string("socket: ") + std::strerror(errno);
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);  // as civetweb does
+  std::string reason;
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0)
+    reason = std::string("cannot bind: ") + std::strerror(errno);
+  ::close(fd);
+  return reason;
+}
+
+}  // namespace
+
+struct ControlPlane::Impl {
+  Config config;
+  ControlInputs inputs;
+
+  std::unique_ptr<FlowLogWriter> writer;
+  std::unique_ptr<RedMetrics> red;
+  std::shared_ptr<SelfMetrics> self;
+  std::vector<FlowRecord> batch;
+  std::string line;
+  std::atomic<uint64_t> records{0};
+  uint16_t port = 0;
+
+  std::thread thread;
+  std::atomic<bool> stop_requested{false};
+  bool started = false;
+  bool stopped = false;
+
+  // Declared last: destroyed first, so no scrape runs while the collectables go away.
+  std::unique_ptr<prometheus::Exposer> exposer;
+
+  void process(const FlowRecord& rec) {
+    if (writer->enabled()) {
+      line.clear();
+      format_record_json(rec, line);
+      writer->append(line);
+    }
+    red->observe(rec);
+    records.store(records.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+
+  // One pass over every ring; returns the records handled.
+  std::size_t drain_pass() {
+    std::size_t total = 0;
+    for (RecordRing* ring : inputs.rings) {
+      const std::size_t n = ring->pop(batch.data(), batch.size());
+      for (std::size_t i = 0; i < n; ++i) process(batch[i]);
+      total += n;
+    }
+    if (total != 0) writer->flush();
+    return total;
+  }
+
+  void run() {
+    try {
+      while (!stop_requested.load(std::memory_order_acquire))
+        if (drain_pass() == 0) std::this_thread::sleep_for(kIdleSleep);
+    } catch (const std::exception& e) {
+      // Only allocation failure can get here; stop() drains what is left on its own thread.
+      std::fprintf(stderr, "l7tap: control thread stopped: %s\n", e.what());
+    }
+  }
+};
+
+ControlPlane::ControlPlane(const Config& config, ControlInputs inputs) : impl_(std::make_unique<Impl>()) {
+  impl_->config = config;
+  impl_->inputs = std::move(inputs);
+}
+
+ControlPlane::~ControlPlane() { stop(); }
+
+void ControlPlane::start() {
+  Impl& m = *impl_;
+  if (m.started) return;
+  const Config& c = m.config;
+
+  m.writer = std::make_unique<FlowLogWriter>(c.flow_log_path, c.flow_log_max_bytes, c.flow_log_max_files);
+  m.red = std::make_unique<RedMetrics>(c.latency_buckets.empty() ? default_latency_buckets()
+                                                                  : c.latency_buckets);
+  SelfMetricsSources src;
+  src.workers = m.inputs.workers;
+  src.dispatcher = m.inputs.dispatcher;
+  src.port_stats = m.inputs.port_stats;
+  src.flow_log = m.writer->enabled() ? &m.writer->counters() : nullptr;
+  src.always_protocols = protocols_from_names(c.enabled_protocols);
+  m.self = std::make_shared<SelfMetrics>(std::move(src));
+
+  if (!c.metrics_listen.empty()) {
+    const std::string where = "metrics.listen " + c.metrics_listen + ": ";
+    if (std::string reason = probe_listen(c.metrics_listen); !reason.empty())
+      throw std::runtime_error(where + reason);
+    try {
+      m.exposer = std::make_unique<prometheus::Exposer>(c.metrics_listen, 2);
+    } catch (const std::exception& e) {
+      std::string reason = e.what();
+      if (c.metrics_listen.front() == '[')
+        reason += " (this civetweb build may not support IPv6 listen addresses; use an IPv4 one)";
+      throw std::runtime_error(where + reason);
+    }
+    const std::vector<int> ports = m.exposer->GetListeningPorts();
+    m.port = ports.empty() ? 0 : static_cast<uint16_t>(ports.front());
+    m.exposer->RegisterCollectable(m.red->registry());
+    m.exposer->RegisterCollectable(m.self);
+  }
+
+  m.batch.resize(kBatch);
+  m.line.reserve(16 * 1024);
+  m.started = true;
+  m.thread = std::thread([&m] { m.run(); });
+}
+
+void ControlPlane::stop() {
+  Impl& m = *impl_;
+  if (!m.started || m.stopped) return;
+  m.stopped = true;
+  m.stop_requested.store(true, std::memory_order_release);
+  if (m.thread.joinable()) m.thread.join();
+  // The drain thread is gone: this thread is now the rings' only consumer.
+  while (m.drain_pass() != 0) {
+  }
+  m.writer->close();
+  // The exposer stays up until destruction so the final counts can still be scraped.
+}
+
+uint16_t ControlPlane::metrics_port() const { return impl_->port; }
+
+uint64_t ControlPlane::records_written() const {
+  return impl_->records.load(std::memory_order_relaxed);
+}
+
+}  // namespace l7tap

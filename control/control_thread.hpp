@@ -1,0 +1,47 @@
+// The control-plane thread: drains every worker's record ring, writes the flow log, aggregates RED
+// metrics, and serves /metrics (prometheus-cpp exposer, with self-metrics read from the workers'
+// counters and the ports' rte_eth_stats at scrape time).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "control/config.hpp"
+#include "control/record_ring.hpp"
+#include "control/stats.hpp"
+
+namespace l7tap {
+
+struct ControlInputs {
+  std::vector<RecordRing*> rings;                 // one per worker
+  std::vector<const WorkerStats*> workers;        // same order as rings
+  const DispatcherStats* dispatcher = nullptr;    // null when no dispatcher runs
+  PortStatsFn port_stats;                         // empty in offline mode
+};
+
+class ControlPlane {
+ public:
+  ControlPlane(const Config& config, ControlInputs inputs);
+  ~ControlPlane();
+  ControlPlane(const ControlPlane&) = delete;
+  ControlPlane& operator=(const ControlPlane&) = delete;
+
+  // Opens the flow log and the metrics listener (throws std::runtime_error with a clear message
+  // when e.g. the port is taken or the file cannot be opened), then starts the drain thread.
+  void start();
+  // Drains every ring until empty, flushes the flow log and stops the thread. Idempotent.
+  // Call after the workers have stopped producing.
+  void stop();
+  // The port the /metrics listener is bound to (0 when off); useful with "127.0.0.1:0".
+  uint16_t metrics_port() const;
+
+  uint64_t records_written() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace l7tap

@@ -1,0 +1,448 @@
+// Live mode: the thin DPDK driver layer. EAL, ports (PCI or vdev), symmetric RSS where a port has
+// several queues, pinned worker lcores polling in bursts (l3fwd style), and — when a port has
+// fewer queues than there are workers — a dispatcher on the main lcore that hashes each frame's
+// flow key (direction-independent) to a worker ring, so both directions of a connection always
+// meet on the same worker. Everything after "a frame and its timestamp" is FlowProcessor.
+#include <rte_common.h>
+#include <rte_dev.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_ring.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <regex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "control/control_thread.hpp"
+#include "dataplane/decode.hpp"
+#include "dataplane/flow_key.hpp"
+#include "dataplane/pipeline_setup.hpp"
+#include "dataplane/runners.hpp"
+
+namespace l7tap {
+namespace {
+
+// 0x6d5a repeated: with this Toeplitz key the RSS hash of (a→b) equals that of (b→a), so both
+// directions of a flow land in the same queue (Woo & Park, "Scalable TCP Session Monitoring
+// with Symmetric Receive-side Scaling").
+uint8_t g_symmetric_rss_key[40];
+
+uint64_t wall_us() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+struct QueueRef {
+  uint16_t port;
+  uint16_t queue;
+};
+
+struct Port {
+  std::string name;
+  uint16_t id = 0;
+  uint16_t queues = 1;
+};
+
+// Records from a live worker: a full ring costs the record, counted (the wire does not wait).
+class DroppingRingSink final : public RecordSink {
+ public:
+  DroppingRingSink(RecordRing& ring, WorkerStats& stats) : ring_(ring), stats_(stats) {}
+  void on_record(FlowRecord& r) override {
+    if (!ring_.push(r)) stats_.record_ring_drops.add();
+  }
+
+ private:
+  RecordRing& ring_;
+  WorkerStats& stats_;
+};
+
+// Packet timestamps: PMDs that stamp packets (net_pcap: the capture's time, in µs) set a dynamic
+// field; otherwise the burst's wall-clock time is used.
+struct Timestamps {
+  int offset = -1;
+  uint64_t flag = 0;
+  void init() {
+    offset = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, nullptr);
+    int bit = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, nullptr);
+    flag = bit >= 0 ? (1ull << bit) : 0;
+  }
+  uint64_t of(const rte_mbuf* m, uint64_t fallback) const {
+    if (offset < 0 || flag == 0 || (m->ol_flags & flag) == 0) return fallback;
+    return *RTE_MBUF_DYNFIELD(m, offset, const rte_mbuf_timestamp_t*);
+  }
+};
+
+struct Live;
+
+struct Worker {
+  uint16_t id = 0;
+  unsigned lcore = 0;
+  std::vector<QueueRef> queues;  // direct mode
+  rte_ring* ring = nullptr;      // dispatcher mode
+  std::unique_ptr<RecordRing> records;
+  WorkerStats stats;
+  std::unique_ptr<DroppingRingSink> sink;
+  std::unique_ptr<FlowProcessor> processor;
+  std::atomic<uint64_t> last_rx_wall_us{0};
+  Live* live = nullptr;
+};
+
+struct Live {
+  const Config* cfg = nullptr;
+  std::vector<Port> ports;
+  std::vector<std::unique_ptr<Worker>> workers;
+  DispatcherStats dispatcher_stats;
+  bool dispatcher = false;
+  Timestamps ts;
+  rte_mempool* pool = nullptr;
+};
+
+// Packet time → "now" for timeouts: packet time plus the wall time since that packet, so flows
+// and requests still time out while the link is quiet (and replays of old captures behave).
+struct Clock {
+  uint64_t last_pkt_us = 0;
+  uint64_t last_pkt_wall_us = 0;
+  void saw(uint64_t pkt_us, uint64_t wall) {
+    if (pkt_us >= last_pkt_us) {
+      last_pkt_us = pkt_us;
+      last_pkt_wall_us = wall;
+    }
+  }
+  uint64_t now(uint64_t wall) const { return last_pkt_us + (wall > last_pkt_wall_us ? wall - last_pkt_wall_us : 0); }
+};
+
+void process_burst(Worker& w, Clock& clock, rte_mbuf** bufs, uint16_t n, std::vector<uint8_t>& scratch) {
+  const uint64_t wall = wall_us();
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = bufs[i];
+    const uint64_t ts = w.live->ts.of(m, wall);
+    clock.saw(ts, wall);
+    const uint32_t len = rte_pktmbuf_pkt_len(m);
+    // Single-segment frames are read in place; chained (jumbo) ones are linearised.
+    const void* p = len <= scratch.size() ? rte_pktmbuf_read(m, 0, len, scratch.data()) : nullptr;
+    if (p != nullptr) w.processor->process_frame({static_cast<const uint8_t*>(p), len}, ts);
+    rte_pktmbuf_free(m);
+  }
+  w.last_rx_wall_us.store(wall, std::memory_order_relaxed);
+}
+
+int worker_main(void* arg) {
+  Worker& w = *static_cast<Worker*>(arg);
+  const uint16_t burst = w.live->cfg->burst_size;
+  std::vector<rte_mbuf*> bufs(burst);
+  std::vector<uint8_t> scratch(65600);  // largest frame (64 KiB loopback MTU + headers)
+  Clock clock;
+  std::fprintf(stderr, "l7tap: worker %u on lcore %u: %s\n", w.id, w.lcore,
+               w.ring != nullptr ? "fed by the dispatcher" : "polling its queues");
+  uint32_t idle = 0;
+  while (!g_stop.load(std::memory_order_relaxed)) {
+    uint32_t got = 0;
+    if (w.ring != nullptr) {
+      unsigned n = rte_ring_sc_dequeue_burst(w.ring, reinterpret_cast<void**>(bufs.data()), burst, nullptr);
+      process_burst(w, clock, bufs.data(), static_cast<uint16_t>(n), scratch);
+      got += n;
+    } else {
+      for (const QueueRef& q : w.queues) {
+        uint16_t n = rte_eth_rx_burst(q.port, q.queue, bufs.data(), burst);
+        process_burst(w, clock, bufs.data(), n, scratch);
+        got += n;
+      }
+    }
+    if (got == 0) {
+      if (++idle % 1024 == 0) {
+        w.processor->housekeeping(clock.now(wall_us()));
+        w.processor->publish_stats();
+      }
+      rte_pause();
+    } else {
+      idle = 0;
+      w.processor->housekeeping(clock.now(wall_us()));
+      w.processor->publish_stats();
+    }
+  }
+  if (w.ring != nullptr) {  // what the dispatcher already handed over is still this worker's
+    unsigned n;
+    while ((n = rte_ring_sc_dequeue_burst(w.ring, reinterpret_cast<void**>(bufs.data()), burst, nullptr)) != 0)
+      process_burst(w, clock, bufs.data(), static_cast<uint16_t>(n), scratch);
+  }
+  w.processor->flush_all();
+  return 0;
+}
+
+// Main lcore in dispatcher mode: poll every queue, send each frame to hash(flow) % workers.
+void dispatcher_loop(Live& live) {
+  const uint16_t burst = live.cfg->burst_size;
+  const std::size_t nw = live.workers.size();
+  std::vector<rte_mbuf*> bufs(burst);
+  std::vector<std::vector<rte_mbuf*>> out(nw, std::vector<rte_mbuf*>(burst));
+  std::vector<unsigned> count(nw);
+  std::vector<uint8_t> scratch(65600);  // largest frame (64 KiB loopback MTU + headers)
+  uint64_t last_rx = wall_us();
+  std::fprintf(stderr, "l7tap: dispatcher on main lcore %u → %zu workers\n", rte_lcore_id(), nw);
+  while (!g_stop.load(std::memory_order_relaxed)) {
+    bool any = false;
+    for (const Port& port : live.ports) {
+      for (uint16_t q = 0; q < port.queues; ++q) {
+        uint16_t n = rte_eth_rx_burst(port.id, q, bufs.data(), burst);
+        if (n == 0) continue;
+        any = true;
+        std::fill(count.begin(), count.end(), 0);
+        for (uint16_t i = 0; i < n; ++i) {
+          rte_mbuf* m = bufs[i];
+          const uint32_t len = rte_pktmbuf_pkt_len(m);
+          const void* p = len <= scratch.size() ? rte_pktmbuf_read(m, 0, len, scratch.data()) : nullptr;
+          std::size_t target = 0;
+          DecodedPacket pkt;
+          if (p != nullptr && decode_frame({static_cast<const uint8_t*>(p), len}, pkt) == DecodeStatus::kOk) {
+            bool swapped;
+            target = flow_hash(make_flow_key(pkt, swapped)) % nw;
+          }
+          out[target][count[target]++] = m;
+        }
+        live.dispatcher_stats.packets.add(n);
+        for (std::size_t w = 0; w < nw; ++w) {
+          if (count[w] == 0) continue;
+          unsigned sent = rte_ring_sp_enqueue_burst(live.workers[w]->ring, reinterpret_cast<void**>(out[w].data()),
+                                                    count[w], nullptr);
+          if (sent < count[w]) {
+            live.dispatcher_stats.ring_drops.add(count[w] - sent);
+            for (unsigned i = sent; i < count[w]; ++i) rte_pktmbuf_free(out[w][i]);
+          }
+        }
+      }
+    }
+    const uint64_t now = wall_us();
+    if (any) {
+      last_rx = now;
+    } else {
+      if (live.cfg->exit_when_idle_us != 0 && now - last_rx >= live.cfg->exit_when_idle_us) {
+        std::fprintf(stderr, "l7tap: no packets for %.1f s (workers.exit_when_idle): stopping\n",
+                     static_cast<double>(live.cfg->exit_when_idle_us) / 1e6);
+        g_stop.store(true);
+      }
+      rte_pause();
+    }
+  }
+}
+
+bool looks_like_pci(const std::string& dev) {
+  static const std::regex pci("^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]$");
+  return std::regex_match(dev, pci);
+}
+
+void setup_port(Live& live, std::size_t index) {
+  const PortConfig& pc = live.cfg->ports[index];
+  const std::string key = "ports[" + std::to_string(index) + "].device";
+  std::string devname = pc.device;
+  if (!looks_like_pci(pc.device)) {
+    devname = pc.device.substr(0, pc.device.find(','));
+    uint16_t existing;
+    if (rte_eth_dev_get_port_by_name(devname.c_str(), &existing) != 0 && rte_dev_probe(pc.device.c_str()) != 0)
+      throw ConfigError(key, "cannot create vdev \"" + pc.device + "\": " + rte_strerror(rte_errno) +
+                                 " (check the driver name and its arguments, e.g. a missing rx_pcap file)");
+  }
+  Port port;
+  port.name = pc.name;
+  if (rte_eth_dev_get_port_by_name(devname.c_str(), &port.id) != 0)
+    throw ConfigError(key, "no DPDK port named \"" + devname +
+                               "\" (a PCI NIC must be bound to vfio-pci/uio and the EAL args must not say --no-pci)");
+  rte_eth_dev_info info;
+  if (rte_eth_dev_info_get(port.id, &info) != 0) throw std::runtime_error(key + ": rte_eth_dev_info_get failed");
+  port.queues = pc.rx_queues;
+  if (port.queues > info.max_rx_queues)
+    throw ConfigError("ports[" + std::to_string(index) + "].rx_queues",
+                      std::to_string(port.queues) + " queues requested, the device has " +
+                          std::to_string(info.max_rx_queues));
+  rte_eth_conf conf;
+  std::memset(&conf, 0, sizeof conf);
+  if (port.queues > 1) {
+    if (info.flow_type_rss_offloads == 0)
+      throw ConfigError("ports[" + std::to_string(index) + "].rx_queues",
+                        "driver " + std::string(info.driver_name) +
+                            " has no RSS: use 1 queue (the dispatcher spreads flows over the workers)");
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_key = g_symmetric_rss_key;
+    conf.rx_adv_conf.rss_conf.rss_key_len = sizeof g_symmetric_rss_key;
+    conf.rx_adv_conf.rss_conf.rss_hf =
+        (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+  }
+  uint16_t txq = 0;
+  int rc = rte_eth_dev_configure(port.id, port.queues, txq, &conf);
+  if (rc != 0) {  // some PMDs insist on a TX queue even for receive-only use
+    txq = 1;
+    rc = rte_eth_dev_configure(port.id, port.queues, txq, &conf);
+  }
+  if (rc != 0) throw std::runtime_error(key + ": rte_eth_dev_configure failed: " + rte_strerror(-rc));
+  uint16_t nb_rxd = pc.rx_descriptors, nb_txd = 512;
+  rte_eth_dev_adjust_nb_rx_tx_desc(port.id, &nb_rxd, &nb_txd);
+  const int socket = rte_eth_dev_socket_id(port.id);
+  for (uint16_t q = 0; q < port.queues; ++q) {
+    rc = rte_eth_rx_queue_setup(port.id, q, nb_rxd, socket < 0 ? SOCKET_ID_ANY : static_cast<unsigned>(socket),
+                                nullptr, live.pool);
+    if (rc != 0) throw std::runtime_error(key + ": rx queue " + std::to_string(q) + " setup failed: " + rte_strerror(-rc));
+  }
+  for (uint16_t q = 0; q < txq; ++q) {
+    rc = rte_eth_tx_queue_setup(port.id, q, nb_txd, socket < 0 ? SOCKET_ID_ANY : static_cast<unsigned>(socket), nullptr);
+    if (rc != 0) throw std::runtime_error(key + ": tx queue setup failed: " + rte_strerror(-rc));
+  }
+  rc = rte_eth_dev_start(port.id);
+  if (rc != 0) throw std::runtime_error(key + ": rte_eth_dev_start failed: " + rte_strerror(-rc));
+  if (pc.promiscuous && rte_eth_promiscuous_enable(port.id) != 0)
+    std::fprintf(stderr, "l7tap: port %s: promiscuous mode not supported by %s (continuing)\n", pc.name.c_str(),
+                 info.driver_name);
+  std::fprintf(stderr, "l7tap: port %s = %s (port id %u, driver %s, %u rx queue%s%s)\n", pc.name.c_str(),
+               pc.device.c_str(), port.id, info.driver_name, port.queues, port.queues == 1 ? "" : "s",
+               port.queues > 1 ? ", symmetric RSS" : "");
+  live.ports.push_back(port);
+}
+
+std::vector<PortStats> sample_ports(const Live& live) {
+  std::vector<PortStats> out;
+  for (const Port& p : live.ports) {
+    rte_eth_stats s;
+    if (rte_eth_stats_get(p.id, &s) != 0) continue;
+    PortStats ps;
+    ps.name = p.name;
+    ps.rx_packets = s.ipackets;
+    ps.rx_bytes = s.ibytes;
+    ps.rx_missed = s.imissed;
+    ps.rx_errors = s.ierrors;
+    ps.rx_nombuf = s.rx_nombuf;
+    out.push_back(ps);
+  }
+  return out;
+}
+
+}  // namespace
+
+int run_live(const Config& config, const RunOptions& options) {
+  if (config.ports.empty())
+    throw ConfigError("ports", "live mode needs at least one port (or use --pcap FILE for offline mode)");
+  for (std::size_t i = 0; i < sizeof g_symmetric_rss_key; i += 2) {
+    g_symmetric_rss_key[i] = 0x6d;
+    g_symmetric_rss_key[i + 1] = 0x5a;
+  }
+  std::vector<std::string> args{"l7tap"};
+  args.insert(args.end(), config.eal_args.begin(), config.eal_args.end());
+  args.insert(args.end(), options.eal_args.begin(), options.eal_args.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  if (rte_eal_init(static_cast<int>(args.size()), argv.data()) < 0)
+    throw std::runtime_error(std::string("rte_eal_init failed: ") + rte_strerror(rte_errno) +
+                             " (check eal.args; without hugepages use --no-huge -m 512 --no-pci)");
+
+  Live live;
+  live.cfg = &config;
+  const uint16_t nw = config.workers;
+  bool need_dispatcher = config.dispatcher == "always";
+  if (config.dispatcher == "auto")
+    for (const PortConfig& p : config.ports) need_dispatcher |= nw > 1 && p.rx_queues < nw;
+  if (config.dispatcher == "never")
+    for (std::size_t i = 0; i < config.ports.size(); ++i)
+      if (config.ports[i].rx_queues < nw)
+        throw ConfigError("workers.dispatcher", "\"never\" needs rx_queues >= workers.count on every port; ports[" +
+                                                    std::to_string(i) + "] has " +
+                                                    std::to_string(config.ports[i].rx_queues));
+  live.dispatcher = need_dispatcher;
+  if (rte_lcore_count() < static_cast<unsigned>(nw) + 1)
+    throw ConfigError("workers.count", std::to_string(nw) + " workers need " + std::to_string(nw) +
+                                           " worker lcores besides the main lcore; the EAL has " +
+                                           std::to_string(rte_lcore_count()) + " lcores in all (set -l / --lcores)");
+  uint64_t needed = 0;
+  for (const PortConfig& p : config.ports) needed += static_cast<uint64_t>(p.rx_queues) * p.rx_descriptors;
+  if (need_dispatcher) needed += static_cast<uint64_t>(nw) * config.dispatch_ring_size;
+  needed += static_cast<uint64_t>(nw + 1) * (config.burst_size + 256);
+  if (config.mbuf_pool_size < needed)
+    throw ConfigError("workers.mbuf_pool_size", std::to_string(config.mbuf_pool_size) +
+                                                   " mbufs cannot fill every rx ring and dispatcher ring; need at least " +
+                                                   std::to_string(needed));
+  live.pool = rte_pktmbuf_pool_create("l7tap_mbufs", config.mbuf_pool_size, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                      static_cast<int>(rte_socket_id()));
+  if (live.pool == nullptr)
+    throw std::runtime_error(std::string("mbuf pool: ") + rte_strerror(rte_errno) + " (raise -m in eal.args)");
+  for (std::size_t i = 0; i < config.ports.size(); ++i) setup_port(live, i);
+  live.ts.init();
+
+  PipelineSetup setup(config);
+  ControlInputs inputs;
+  unsigned lcore = rte_get_next_lcore(-1, 1, 0);
+  for (uint16_t i = 0; i < nw; ++i, lcore = rte_get_next_lcore(lcore, 1, 0)) {
+    auto w = std::make_unique<Worker>();
+    w->id = i;
+    w->lcore = lcore;
+    w->live = &live;
+    w->records = std::make_unique<RecordRing>(config.record_ring_size);
+    w->sink = std::make_unique<DroppingRingSink>(*w->records, w->stats);
+    w->processor = std::make_unique<FlowProcessor>(i, setup.processor_config(), setup.signatures(),
+                                                   setup.port_hints(), *w->sink, w->stats);
+    if (need_dispatcher) {
+      const std::string rname = "l7tap_w" + std::to_string(i);
+      w->ring = rte_ring_create(rname.c_str(), config.dispatch_ring_size, static_cast<int>(rte_socket_id()),
+                                RING_F_SP_ENQ | RING_F_SC_DEQ);
+      if (w->ring == nullptr) throw std::runtime_error("rte_ring_create: " + std::string(rte_strerror(rte_errno)));
+    } else {
+      for (const Port& p : live.ports)
+        for (uint16_t q = 0; q < p.queues; ++q)
+          if (q % nw == i) w->queues.push_back({p.id, q});
+    }
+    inputs.rings.push_back(w->records.get());
+    inputs.workers.push_back(&w->stats);
+    live.workers.push_back(std::move(w));
+  }
+  if (need_dispatcher) inputs.dispatcher = &live.dispatcher_stats;
+  inputs.port_stats = [&live] { return sample_ports(live); };
+  ControlPlane control(config, inputs);
+  control.start();
+  if (control.metrics_port() != 0)
+    std::fprintf(stderr, "l7tap: /metrics on port %u (metrics.listen %s)\n", control.metrics_port(),
+                 config.metrics_listen.c_str());
+
+  for (auto& w : live.workers) {
+    int rc = rte_eal_remote_launch(worker_main, w.get(), w->lcore);
+    if (rc != 0) throw std::runtime_error("cannot launch worker on lcore " + std::to_string(w->lcore));
+  }
+  if (need_dispatcher) {
+    dispatcher_loop(live);
+  } else {
+    const uint64_t start = wall_us();
+    while (!g_stop.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (config.exit_when_idle_us == 0) continue;
+      uint64_t last = start;
+      for (auto& w : live.workers) last = std::max(last, w->last_rx_wall_us.load(std::memory_order_relaxed));
+      if (wall_us() - last >= config.exit_when_idle_us) {
+        std::fprintf(stderr, "l7tap: no packets for %.1f s (workers.exit_when_idle): stopping\n",
+                     static_cast<double>(config.exit_when_idle_us) / 1e6);
+        g_stop.store(true);
+      }
+    }
+  }
+  g_stop.store(true);
+  rte_eal_mp_wait_lcore();
+  control.stop();
+  for (const Port& p : live.ports) {
+    rte_eth_dev_stop(p.id);
+    rte_eth_dev_close(p.id);
+  }
+  for (auto& w : live.workers)
+    if (w->ring != nullptr) rte_ring_free(w->ring);
+  rte_mempool_free(live.pool);
+  rte_eal_cleanup();
+  return 0;
+}
+
+}  // namespace l7tap

@@ -1,0 +1,120 @@
+// l7tap command line: parse options, load the conf, run live (DPDK) or offline (pcap files).
+#include <getopt.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "control/config.hpp"
+#include "dataplane/runners.hpp"
+
+std::atomic<bool> l7tap::g_stop{false};
+
+namespace {
+
+const char kUsage[] =
+    "usage: l7tap [options] [-- EAL arguments]\n"
+    "\n"
+    "Turns mirrored traffic into l7_flow_log records (JSON lines) and RED metrics (/metrics).\n"
+    "\n"
+    "Modes:\n"
+    "  live (default)            DPDK: capture from the ports in the conf (eal.args + ports)\n"
+    "  offline (--pcap)          replay capture files with packet timestamps, exit at the end\n"
+    "\n"
+    "Options:\n"
+    "  -c, --config FILE         YAML conf (default: built-in defaults; see conf/l7tap.yaml)\n"
+    "  -r, --pcap FILE           offline mode: read FILE (pcap or pcapng); repeatable, read in order\n"
+    "  -o, --flow-log PATH|-     write the flow log to PATH, '-' = stdout, '' = off\n"
+    "                            (overrides flow_log.path)\n"
+    "  -m, --metrics-listen H:P  serve /metrics on H:P, '' = off (overrides metrics.listen; in offline\n"
+    "                            mode /metrics is off unless this option is given)\n"
+    "  -w, --workers N           worker lcores in live mode (overrides workers.count)\n"
+    "      --linger              offline: keep serving /metrics after the end of input until\n"
+    "                            SIGINT/SIGTERM\n"
+    "      --check-config        load and validate the conf, print 'ok' and exit\n"
+    "  -V, --version             print the version and exit\n"
+    "  -h, --help                print this help and exit\n"
+    "  -- ARGS...                extra DPDK EAL arguments for live mode (appended to eal.args),\n"
+    "                            e.g. -- -l 0,1 --no-huge --no-pci -m 512 --vdev=net_pcap0,rx_pcap=x.pcap\n"
+    "\n"
+    "The flow log goes to stdout only when asked; logs always go to stderr.\n"
+    "Exit status: 0 ok, 1 error during the run, 2 bad usage or bad conf.\n";
+
+void on_signal(int) { l7tap::g_stop.store(true); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path, flow_log, metrics_listen;
+  bool have_flow_log = false, have_metrics = false, check_only = false;
+  int workers = 0;
+  l7tap::RunOptions run;
+
+  enum { kLinger = 1000, kCheck };
+  static const option longopts[] = {
+      {"config", required_argument, nullptr, 'c'},     {"pcap", required_argument, nullptr, 'r'},
+      {"flow-log", required_argument, nullptr, 'o'},   {"metrics-listen", required_argument, nullptr, 'm'},
+      {"workers", required_argument, nullptr, 'w'},    {"linger", no_argument, nullptr, kLinger},
+      {"check-config", no_argument, nullptr, kCheck},  {"version", no_argument, nullptr, 'V'},
+      {"help", no_argument, nullptr, 'h'},             {nullptr, 0, nullptr, 0}};
+  int c;
+  while ((c = getopt_long(argc, argv, "c:r:o:m:w:Vh", longopts, nullptr)) != -1) {
+    switch (c) {
+      case 'c': config_path = optarg; break;
+      case 'r': run.pcaps.emplace_back(optarg); break;
+      case 'o': flow_log = optarg; have_flow_log = true; break;
+      case 'm': metrics_listen = optarg; have_metrics = true; break;
+      case 'w': {
+        char* end = nullptr;
+        long v = std::strtol(optarg, &end, 10);
+        if (end == optarg || *end != '\0' || v < 1 || v > 64) {
+          std::fprintf(stderr, "l7tap: --workers: expected a number from 1 to 64, got '%s'\n", optarg);
+          return 2;
+        }
+        workers = static_cast<int>(v);
+        break;
+      }
+      case kLinger: run.linger = true; break;
+      case kCheck: check_only = true; break;
+      case 'V': std::printf("l7tap 0.1.0\n"); return 0;
+      case 'h': std::fputs(kUsage, stdout); return 0;
+      default: std::fputs(kUsage, stderr); return 2;
+    }
+  }
+  for (int i = optind; i < argc; ++i) run.eal_args.emplace_back(argv[i]);
+
+  l7tap::Config config;
+  try {
+    config = config_path.empty() ? l7tap::load_config_text("{}") : l7tap::load_config_file(config_path);
+    if (have_flow_log) config.flow_log_path = flow_log;
+    if (have_metrics) config.metrics_listen = metrics_listen;
+    else if (!run.pcaps.empty()) config.metrics_listen.clear();
+    if (workers != 0) config.workers = static_cast<uint16_t>(workers);
+    l7tap::validate_config(config);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "l7tap: %s%s%s\n", config_path.empty() ? "" : config_path.c_str(),
+                 config_path.empty() ? "" : ": ", e.what());
+    return 2;
+  }
+  if (check_only) {
+    std::printf("ok\n");
+    return 0;
+  }
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGPIPE, SIG_IGN);
+  try {
+    return run.pcaps.empty() ? l7tap::run_live(config, run) : l7tap::run_offline(config, run);
+  } catch (const l7tap::ConfigError& e) {
+    std::fprintf(stderr, "l7tap: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "l7tap: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,94 @@
+#include "dataplane/pcap_reader.hpp"
+
+#include <pcap/pcap.h>
+
+#include <cstring>
+#include <stdexcept>
+
+namespace l7tap {
+namespace {
+constexpr int kLinkNull = 0, kLinkEthernet = 1, kLinkRaw = 101, kLinkRawAlt = 12, kLinkSll = 113, kLinkSll2 = 276,
+              kLinkLoop = 108;
+}
+
+PcapReader::PcapReader(const std::string& path) : path_(path) {
+  char err[PCAP_ERRBUF_SIZE] = {0};
+  handle_ = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, err);
+  if (handle_ == nullptr) throw std::runtime_error(path + ": " + err);
+  linktype_ = pcap_datalink(handle_);
+  switch (linktype_) {
+    case kLinkNull: case kLinkEthernet: case kLinkRaw: case kLinkRawAlt: case kLinkSll: case kLinkSll2: case kLinkLoop:
+      break;
+    default:
+      pcap_close(handle_);
+      handle_ = nullptr;
+      throw std::runtime_error(path + ": unsupported link type " + std::to_string(linktype_) +
+                               " (supported: Ethernet, Linux cooked, raw IP, loopback)");
+  }
+  scratch_.reserve(65536 + 14);
+}
+
+PcapReader::~PcapReader() {
+  if (handle_ != nullptr) pcap_close(handle_);
+}
+
+bool PcapReader::next(std::span<const uint8_t>& frame, uint64_t& ts_us) {
+  for (;;) {
+    pcap_pkthdr* h = nullptr;
+    const u_char* data = nullptr;
+    int rc = pcap_next_ex(handle_, &h, &data);
+    if (rc == PCAP_ERROR_BREAK) return false;
+    if (rc < 0) {
+      error_ = path_ + ": " + pcap_geterr(handle_);
+      return false;
+    }
+    if (rc == 0) continue;
+    ++frames_;
+    ts_us = static_cast<uint64_t>(h->ts.tv_sec) * 1'000'000u + static_cast<uint64_t>(h->ts.tv_usec);
+    std::span<const uint8_t> raw(data, h->caplen);
+    uint16_t ethertype = 0;
+    std::size_t strip = 0;
+    switch (linktype_) {
+      case kLinkEthernet:
+        frame = raw;
+        return true;
+      case kLinkRaw: case kLinkRawAlt:
+        if (raw.empty()) break;
+        ethertype = (raw[0] >> 4) == 6 ? 0x86dd : 0x0800;
+        break;
+      case kLinkSll:
+        if (raw.size() < 16) break;
+        ethertype = static_cast<uint16_t>(raw[14] << 8 | raw[15]);
+        strip = 16;
+        break;
+      case kLinkSll2:
+        if (raw.size() < 20) break;
+        ethertype = static_cast<uint16_t>(raw[0] << 8 | raw[1]);
+        strip = 20;
+        break;
+      case kLinkNull: case kLinkLoop: {
+        if (raw.size() < 4) break;
+        uint32_t fam_le = raw[0] | raw[1] << 8 | raw[2] << 16 | static_cast<uint32_t>(raw[3]) << 24;
+        uint32_t fam_be = raw[3] | raw[2] << 8 | raw[1] << 16 | static_cast<uint32_t>(raw[0]) << 24;
+        uint32_t fam = fam_le < 256 ? fam_le : fam_be;
+        ethertype = fam == 2 ? 0x0800 : 0x86dd;  // AF_INET, else one of the AF_INET6 values
+        strip = 4;
+        break;
+      }
+      default: break;
+    }
+    if (ethertype == 0) {
+      ++skipped_;
+      continue;
+    }
+    raw = raw.subspan(strip);
+    scratch_.assign(14, 0);
+    scratch_[12] = static_cast<uint8_t>(ethertype >> 8);
+    scratch_[13] = static_cast<uint8_t>(ethertype & 0xff);
+    scratch_.insert(scratch_.end(), raw.begin(), raw.end());
+    frame = scratch_;
+    return true;
+  }
+}
+
+}  // namespace l7tap

@@ -1,0 +1,51 @@
+#include "dataplane/pipeline_setup.hpp"
+
+#include "protocols/registry.hpp"
+
+namespace l7tap {
+
+PipelineSetup::PipelineSetup(const Config& c) {
+  if (c.enabled_protocols.empty()) {
+    for (const ProtocolDescriptor* d : all_protocols()) protocols_.push_back(d);
+  } else {
+    for (std::size_t i = 0; i < c.enabled_protocols.size(); ++i) {
+      const ProtocolDescriptor* d = find_protocol(c.enabled_protocols[i]);
+      if (d == nullptr)
+        throw ConfigError("protocols.enabled[" + std::to_string(i) + "]",
+                          "protocol \"" + c.enabled_protocols[i] + "\" is not implemented in this build");
+      protocols_.push_back(d);
+    }
+  }
+  sigs_ = std::make_unique<SignatureDatabase>(protocols_);
+  for (const ProtocolDescriptor* d : protocols_) {
+    auto it = c.port_hints.find(std::string(d->name));
+    if (it != c.port_hints.end()) {
+      for (uint16_t port : it->second) port_hints_.emplace_back(port, d->id);
+    } else {
+      for (uint16_t port : d->default_ports) port_hints_.emplace_back(port, d->id);
+    }
+  }
+  // The views must not move: reserve before taking them.
+  header_names_.reserve(c.trace_id_headers.size() + c.span_id_headers.size() + c.x_request_id_headers.size());
+  auto keep = [this](const std::vector<std::string>& names, std::vector<std::string_view>& views) {
+    for (const std::string& n : names) views.emplace_back(header_names_.emplace_back(n));
+  };
+  keep(c.trace_id_headers, trace_id_headers_);
+  keep(c.span_id_headers, span_id_headers_);
+  keep(c.x_request_id_headers, x_request_id_headers_);
+
+  FlowProcessorConfig& p = processor_;
+  p.flow_capacity = c.flow_capacity;
+  p.flow_idle_timeout_us = c.flow_idle_timeout_us;
+  p.tcp_close_timeout_us = c.tcp_close_timeout_us;
+  p.max_out_of_order_bytes = c.max_out_of_order_bytes;
+  p.request_timeout_us = c.request_timeout_us;
+  p.max_pending_per_flow = c.max_pending_per_flow;
+  p.parser.max_buffered = c.max_buffered_bytes;
+  p.parser.max_pending = c.max_pending_per_flow;
+  p.parser.trace_id_headers = trace_id_headers_;
+  p.parser.span_id_headers = span_id_headers_;
+  p.parser.x_request_id_headers = x_request_id_headers_;
+}
+
+}  // namespace l7tap

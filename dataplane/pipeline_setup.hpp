@@ -1,0 +1,35 @@
+// Turns the conf into what every worker's FlowProcessor needs: the enabled protocols, their
+// compiled signatures, port hints and parser options. Built once, shared read-only by workers.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "control/config.hpp"
+#include "dataplane/flow_processor.hpp"
+
+namespace l7tap {
+
+class PipelineSetup {
+ public:
+  // Throws ConfigError for an unknown protocol name, std::runtime_error for a bad signature.
+  explicit PipelineSetup(const Config& config);
+
+  const SignatureDatabase& signatures() const { return *sigs_; }
+  const std::vector<std::pair<uint16_t, ProtocolId>>& port_hints() const { return port_hints_; }
+  const FlowProcessorConfig& processor_config() const { return processor_; }
+  const std::vector<const ProtocolDescriptor*>& protocols() const { return protocols_; }
+
+ private:
+  std::vector<const ProtocolDescriptor*> protocols_;
+  std::unique_ptr<SignatureDatabase> sigs_;
+  std::vector<std::pair<uint16_t, ProtocolId>> port_hints_;
+  std::vector<std::string> header_names_;  // owns the strings the views below point to
+  std::vector<std::string_view> trace_id_headers_, span_id_headers_, x_request_id_headers_;
+  FlowProcessorConfig processor_;
+};
+
+}  // namespace l7tap

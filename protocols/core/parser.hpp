@@ -1,0 +1,116 @@
+// The protocol framework's contract: DPDK-free, byte spans in, messages out.
+//
+// A parser instance belongs to one flow. The framework (protocols/core/stream_driver.hpp) feeds it
+// each direction's reassembled byte stream; the parser consumes whole messages, tells how many
+// bytes it consumed, and leaves an incomplete tail for the framework to keep and hand back with
+// the next bytes (Envoy-codec style). A message larger than the framework's buffer is decoded from
+// the prefix the parser has and the rest is skipped (`ParseResult::skip`).
+//
+// Parsers emit Messages; the pairing engine (session_pairing.hpp) turns them into records.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "protocols/core/record.hpp"
+
+namespace l7tap {
+
+// Direction of bytes within a flow. kToServer = sent by the side that opened the connection
+// (or, for flows picked up mid-stream, the side with the higher/ephemeral port).
+enum class Dir : uint8_t { kToServer = 0, kToClient = 1 };
+inline Dir opposite(Dir d) { return d == Dir::kToServer ? Dir::kToClient : Dir::kToServer; }
+
+// What role a message plays in pairing.
+enum class MsgRole : uint8_t {
+  kRequest,   // waits for its response
+  kResponse,  // closes a pending request
+  kOneWay,    // logged at once as a `session` record on its own
+};
+
+struct Message {
+  MsgRole role = MsgRole::kOneWay;
+  Dir dir = Dir::kToServer;
+  // Pairing: requests and responses pair when their (pair_class, id) are equal. Protocols with a
+  // request id set has_id; without one (has_id == false) pairing is in order (FIFO) within
+  // pair_class (e.g. the AMQP channel, or the MQTT packet kind a response acknowledges).
+  bool has_id = false;
+  uint64_t id = 0;
+  uint32_t pair_class = 0;
+  // Packet timestamps (µs since the epoch) of the message's first and last byte. The stream
+  // driver fills these in; parsers do not need to.
+  uint64_t ts_first_us = 0;
+  uint64_t ts_last_us = 0;
+  L7Fields fields;
+
+  void reset() { *this = Message{}; }
+};
+
+// Where parsers put messages. Implemented by the pairing engine (and by tests).
+class MessageSink {
+ public:
+  virtual ~MessageSink() = default;
+  virtual void on_message(Message& msg) = 0;
+};
+
+// Configuration parsers may read (trace header names, limits). Owned by the worker, shared
+// read-only by all parsers of that worker.
+struct ParserOptions {
+  // Extra header names carrying a trace id / span id / request id (lower case), from the conf.
+  std::span<const std::string_view> trace_id_headers;
+  std::span<const std::string_view> span_id_headers;
+  std::span<const std::string_view> x_request_id_headers;
+  // Bytes of one direction the framework buffers while a message is incomplete.
+  uint32_t max_buffered = 64 * 1024;
+  // Bound on per-flow parser state such as "request id → api version" maps.
+  uint32_t max_pending = 256;
+};
+
+struct ParseContext {
+  MessageSink* sink = nullptr;
+  const ParserOptions* options = nullptr;
+  uint64_t now_us = 0;  // timestamp of the segment being parsed
+  void emit(Message& m) { sink->on_message(m); }
+};
+
+struct ParseResult {
+  // Bytes consumed from the start of `data` (complete messages and anything skipped over).
+  uint32_t consumed = 0;
+  // Bytes to drop from the stream after `consumed` (the unparsed body of a large message).
+  uint64_t skip = 0;
+  // The stream is not (or no longer) this protocol or cannot be resynchronised: the framework
+  // counts a parse error and stops feeding this direction/flow.
+  bool error = false;
+};
+
+class Parser {
+ public:
+  virtual ~Parser() = default;
+  // Parses as many complete messages from `data` as it can. `data` starts at a message boundary
+  // (or where the previous call stopped). Must never read outside `data`, never throw.
+  virtual ParseResult parse(Dir dir, std::span<const uint8_t> data, ParseContext& ctx) = 0;
+  // Bytes were lost in `dir` (a reassembly gap). The framework drops that direction's buffered
+  // tail; the parser resets its per-direction framing state. Return false to give up the flow.
+  virtual bool on_gap(Dir dir) = 0;
+};
+
+// How confident a probe is that a flow's first payload belongs to the protocol.
+enum class ProbeVerdict : uint8_t { kNo, kMaybe /* need more bytes */, kYes };
+
+// Static description of one protocol: one of these per protocol, listed in registry.cpp.
+struct ProtocolDescriptor {
+  ProtocolId id;
+  std::string_view name;
+  // Hyperscan patterns (PCRE syntax, matched against the start of the flow's first payload in
+  // either direction). A match makes the protocol a candidate; probe() decides.
+  std::span<const std::string_view> signatures;
+  // Default server ports (used as hints; the conf may add more).
+  std::span<const uint16_t> default_ports;
+  // Strict check of the first bytes seen in `dir`.
+  ProbeVerdict (*probe)(Dir dir, std::span<const uint8_t> data);
+  std::unique_ptr<Parser> (*create)();
+};
+
+}  // namespace l7tap

@@ -1,0 +1,128 @@
+#include "protocols/core/trace_context.hpp"
+
+#include <array>
+#include <cctype>
+
+namespace l7tap {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+bool in_list(std::string_view name, std::span<const std::string_view> list) {
+  for (auto n : list)
+    if (iequals(name, n)) return true;
+  return false;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+int b64_value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+' || c == '-') return 62;
+  if (c == '/' || c == '_') return 63;
+  return -1;
+}
+
+// Decodes standard or URL-safe base64 (padding optional) into out; returns bytes written or -1.
+template <std::size_t N>
+int b64_decode(std::string_view in, std::array<char, N>& out) {
+  std::size_t n = 0;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    if (c == '=') break;
+    int v = b64_value(c);
+    if (v < 0) return -1;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      if (n == N) return -1;
+      out[n++] = static_cast<char>((acc >> bits) & 0xff);
+    }
+  }
+  return static_cast<int>(n);
+}
+
+}  // namespace
+
+bool parse_traceparent(std::string_view v, std::string_view& trace_id, std::string_view& span_id) {
+  // version "-" trace-id(32 hex) "-" parent-id(16 hex) "-" flags(2 hex)
+  v = trim(v);
+  auto p1 = v.find('-');
+  if (p1 == std::string_view::npos) return false;
+  auto p2 = v.find('-', p1 + 1);
+  if (p2 == std::string_view::npos) return false;
+  auto p3 = v.find('-', p2 + 1);
+  std::string_view tid = v.substr(p1 + 1, p2 - p1 - 1);
+  std::string_view sid = v.substr(p2 + 1, p3 == std::string_view::npos ? std::string_view::npos : p3 - p2 - 1);
+  if (tid.empty() || sid.empty()) return false;
+  trace_id = tid;
+  span_id = sid;
+  return true;
+}
+
+bool parse_sw8(std::string_view v, L7Fields& f) {
+  // sample-traceId-segmentId-spanId-parentService-parentInstance-parentEndpoint-peer
+  v = trim(v);
+  std::array<std::string_view, 4> part{};
+  std::size_t start = 0;
+  for (int i = 0; i < 4; ++i) {
+    auto e = v.find('-', start);
+    if (e == std::string_view::npos) {
+      if (i != 3) return false;
+      part[i] = v.substr(start);
+    } else {
+      part[i] = v.substr(start, e - start);
+      start = e + 1;
+    }
+  }
+  std::array<char, FieldCaps::kTraceId> tid{};
+  std::array<char, FieldCaps::kSpanId> seg{};
+  int tn = b64_decode(part[1], tid);
+  int sn = b64_decode(part[2], seg);
+  if (tn <= 0 || sn <= 0 || part[3].empty()) return false;
+  f.trace_id = std::string_view(tid.data(), static_cast<std::size_t>(tn));
+  f.span_id = std::string_view(seg.data(), static_cast<std::size_t>(sn));
+  f.span_id.append("-");
+  f.span_id.append(part[3]);
+  return true;
+}
+
+bool apply_trace_header(std::string_view name, std::string_view value, const ParserOptions* options,
+                        L7Fields& f) {
+  name = trim(name);
+  if (iequals(name, "traceparent")) {
+    std::string_view t, s;
+    if (!parse_traceparent(value, t, s)) return false;
+    f.trace_id = t;  // W3C wins over sw8 when both are present
+    f.span_id = s;
+    return true;
+  }
+  if (iequals(name, "sw8")) {
+    if (!f.trace_id.empty()) return false;
+    return parse_sw8(value, f);
+  }
+  if (options == nullptr) return false;
+  bool used = false;
+  value = trim(value);
+  if (in_list(name, options->trace_id_headers) && f.trace_id.empty()) f.trace_id = value, used = true;
+  if (in_list(name, options->span_id_headers) && f.span_id.empty()) f.span_id = value, used = true;
+  if (in_list(name, options->x_request_id_headers) && f.x_request_id.empty())
+    f.x_request_id = value, used = true;
+  return used;
+}
+
+}  // namespace l7tap

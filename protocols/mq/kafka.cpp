@@ -1,0 +1,555 @@
+#include "protocols/mq/kafka.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <string_view>
+#include <vector>
+
+#include "protocols/core/byte_reader.hpp"
+#include "protocols/core/trace_context.hpp"
+#include "protocols/mq/kafka_tables.hpp"
+
+namespace l7tap {
+namespace {
+
+// Above Kafka's default socket.request.max.bytes (100 MiB); ASCII text (HTTP, NATS, ...) or a TLS
+// record read as a size prefix is far larger.
+constexpr uint32_t kMaxRequestSize = 128u << 20;
+// Fetch responses are bounded by fetch.max.bytes (default 50 MiB) but brokers may be tuned up.
+constexpr uint32_t kMaxResponseSize = 1u << 30;
+// Clients and brokers newer than our table may use a few newer versions; the header layout of a
+// newer version is known (flexible), only its body is not decoded.
+constexpr int kVersionSlack = 3;
+// Smallest request: header v0 (api_key, api_version, correlation_id).
+constexpr uint32_t kMinRequestSize = 8;
+constexpr std::string_view kNotInspected = "Type not yet inspected by l7tap";
+// Bound on the record headers scanned for trace context.
+constexpr int64_t kMaxHeadersScanned = 64;
+
+enum ApiKey : int16_t {
+  kProduce = 0,
+  kFetch = 1,
+  kControlledShutdown = 7,
+  kJoinGroup = 11,
+  kLeaveGroup = 13,
+  kSyncGroup = 14,
+  kApiVersions = 18,
+};
+
+bool is_flexible(const KafkaApiInfo& api, int version) {
+  return api.first_flexible >= 0 && version >= api.first_flexible;
+}
+
+// Request header v0 (no client_id) is used only by ControlledShutdown v0.
+bool has_client_id(int key, int version) { return !(key == kControlledShutdown && version == 0); }
+
+// Response header v1 (tagged fields after the correlation id) for flexible versions, except
+// ApiVersions: its response always uses header v0 so that a client can read the error of a version
+// the broker does not support.
+bool response_header_flexible(int key, const KafkaApiInfo& api, int version) {
+  return key != kApiVersions && is_flexible(api, version);
+}
+
+// Reads Kafka's types in either encoding: classic (int16 string / int32 array and bytes lengths,
+// -1 = null) or flexible (unsigned varint length + 1, 0 = null; tagged fields end each structure).
+class KafkaReader {
+ public:
+  KafkaReader(std::span<const uint8_t> d, bool flexible) : r_(d), flex_(flexible) {}
+
+  ByteReader& raw() { return r_; }
+  bool ok() const { return r_.ok(); }
+  bool flexible() const { return flex_; }
+  int8_t i8() { return static_cast<int8_t>(r_.u8()); }
+  int16_t i16() { return static_cast<int16_t>(r_.be16()); }
+  int32_t i32() { return static_cast<int32_t>(r_.be32()); }
+  int64_t i64() { return static_cast<int64_t>(r_.be64()); }
+  void skip(std::size_t n) { r_.skip(n); }
+
+  // (Nullable) string; null reads as empty.
+  std::string_view string() {
+    int64_t n = flex_ ? compact_length() : i16();
+    if (n <= 0) return {};
+    return r_.str(static_cast<std::size_t>(n));
+  }
+  // Array element count; -1 for a null array.
+  int64_t array_len() { return flex_ ? compact_length() : i32(); }
+  // (Nullable) bytes/records: returns what is present of them, which may be less than their
+  // declared size when decoding the prefix of a large message (nothing after them is read then).
+  std::span<const uint8_t> bytes_prefix() {
+    int64_t n = flex_ ? compact_length() : i32();
+    if (n <= 0 || !r_.ok()) return {};
+    std::size_t take = std::min<std::size_t>(static_cast<std::size_t>(n), r_.remaining());
+    return r_.bytes(take);
+  }
+  // Tagged fields at the end of a structure (flexible versions only).
+  void tagged_fields() {
+    if (!flex_) return;
+    uint64_t count = r_.uvarint();
+    for (uint64_t i = 0; i < count && r_.ok(); ++i) {
+      r_.uvarint();  // tag
+      uint64_t size = r_.uvarint();
+      if (size > r_.remaining()) return r_.fail();
+      r_.skip(static_cast<std::size_t>(size));
+    }
+  }
+
+ private:
+  int64_t compact_length() {
+    uint64_t n = r_.uvarint();
+    if (!r_.ok() || n > 0x7fffffffu) return r_.fail(), -1;
+    return static_cast<int64_t>(n) - 1;
+  }
+  ByteReader r_;
+  bool flex_;
+};
+
+template <std::size_t N>
+void append_int(FixedString<N>& s, int64_t v) {
+  char buf[24];
+  auto res = std::to_chars(buf, buf + sizeof buf, v);
+  s.append(std::string_view(buf, static_cast<std::size_t>(res.ptr - buf)));
+}
+
+// endpoint = "$topic-$partition"; request_domain = topic.
+void set_topic_partition(L7Fields& f, std::string_view topic, int32_t partition) {
+  f.request_domain = topic;
+  f.endpoint = topic;
+  f.endpoint.append("-");
+  append_int(f.endpoint, partition);
+}
+
+// request_resource = "$topic-$partition:$offset".
+void set_resource(L7Fields& f, std::string_view topic, int32_t partition, int64_t offset) {
+  f.request_resource = topic;
+  f.request_resource.append("-");
+  append_int(f.request_resource, partition);
+  f.request_resource.append(":");
+  append_int(f.request_resource, offset);
+}
+
+void set_error(L7Fields& f, int16_t code) {
+  f.set_response_code(code);
+  if (code == 0) {
+    f.response_status = ResponseStatus::kOk;
+    return;
+  }
+  // The protocol's errors are reported by the broker; nothing in them says "bad request" the way
+  // HTTP 4xx does, so every non-zero code counts as a server error.
+  f.response_status = ResponseStatus::kServerError;
+  f.response_exception = kafka_error_description(code);
+}
+
+// Offers the headers of the first record of a records field (record batch, magic 2) to the trace
+// context. Message sets (magic 0/1) carry no headers; compressed batches are not inflated.
+void scan_first_record_headers(std::span<const uint8_t> records, const ParserOptions* opts, L7Fields& f) {
+  // Both message sets and record batches start with offset(8) and size(4); the magic byte is at
+  // offset 16 in both (after crc in v0/v1, after partition_leader_epoch in v2).
+  if (records.size() < 17 || records[16] < 2) return;
+  ByteReader r(records);
+  r.skip(8 + 4 + 4 + 1 + 4);  // base_offset, batch_length, partition_leader_epoch, magic, crc
+  uint16_t attributes = r.be16();
+  // lastOffsetDelta, baseTimestamp, maxTimestamp, producerId, producerEpoch, baseSequence.
+  r.skip(4 + 8 + 8 + 8 + 2 + 4);
+  int32_t count = static_cast<int32_t>(r.be32());
+  if (!r.ok() || count <= 0) return;
+  if ((attributes & 0x07) != 0) return;  // compression codec
+  if ((attributes & 0x20) != 0) return;  // control batch (transaction markers)
+  r.svarint();                           // record length
+  r.u8();                                // attributes
+  r.svarint();                           // timestamp delta
+  r.svarint();                           // offset delta
+  int64_t key_len = r.svarint();
+  if (key_len > 0) r.skip(static_cast<std::size_t>(key_len));
+  int64_t value_len = r.svarint();
+  if (value_len > 0) r.skip(static_cast<std::size_t>(value_len));
+  int64_t headers = r.svarint();
+  if (!r.ok()) return;
+  for (int64_t i = 0; i < headers && i < kMaxHeadersScanned; ++i) {
+    int64_t klen = r.svarint();
+    if (!r.ok() || klen < 0 || static_cast<uint64_t>(klen) > r.remaining()) return;
+    std::string_view key = r.str(static_cast<std::size_t>(klen));
+    int64_t vlen = r.svarint();
+    if (!r.ok()) return;
+    std::string_view value;
+    if (vlen > 0) {
+      if (static_cast<uint64_t>(vlen) > r.remaining()) return;
+      value = r.str(static_cast<std::size_t>(vlen));
+    }
+    apply_trace_header(key, value, opts, f);
+  }
+}
+
+// ---- request bodies --------------------------------------------------------------------------
+
+// Returns acks (-1 when not read); acks = 0 means the broker sends no response.
+int16_t decode_produce_request(KafkaReader& r, int version, const ParserOptions* opts, L7Fields& f) {
+  if (version >= 3) r.string();  // transactional_id
+  int16_t acks = r.i16();
+  r.i32();  // timeout_ms
+  if (!r.ok()) return -1;
+  if (r.array_len() <= 0) return acks;
+  std::string_view topic = r.string();
+  int64_t partitions = r.array_len();
+  if (!r.ok()) return acks;
+  f.request_domain = topic;
+  if (partitions <= 0) return acks;
+  int32_t partition = r.i32();
+  if (!r.ok()) return acks;
+  // The offset is only known from the response's base_offset (request_resource is set there).
+  set_topic_partition(f, topic, partition);
+  scan_first_record_headers(r.bytes_prefix(), opts, f);
+  return acks;
+}
+
+void decode_fetch_request(KafkaReader& r, int version, L7Fields& f) {
+  if (version <= 14) r.i32();  // replica_id (a tagged field from v15)
+  r.i32();                     // max_wait_ms
+  r.i32();                     // min_bytes
+  if (version >= 3) r.i32();   // max_bytes
+  if (version >= 4) r.i8();    // isolation_level
+  if (version >= 7) {
+    r.i32();  // session_id
+    r.i32();  // session_epoch
+  }
+  if (!r.ok() || r.array_len() <= 0) return;
+  // From v13 topics are named by id (a UUID): the name is unknown from the request.
+  if (version >= 13) return;
+  std::string_view topic = r.string();
+  int64_t partitions = r.array_len();
+  if (!r.ok()) return;
+  f.request_domain = topic;
+  if (partitions <= 0) return;
+  int32_t partition = r.i32();
+  if (version >= 9) r.i32();  // current_leader_epoch
+  int64_t fetch_offset = r.i64();
+  if (!r.ok()) return;
+  set_topic_partition(f, topic, partition);
+  set_resource(f, topic, partition, fetch_offset);
+}
+
+void decode_group_request(KafkaReader& r, L7Fields& f) {
+  std::string_view group = r.string();
+  if (r.ok()) f.set_attribute("group_id", group);
+}
+
+// ---- response bodies -------------------------------------------------------------------------
+
+void decode_produce_response(KafkaReader& r, L7Fields& f) {
+  if (r.array_len() <= 0) return;
+  std::string_view topic = r.string();
+  int64_t partitions = r.array_len();
+  if (!r.ok() || partitions <= 0) return;
+  int32_t partition = r.i32();
+  int16_t error = r.i16();
+  int64_t base_offset = r.i64();
+  if (!r.ok()) return;
+  set_topic_partition(f, topic, partition);
+  set_resource(f, topic, partition, base_offset);
+  set_error(f, error);
+}
+
+void decode_fetch_response(KafkaReader& r, int version, const ParserOptions* opts, L7Fields& f) {
+  if (version >= 1) r.i32();  // throttle_time_ms
+  int16_t top_error = 0;
+  if (version >= 7) {
+    top_error = r.i16();
+    r.i32();  // session_id
+  }
+  int64_t topics = r.array_len();
+  if (!r.ok()) return;
+  // A top-level error (v7+) applies to the whole request; otherwise the first partition's error.
+  set_error(f, top_error);
+  if (topics <= 0) return;
+  std::string_view topic;
+  if (version >= 13) {
+    r.skip(16);  // topic_id
+  } else {
+    topic = r.string();
+  }
+  int64_t partitions = r.array_len();
+  if (!r.ok() || partitions <= 0) return;
+  int32_t partition = r.i32();
+  int16_t error = r.i16();
+  if (!r.ok()) return;
+  if (version <= 12) set_topic_partition(f, topic, partition);
+  if (top_error == 0) set_error(f, error);
+  r.i64();                    // high_watermark
+  if (version >= 4) r.i64();  // last_stable_offset
+  if (version >= 5) r.i64();  // log_start_offset
+  if (version >= 4) {
+    int64_t aborted = r.array_len();
+    for (int64_t i = 0; i < aborted && r.ok(); ++i) {
+      r.i64();  // producer_id
+      r.i64();  // first_offset
+      r.tagged_fields();
+    }
+  }
+  if (version >= 11) r.i32();  // preferred_read_replica
+  if (!r.ok()) return;
+  scan_first_record_headers(r.bytes_prefix(), opts, f);
+}
+
+// JoinGroup, LeaveGroup, SyncGroup: throttle_time_ms (from `throttle_from`), then error_code.
+void decode_group_response(KafkaReader& r, int version, int throttle_from, L7Fields& f) {
+  if (version >= throttle_from) r.i32();
+  int16_t error = r.i16();
+  if (r.ok()) set_error(f, error);
+}
+
+void set_ids(L7Fields& f, uint32_t correlation_id) {
+  f.set_request_id(correlation_id);
+  f.x_request_id.clear();
+  append_int(f.x_request_id, correlation_id);
+}
+
+// Checks a request header; returns false when the bytes cannot be a Kafka request. Needs at least
+// 8 bytes after the size prefix.
+bool plausible_request_start(std::span<const uint8_t> msg, const KafkaApiInfo** api_out) {
+  int key = static_cast<int16_t>((msg[0] << 8) | msg[1]);
+  int version = static_cast<int16_t>((msg[2] << 8) | msg[3]);
+  const KafkaApiInfo* api = kafka_api(key);
+  if (api == nullptr || version < 0 || version > api->max_version + kVersionSlack) return false;
+  *api_out = api;
+  return true;
+}
+
+class KafkaParser final : public Parser {
+ public:
+  ParseResult parse(Dir dir, std::span<const uint8_t> data, ParseContext& ctx) override {
+    const uint32_t cap = ctx.options != nullptr ? ctx.options->max_buffered : 64 * 1024;
+    const bool requests = dir == Dir::kToServer;
+    ParseResult res;
+    std::size_t off = 0;
+    while (data.size() - off >= 4) {
+      std::span<const uint8_t> rest = data.subspan(off);
+      uint32_t size = (uint32_t{rest[0]} << 24) | (uint32_t{rest[1]} << 16) | (uint32_t{rest[2]} << 8) | rest[3];
+      if (requests ? (size < kMinRequestSize || size > kMaxRequestSize) : (size < 4 || size > kMaxResponseSize)) {
+        res.error = true;
+        return res;
+      }
+      // Reject a bad request header as soon as it is there, not once the whole size arrived.
+      const KafkaApiInfo* api = nullptr;
+      if (requests && rest.size() >= 12 && !plausible_request_start(rest.subspan(4), &api)) {
+        res.error = true;
+        return res;
+      }
+      const uint64_t total = uint64_t{size} + 4;
+      std::span<const uint8_t> body;
+      uint64_t skip = 0;
+      if (rest.size() >= total) {
+        body = rest.subspan(4, size);
+      } else if (total > cap && rest.size() >= cap) {
+        // Too large to buffer whole: decode the prefix, skip the remainder.
+        body = rest.subspan(4);
+        skip = total - rest.size();
+      } else {
+        break;  // wait for more bytes
+      }
+      bool ok = requests ? on_request(body, size, ctx) : on_response(body, size, ctx);
+      if (!ok) {
+        res.error = true;
+        return res;
+      }
+      off += 4 + body.size();
+      if (skip != 0) {
+        res.consumed = static_cast<uint32_t>(off);
+        res.skip = skip;
+        return res;
+      }
+    }
+    res.consumed = static_cast<uint32_t>(off);
+    return res;
+  }
+
+  // Framing restarts at the next bytes handed over; pending requests stay (their responses may
+  // still come in the other direction).
+  bool on_gap(Dir) override { return true; }
+
+ private:
+  struct Pending {
+    uint32_t correlation_id;
+    int16_t api_key;
+    int16_t api_version;
+  };
+
+  bool on_request(std::span<const uint8_t> body, uint32_t size, ParseContext& ctx) {
+    const KafkaApiInfo* api = nullptr;
+    if (body.size() < 8 || !plausible_request_start(body, &api)) return false;
+    KafkaReader hdr(body, false);
+    const int16_t key = hdr.i16();
+    const int16_t version = hdr.i16();
+    const uint32_t correlation_id = static_cast<uint32_t>(hdr.i32());
+    const bool flexible = is_flexible(*api, version);
+    if (has_client_id(key, version)) {
+      // client_id is a classic nullable string even in header v2.
+      int16_t n = hdr.i16();
+      if (!hdr.ok() || n < -1 || (n > 0 && static_cast<uint32_t>(n) > size - 10)) return false;
+      if (n > 0) hdr.skip(static_cast<std::size_t>(n));
+    }
+    Message m;
+    m.role = MsgRole::kRequest;
+    m.has_id = true;
+    m.id = correlation_id;
+    L7Fields& f = m.fields;
+    f.request_type = api->name;
+    append_int(f.version, version);
+    set_ids(f, correlation_id);
+    f.set_request_length(size);
+    bool expects_response = true;
+    if (hdr.ok() && version <= api->max_version) {
+      KafkaReader r(hdr.raw().rest(), flexible);
+      if (flexible) r.tagged_fields();  // header v2
+      if (r.ok()) {
+        switch (key) {
+          case kProduce:
+            expects_response = decode_produce_request(r, version, ctx.options, f) != 0;
+            break;
+          case kFetch:
+            decode_fetch_request(r, version, f);
+            break;
+          case kJoinGroup:
+          case kLeaveGroup:
+          case kSyncGroup:
+            decode_group_request(r, f);
+            break;
+          default:
+            break;
+        }
+      }
+    }
+    if (expects_response) {
+      remember(correlation_id, key, version, ctx);
+    } else {
+      // Produce with acks=0: the broker never answers.
+      m.role = MsgRole::kOneWay;
+    }
+    ctx.emit(m);
+    return true;
+  }
+
+  bool on_response(std::span<const uint8_t> body, uint32_t size, ParseContext& ctx) {
+    KafkaReader hdr(body, false);
+    const uint32_t correlation_id = static_cast<uint32_t>(hdr.i32());
+    Message m;
+    m.role = MsgRole::kResponse;
+    m.has_id = true;
+    m.id = correlation_id;
+    L7Fields& f = m.fields;
+    set_ids(f, correlation_id);
+    f.set_response_length(size);
+    Pending p{};
+    if (take(correlation_id, p)) {
+      const KafkaApiInfo* api = kafka_api(p.api_key);
+      f.request_type = api->name;
+      append_int(f.version, p.api_version);
+      decode_response(hdr.raw().rest(), p, *api, ctx, f);
+    }
+    // Without its request a response cannot be decoded: it is logged with its id and size.
+    ctx.emit(m);
+    return true;
+  }
+
+  void decode_response(std::span<const uint8_t> rest, const Pending& p, const KafkaApiInfo& api, ParseContext& ctx,
+                       L7Fields& f) {
+    const int version = p.api_version;
+    if (version > api.max_version) return;  // newer than our table: layout unknown
+    KafkaReader r(rest, is_flexible(api, version));
+    if (response_header_flexible(p.api_key, api, version)) r.tagged_fields();  // header v1
+    if (!r.ok()) return;
+    switch (p.api_key) {
+      case kProduce:
+        decode_produce_response(r, f);
+        break;
+      case kFetch:
+        decode_fetch_response(r, version, ctx.options, f);
+        break;
+      case kJoinGroup:
+        decode_group_response(r, version, 2, f);
+        break;
+      case kLeaveGroup:
+      case kSyncGroup:
+        decode_group_response(r, version, 1, f);
+        break;
+      case kApiVersions: {
+        int16_t error = r.i16();
+        if (r.ok()) set_error(f, error);
+        break;
+      }
+      default:
+        f.set_response_code(-2);
+        f.response_status = ResponseStatus::kOk;
+        f.response_exception = kNotInspected;
+        break;
+    }
+  }
+
+  void remember(uint32_t correlation_id, int16_t key, int16_t version, ParseContext& ctx) {
+    const std::size_t limit = ctx.options != nullptr && ctx.options->max_pending != 0 ? ctx.options->max_pending : 256;
+    if (pending_.size() >= limit) pending_.erase(pending_.begin());  // oldest dropped
+    pending_.push_back({correlation_id, key, version});
+  }
+
+  bool take(uint32_t correlation_id, Pending& out) {
+    // Responses come in request order on a connection: the match is almost always the oldest.
+    for (auto it = pending_.begin(); it != pending_.end(); ++it) {
+      if (it->correlation_id == correlation_id) {
+        out = *it;
+        pending_.erase(it);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  std::vector<Pending> pending_;  // bounded by max_pending
+};
+
+bool printable(uint8_t c) { return c >= 0x20 && c < 0x7f; }
+
+constexpr std::array<std::string_view, 1> kSignatures = {
+    // size < 128 MiB, api_key 0..95, api_version 0..31: a first filter, probe() decides.
+    "^\\x00[\\x00-\\x07][\\x00-\\xff]{2}\\x00[\\x00-\\x5f]\\x00[\\x00-\\x1f]",
+};
+constexpr std::array<uint16_t, 1> kPorts = {9092};
+
+}  // namespace
+
+ProbeVerdict kafka_probe(Dir dir, std::span<const uint8_t> data) {
+  if (dir != Dir::kToServer) return ProbeVerdict::kNo;
+  if (data.size() < 4) return ProbeVerdict::kMaybe;
+  const uint32_t size = (uint32_t{data[0]} << 24) | (uint32_t{data[1]} << 16) | (uint32_t{data[2]} << 8) | data[3];
+  if (size < kMinRequestSize || size > kMaxRequestSize) return ProbeVerdict::kNo;
+  if (data.size() < 12) return ProbeVerdict::kMaybe;
+  const KafkaApiInfo* api = nullptr;
+  if (!plausible_request_start(data.subspan(4), &api)) return ProbeVerdict::kNo;
+  const int key = static_cast<int16_t>((data[4] << 8) | data[5]);
+  const int version = static_cast<int16_t>((data[6] << 8) | data[7]);
+  std::size_t pos = 12;
+  if (has_client_id(key, version)) {
+    if (size < 10) return ProbeVerdict::kNo;
+    if (data.size() < 14) return ProbeVerdict::kMaybe;
+    const int n = static_cast<int16_t>((data[12] << 8) | data[13]);
+    if (n < -1 || (n > 0 && static_cast<uint32_t>(n) > size - 10)) return ProbeVerdict::kNo;
+    pos = 14;
+    // Client ids are printable names ("producer-1", "rdkafka", ...).
+    for (int i = 0; i < n; ++i, ++pos) {
+      if (pos >= data.size()) return ProbeVerdict::kMaybe;
+      if (!printable(data[pos])) return ProbeVerdict::kNo;
+    }
+  }
+  if (is_flexible(*api, version)) {
+    // Header v2 ends with tagged fields: a small count (clients send 0).
+    if (pos >= data.size()) return ProbeVerdict::kMaybe;
+    if (data[pos] > 0x10) return ProbeVerdict::kNo;
+  }
+  return ProbeVerdict::kYes;
+}
+
+std::unique_ptr<Parser> make_kafka_parser() { return std::make_unique<KafkaParser>(); }
+
+const ProtocolDescriptor kKafkaDescriptor{
+    ProtocolId::kKafka, "kafka", kSignatures, kPorts, &kafka_probe, &make_kafka_parser,
+};
+
+}  // namespace l7tap

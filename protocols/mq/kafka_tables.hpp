@@ -1,0 +1,22 @@
+// Kafka protocol tables (API keys, error codes), kept apart from the parser so the parser reads
+// as protocol logic.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace l7tap {
+
+struct KafkaApiInfo {
+  std::string_view name;   // e.g. "Produce", "ApiVersions"
+  int16_t max_version;     // newest api_version the protocol defines
+  int16_t first_flexible;  // first api_version using the flexible encoding; -1: none
+};
+
+// The API with this key, or nullptr when the key is not defined.
+const KafkaApiInfo* kafka_api(int api_key);
+
+// The protocol's English description of an error code; empty for 0 (NONE) and unknown codes.
+std::string_view kafka_error_description(int error_code);
+
+}  // namespace l7tap

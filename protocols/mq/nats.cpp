@@ -1,0 +1,584 @@
+#include "protocols/mq/nats.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "protocols/core/byte_reader.hpp"
+#include "protocols/core/trace_context.hpp"
+
+namespace l7tap {
+namespace nats {
+namespace {
+
+struct VerbSpelling {
+  std::string_view text;  // upper case, as on the wire (verbs are case-insensitive)
+  Verb verb;
+};
+constexpr std::array<VerbSpelling, 12> kVerbs{{
+    {"INFO", Verb::kInfo},
+    {"CONNECT", Verb::kConnect},
+    {"PUB", Verb::kPub},
+    {"HPUB", Verb::kHpub},
+    {"SUB", Verb::kSub},
+    {"UNSUB", Verb::kUnsub},
+    {"MSG", Verb::kMsg},
+    {"HMSG", Verb::kHmsg},
+    {"PING", Verb::kPing},
+    {"PONG", Verb::kPong},
+    {"+OK", Verb::kOk},
+    {"-ERR", Verb::kErr},
+}};
+constexpr std::size_t kMaxVerbLen = 7;
+
+// Payload sizes above this are not NATS (servers cap max_payload far below it): framing is lost.
+constexpr uint64_t kMaxPayload = 0x7fffffff;
+
+char upper(uint8_t c) { return static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c); }
+bool is_blank(uint8_t c) { return c == ' ' || c == '\t'; }
+
+// Case-insensitive: is `tok` exactly (full) or the beginning of (!full) a verb's spelling?
+bool verb_match(std::span<const uint8_t> tok, std::string_view spelling, bool full) {
+  if (tok.size() > spelling.size() || (full && tok.size() != spelling.size())) return false;
+  for (std::size_t i = 0; i < tok.size(); ++i)
+    if (upper(tok[i]) != spelling[i]) return false;
+  return true;
+}
+
+// Splits control-line arguments on spaces/tabs; returns the count (toks.size() + 1 when too many).
+std::size_t split_args(std::string_view args, std::array<std::string_view, 5>& toks) {
+  std::size_t n = 0, i = 0;
+  while (i < args.size()) {
+    while (i < args.size() && is_blank(static_cast<uint8_t>(args[i]))) ++i;
+    if (i == args.size()) break;
+    std::size_t start = i;
+    while (i < args.size() && !is_blank(static_cast<uint8_t>(args[i]))) ++i;
+    if (n == toks.size()) return n + 1;
+    toks[n++] = args.substr(start, i - start);
+  }
+  return n;
+}
+
+bool parse_size(std::string_view s, uint64_t& out) {
+  if (s.empty() || s.size() > 10) return false;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (v > kMaxPayload) return false;
+  out = v;
+  return true;
+}
+
+// Validates the arguments of a complete control line and fills the payload sizes.
+bool decode_args(Frame& f) {
+  std::array<std::string_view, 5> t{};
+  const std::size_t n = split_args(f.args, t);
+  auto sized = [&](std::size_t size_tok) {  // PUB / MSG: one size
+    f.has_payload = true;
+    return parse_size(t[size_tok], f.payload_len);
+  };
+  auto hsized = [&](std::size_t hdr_tok) {  // HPUB / HMSG: header size, total size
+    f.has_payload = true;
+    return parse_size(t[hdr_tok], f.header_len) && parse_size(t[hdr_tok + 1], f.payload_len) &&
+           f.header_len <= f.payload_len;
+  };
+  switch (f.verb) {
+    case Verb::kInfo:
+    case Verb::kConnect:
+      return !f.args.empty() && f.args.front() == '{';
+    case Verb::kPing:
+    case Verb::kPong:
+    case Verb::kOk:
+      return n == 0;
+    case Verb::kErr:
+      return true;
+    case Verb::kPub:  // PUB <subject> [reply-to] <#bytes>
+      if (n != 2 && n != 3) return false;
+      f.subject = t[0];
+      return sized(n - 1);
+    case Verb::kHpub:  // HPUB <subject> [reply-to] <#header bytes> <#total bytes>
+      if (n != 3 && n != 4) return false;
+      f.subject = t[0];
+      return hsized(n - 2);
+    case Verb::kSub:  // SUB <subject> [queue group] <sid>
+      if (n != 2 && n != 3) return false;
+      f.subject = t[0];
+      return true;
+    case Verb::kUnsub: {  // UNSUB <sid> [max_msgs]
+      if (n != 1 && n != 2) return false;
+      uint64_t max = 0;
+      return n == 1 || parse_size(t[1], max);
+    }
+    case Verb::kMsg:  // MSG <subject> <sid> [reply-to] <#bytes>
+      if (n != 3 && n != 4) return false;
+      f.subject = t[0];
+      return sized(n - 1);
+    case Verb::kHmsg:  // HMSG <subject> <sid> [reply-to] <#header bytes> <#total bytes>
+      if (n != 4 && n != 5) return false;
+      f.subject = t[0];
+      return hsized(n - 2);
+  }
+  return false;
+}
+
+// Appends the UTF-8 encoding of `cp` to out[n..] as far as it fits.
+void put_utf8(uint32_t cp, std::span<char> out, std::size_t& n) {
+  char b[4];
+  std::size_t k = 0;
+  if (cp < 0x80) {
+    b[k++] = static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    b[k++] = static_cast<char>(0xc0 | (cp >> 6));
+    b[k++] = static_cast<char>(0x80 | (cp & 0x3f));
+  } else if (cp < 0x10000) {
+    b[k++] = static_cast<char>(0xe0 | (cp >> 12));
+    b[k++] = static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+    b[k++] = static_cast<char>(0x80 | (cp & 0x3f));
+  } else {
+    b[k++] = static_cast<char>(0xf0 | (cp >> 18));
+    b[k++] = static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+    b[k++] = static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+    b[k++] = static_cast<char>(0x80 | (cp & 0x3f));
+  }
+  if (n + k > out.size()) return;  // never write a partial character
+  for (std::size_t i = 0; i < k; ++i) out[n++] = b[i];
+}
+
+int hex4(std::string_view s, std::size_t at) {
+  if (at + 4 > s.size()) return -1;
+  int v = 0;
+  for (std::size_t i = at; i < at + 4; ++i) {
+    char c = s[i];
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+// Scans the JSON string starting at json[i] == '"'; returns the index just past its closing quote,
+// or npos when unterminated. `escaped` tells whether it contains backslashes.
+std::size_t skip_json_string(std::string_view json, std::size_t i, bool& escaped) {
+  escaped = false;
+  for (++i; i < json.size(); ++i) {
+    if (json[i] == '\\') {
+      escaped = true;
+      ++i;
+    } else if (json[i] == '"') {
+      return i + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+// Unescapes the body of a JSON string (without quotes) into out; returns the length written.
+std::size_t unescape_json(std::string_view s, std::span<char> out) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < s.size() && n < out.size(); ++i) {
+    char c = s[i];
+    if (c != '\\' || i + 1 >= s.size()) {
+      out[n++] = c;
+      continue;
+    }
+    char e = s[++i];
+    switch (e) {
+      case 'b':
+        out[n++] = '\b';
+        break;
+      case 'f':
+        out[n++] = '\f';
+        break;
+      case 'n':
+        out[n++] = '\n';
+        break;
+      case 'r':
+        out[n++] = '\r';
+        break;
+      case 't':
+        out[n++] = '\t';
+        break;
+      case 'u': {
+        int cp = hex4(s, i + 1);
+        if (cp < 0) {
+          out[n++] = '?';
+          break;
+        }
+        i += 4;
+        uint32_t code = static_cast<uint32_t>(cp);
+        if (code >= 0xd800 && code < 0xdc00) {  // high surrogate: combine with a following low one
+          int lo = (i + 2 < s.size() && s[i + 1] == '\\' && s[i + 2] == 'u') ? hex4(s, i + 3) : -1;
+          if (lo >= 0xdc00 && lo < 0xe000) {
+            code = 0x10000 + ((code - 0xd800) << 10) + (static_cast<uint32_t>(lo) - 0xdc00);
+            i += 6;
+          } else {
+            code = 0xfffd;
+          }
+        } else if (code >= 0xdc00 && code < 0xe000) {
+          code = 0xfffd;
+        }
+        put_utf8(code, out, n);
+        break;
+      }
+      default:
+        out[n++] = e;
+        break;  // \" \\ \/ and anything else: the character itself
+    }
+  }
+  return n;
+}
+
+// The text of a NATS -ERR, without the single quotes the server puts around it.
+std::string_view err_text(std::string_view args) {
+  if (args.size() >= 2 && args.front() == '\'' && args.back() == '\'') return args.substr(1, args.size() - 2);
+  return args;
+}
+
+bool icontains(std::string_view hay, std::string_view needle) {
+  if (needle.size() > hay.size()) return false;
+  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i) {
+    std::size_t k = 0;
+    while (k < needle.size() && upper(static_cast<uint8_t>(hay[i + k])) == upper(static_cast<uint8_t>(needle[k]))) ++k;
+    if (k == needle.size()) return true;
+  }
+  return false;
+}
+
+// -ERR texts (nats-server, client.go/errors.go): the server blames its own capacity or state for
+// a few; every other error rejects what the client sent or is (unknown operation, authorization,
+// permissions, invalid subject, payload/control-line limits, TLS required, stale connection).
+ResponseStatus err_status(std::string_view text) {
+  static constexpr std::array<std::string_view, 5> kServerSide{"maximum connections exceeded",
+                                                               "maximum account active connections exceeded",
+                                                               "slow consumer", "shutting down", "internal"};
+  for (auto s : kServerSide)
+    if (icontains(text, s)) return ResponseStatus::kServerError;
+  return ResponseStatus::kClientError;
+}
+
+bool looks_like_tls(std::span<const uint8_t> d) { return d.size() >= 2 && d[0] == 0x16 && d[1] == 0x03; }
+
+}  // namespace
+
+std::string_view verb_name(Verb v) {
+  switch (v) {
+    case Verb::kInfo:
+      return "INFO";
+    case Verb::kConnect:
+      return "CONNECT";
+    case Verb::kPub:
+      return "PUB";
+    case Verb::kHpub:
+      return "HPUB";
+    case Verb::kSub:
+      return "SUB";
+    case Verb::kUnsub:
+      return "UNSUB";
+    case Verb::kMsg:
+      return "MSG";
+    case Verb::kHmsg:
+      return "HMSG";
+    case Verb::kPing:
+      return "PING";
+    case Verb::kPong:
+      return "PONG";
+    case Verb::kOk:
+      return "OK";
+    case Verb::kErr:
+      return "ERR";
+  }
+  return "";
+}
+
+Scan scan_frame(std::span<const uint8_t> data, Frame& f) {
+  f = Frame{};
+  // The verb: up to the first blank or line end.
+  std::size_t tok_end = 0;
+  while (tok_end < data.size() && tok_end <= kMaxVerbLen && !is_blank(data[tok_end]) && data[tok_end] != '\r' &&
+         data[tok_end] != '\n')
+    ++tok_end;
+  auto tok = data.first(std::min(tok_end, data.size()));
+  const bool tok_complete = tok_end < data.size() && tok_end <= kMaxVerbLen;
+  if (!tok_complete) {
+    if (tok_end > kMaxVerbLen) return Scan::kBad;
+    for (const auto& v : kVerbs)
+      if (verb_match(tok, v.text, false)) return Scan::kNeedMore;
+    return Scan::kBad;
+  }
+  bool known = false;
+  for (const auto& v : kVerbs) {
+    if (verb_match(tok, v.text, true)) {
+      f.verb = v.verb;
+      known = true;
+      break;
+    }
+  }
+  if (!known) return Scan::kBad;
+
+  // The rest of the control line: printable bytes (UTF-8 allowed), tabs, and CR only before LF.
+  std::size_t i = tok_end;
+  for (; i < data.size(); ++i) {
+    const uint8_t c = data[i];
+    if (c == '\n') break;
+    if (c == '\r') {
+      if (i + 1 < data.size() && data[i + 1] != '\n') return Scan::kBad;
+      continue;
+    }
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return Scan::kBad;
+  }
+  if (i == data.size()) return Scan::kNeedMore;
+  f.line_len = static_cast<uint32_t>(i + 1);
+  std::size_t content_end = (i > tok_end && data[i - 1] == '\r') ? i - 1 : i;
+  std::string_view args = as_chars(data.subspan(tok_end, content_end - tok_end));
+  while (!args.empty() && is_blank(static_cast<uint8_t>(args.front()))) args.remove_prefix(1);
+  while (!args.empty() && is_blank(static_cast<uint8_t>(args.back()))) args.remove_suffix(1);
+  f.args = args;
+  if (!decode_args(f)) return Scan::kBad;
+  f.total = f.line_len + (f.has_payload ? f.payload_len + 2 : 0);
+  return Scan::kFrame;
+}
+
+int json_string_field(std::string_view json, std::string_view key, std::span<char> out) {
+  int depth = 0;
+  for (std::size_t i = 0; i < json.size();) {
+    const char c = json[i];
+    if (c == '{' || c == '[') {
+      ++depth;
+      ++i;
+    } else if (c == '}' || c == ']') {
+      --depth;
+      ++i;
+    } else if (c == '"') {
+      bool esc = false;
+      std::size_t end = skip_json_string(json, i, esc);
+      if (end == std::string_view::npos) return -1;
+      std::string_view name = json.substr(i + 1, end - i - 2);
+      i = end;
+      std::size_t j = i;
+      while (j < json.size() && (json[j] == ' ' || json[j] == '\t' || json[j] == '\r' || json[j] == '\n')) ++j;
+      if (j >= json.size() || json[j] != ':') continue;  // a value, not a member name
+      if (depth != 1 || esc || name != key) continue;
+      for (++j; j < json.size() && (json[j] == ' ' || json[j] == '\t' || json[j] == '\r' || json[j] == '\n');) ++j;
+      if (j >= json.size() || json[j] != '"') return -1;
+      std::size_t vend = skip_json_string(json, j, esc);
+      if (vend == std::string_view::npos) return -1;
+      return static_cast<int>(unescape_json(json.substr(j + 1, vend - j - 2), out));
+    } else {
+      ++i;
+    }
+  }
+  return -1;
+}
+
+ProbeVerdict probe(Dir, std::span<const uint8_t> data) {
+  // Every complete message at the start must be well-formed NATS; one is enough to say yes.
+  bool seen = false;
+  for (int k = 0; k < 8 && !data.empty(); ++k) {
+    Frame f;
+    Scan s = scan_frame(data, f);
+    if (s == Scan::kBad) return ProbeVerdict::kNo;
+    if (s == Scan::kNeedMore) {
+      if (seen) return ProbeVerdict::kYes;
+      // A control line that goes on and on is not NATS (servers cap it at 4 KiB by default;
+      // INFO/CONNECT carry JSON and may be longer).
+      return data.size() > 64 * 1024 ? ProbeVerdict::kNo : ProbeVerdict::kMaybe;
+    }
+    if (f.total > data.size()) return ProbeVerdict::kYes;  // payload still to come
+    if (f.has_payload && (data[f.total - 2] != '\r' || data[f.total - 1] != '\n')) return ProbeVerdict::kNo;
+    seen = true;
+    data = data.subspan(static_cast<std::size_t>(f.total));
+  }
+  return seen ? ProbeVerdict::kYes : ProbeVerdict::kMaybe;
+}
+
+}  // namespace nats
+
+using nats::Frame;
+using nats::Scan;
+using nats::Verb;
+
+namespace {
+// INFO/CONNECT and PING/PONG pair within their class. Ids make an answer pair with the NEWEST
+// request its peer sent (id = that side's latest sequence number), as the reference implementation
+// does (a newer PING evicts an unanswered one): with pipelined PINGs ("PING PING" then "PONG
+// PONG") the first PONG closes the second PING, the older PING stays unanswered and the second
+// PONG finds nothing. Plain FIFO pairing would be has_id = false.
+enum PairClass : uint32_t { kInfoConnect = 1, kPingPong = 2 };
+}  // namespace
+
+void NatsParser::learn_info(std::string_view json) {
+  std::array<char, FieldCaps::kDomain> buf{};
+  int n = nats::json_string_field(json, "version", std::span<char>(buf.data(), FieldCaps::kVersion));
+  if (n >= 0) version_ = std::string_view(buf.data(), static_cast<std::size_t>(n));
+  n = nats::json_string_field(json, "server_name", std::span<char>(buf.data(), buf.size()));
+  if (n >= 0) server_name_ = std::string_view(buf.data(), static_cast<std::size_t>(n));
+}
+
+void NatsParser::apply_headers(std::span<const uint8_t> block, const ParserOptions* options) {
+  // "NATS/1.0[ status [description]]\r\n" then "Key: Value\r\n" lines, then an empty line.
+  std::string_view s = as_chars(block);
+  bool first = true;
+  while (!s.empty()) {
+    std::size_t e = s.find('\n');
+    if (e == std::string_view::npos) break;  // a partial line (header block cut by a skip)
+    std::string_view line = s.substr(0, e);
+    s.remove_prefix(e + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (first) {
+      first = false;
+      if (line.substr(0, 5) != "NATS/") return;  // not a header block we understand
+      continue;
+    }
+    if (line.empty()) break;
+    std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) continue;
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    apply_trace_header(line.substr(0, colon), value, options, msg_.fields);
+  }
+}
+
+void NatsParser::emit(Dir dir, const Frame& f, std::span<const uint8_t> avail, ParseContext& ctx) {
+  msg_.reset();
+  L7Fields& fl = msg_.fields;
+  const int d = static_cast<int>(dir);
+  const int peer = static_cast<int>(opposite(dir));
+  const uint32_t size = static_cast<uint32_t>(std::min<uint64_t>(f.total, UINT32_MAX));
+  switch (f.verb) {
+    case Verb::kInfo:
+      learn_info(f.args);
+      msg_.role = MsgRole::kRequest;
+      msg_.pair_class = kInfoConnect;
+      msg_.has_id = true;
+      msg_.id = ++info_seq_[d];
+      fl.set_request_length(size);
+      break;
+    case Verb::kConnect:
+      msg_.role = MsgRole::kResponse;
+      msg_.pair_class = kInfoConnect;
+      msg_.has_id = true;
+      msg_.id = info_seq_[peer];  // answers the newest INFO; 0 (none seen) pairs with nothing
+      fl.set_response_length(size);
+      break;
+    case Verb::kPing:
+      msg_.role = MsgRole::kRequest;
+      msg_.pair_class = kPingPong;
+      msg_.has_id = true;
+      msg_.id = ++ping_seq_[d];
+      fl.set_request_length(size);
+      break;
+    case Verb::kPong:
+      msg_.role = MsgRole::kResponse;
+      msg_.pair_class = kPingPong;
+      msg_.has_id = true;
+      msg_.id = ping_seq_[peer];
+      fl.set_response_length(size);
+      break;
+    case Verb::kErr: {
+      msg_.role = MsgRole::kOneWay;
+      std::string_view text = nats::err_text(f.args);
+      fl.response_exception = text;
+      fl.response_status = nats::err_status(text);
+      fl.set_request_length(size);
+      break;
+    }
+    default:
+      msg_.role = MsgRole::kOneWay;
+      fl.set_request_length(size);
+      break;
+  }
+  fl.request_type = nats::verb_name(f.verb);
+  fl.version = version_.view();
+  fl.request_domain = server_name_.view();
+  if (!f.subject.empty()) {
+    fl.request_resource = f.subject;
+    fl.endpoint = f.subject.substr(0, f.subject.find('.'));
+  }
+  if ((f.verb == Verb::kHpub || f.verb == Verb::kHmsg) && avail.size() > f.line_len) {
+    std::size_t hdr = static_cast<std::size_t>(std::min<uint64_t>(f.header_len, avail.size() - f.line_len));
+    apply_headers(avail.subspan(f.line_len, hdr), ctx.options);
+  }
+  bad_streak_ = 0;
+  ctx.emit(msg_);
+}
+
+ParseResult NatsParser::parse(Dir dir, std::span<const uint8_t> data, ParseContext& ctx) {
+  ParseResult r;
+  const int d = static_cast<int>(dir);
+  const uint64_t cap = ctx.options != nullptr ? ctx.options->max_buffered : 64 * 1024;
+  std::size_t pos = 0;
+  while (pos < data.size()) {
+    std::span<const uint8_t> rest = data.subspan(pos);
+    Frame f;
+    Scan s = nats::scan_frame(rest, f);
+    if (resync_[d]) {
+      if (s == Scan::kBad) {
+        // Not at a message start: drop through the end of this line and look again.
+        const uint8_t* nl = static_cast<const uint8_t*>(std::memchr(rest.data(), '\n', rest.size()));
+        pos = nl == nullptr ? data.size() : pos + static_cast<std::size_t>(nl - rest.data()) + 1;
+        continue;
+      }
+      if (s == Scan::kFrame) resync_[d] = false;
+    }
+    if (s == Scan::kNeedMore) break;
+    if (s == Scan::kBad) {
+      if (nats::looks_like_tls(rest)) give_up_ = true;  // the connection switched to TLS after INFO
+      r.consumed = static_cast<uint32_t>(pos);
+      r.error = true;
+      return r;
+    }
+    if (f.total <= rest.size()) {
+      if (f.has_payload && (rest[f.total - 2] != '\r' || rest[f.total - 1] != '\n')) {
+        r.consumed = static_cast<uint32_t>(pos);
+        r.error = true;  // the payload size does not match the stream: framing is lost
+        return r;
+      }
+      emit(dir, f, rest.first(static_cast<std::size_t>(f.total)), ctx);
+      pos += static_cast<std::size_t>(f.total);
+      continue;
+    }
+    if (f.total <= cap) break;  // wait for the rest of the message
+    // Too large to buffer: decode from the prefix, waiting for as much of the header block as
+    // the buffer can hold, then skip the remainder of the message.
+    const uint64_t want = std::min<uint64_t>(f.line_len + f.header_len, cap);
+    if (rest.size() < want) break;
+    emit(dir, f, rest, ctx);
+    r.consumed = static_cast<uint32_t>(data.size());
+    r.skip = f.total - rest.size();
+    return r;
+  }
+  r.consumed = static_cast<uint32_t>(pos);
+  return r;
+}
+
+bool NatsParser::on_gap(Dir dir) {
+  resync_[static_cast<int>(dir)] = true;
+  ++bad_streak_;
+  // A flow that keeps failing (or turned into TLS) is not worth more attempts.
+  return !give_up_ && bad_streak_ <= 16;
+}
+
+namespace {
+
+// Hyperscan prefilters (case-insensitive verbs); nats::probe validates the whole control line.
+constexpr std::string_view kSignatures[] = {
+    "^(?i)(INFO|CONNECT)[ \\t]+\\{",
+    "^(?i)H?(PUB|MSG)[ \\t]+[^ \\t\\r\\n]",
+    "^(?i)(UN)?SUB[ \\t]+[^ \\t\\r\\n]",
+    "^(?i)(PING|PONG|\\+OK)[ \\t]*\\r?\\n",
+    "^(?i)-ERR[ \\t]",
+};
+constexpr uint16_t kPorts[] = {4222};
+
+std::unique_ptr<Parser> create_nats() { return std::make_unique<NatsParser>(); }
+
+}  // namespace
+
+const ProtocolDescriptor kNatsDescriptor{
+    ProtocolId::kNats, "nats", kSignatures, kPorts, &nats::probe, &create_nats,
+};
+
+}  // namespace l7tap

@@ -1,0 +1,430 @@
+// Conf loading: every key round-trips, every class of error names the right key path, the unit
+// parsers accept what the docs promise and nothing else, and the shipped conf/l7tap.yaml loads.
+#include "control/config.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#ifndef L7TAP_SOURCE_DIR
+#error "L7TAP_SOURCE_DIR must be defined (path of the source tree, for conf/l7tap.yaml)"
+#endif
+
+namespace l7tap {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// Loads `yaml`, expects a ConfigError with exactly `path` and a reason containing `reason_part`.
+void expect_error(const std::string& yaml, const std::string& path, const std::string& reason_part) {
+  try {
+    load_config_text(yaml);
+    ADD_FAILURE() << "no error for:\n" << yaml;
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.path(), path) << e.what();
+    EXPECT_THAT(e.what(), HasSubstr(reason_part)) << "for:\n" << yaml;
+  }
+}
+
+Config defaults() {
+  Config c;
+  c.port_hints = default_port_hints();
+  c.latency_buckets = default_latency_buckets();
+  return c;
+}
+
+// ------------------------------------------------------------------------------------------------
+// defaults and round trips
+
+TEST(ConfigLoad, EmptyTextGivesDefaults) {
+  Config c = load_config_text("");
+  EXPECT_EQ(c, defaults());
+  EXPECT_EQ(c.workers, 1);
+  EXPECT_EQ(c.flow_idle_timeout_us, 60'000'000u);
+  EXPECT_EQ(c.metrics_listen, "127.0.0.1:9464");
+  EXPECT_EQ(c.latency_buckets.front(), 0.0001);
+  EXPECT_EQ(c.latency_buckets.back(), 10.0);
+  EXPECT_NO_THROW(validate_config(c));
+}
+
+TEST(ConfigLoad, EmptySectionsKeepDefaults) {
+  EXPECT_EQ(load_config_text("eal:\nworkers:\nflows:\nprotocols:\n  trace_headers:\nmetrics:\n"), defaults());
+}
+
+TEST(ConfigLoad, EveryKeyRoundTrips) {
+  const std::string yaml = R"(
+eal:
+  args: ["-l", "2-5", "--in-memory", 7]
+ports:
+  - name: mirror0
+    device: "net_pcap0,rx_pcap=/tmp/a.pcap"
+    rx_queues: 4
+    rx_descriptors: 2048
+    promiscuous: false
+  - name: mirror1
+    device: "0000:3b:00.1"
+workers:
+  count: 3
+  dispatcher: always
+  burst_size: 64
+  dispatch_ring_size: 1024
+  mbuf_pool_size: 16383
+  exit_when_idle: 1500ms
+flows:
+  capacity: 1000
+  idle_timeout: 2m
+  tcp_close_timeout: 250ms
+  max_out_of_order_bytes: 1MiB
+  max_buffered_bytes: 2KB
+sessions:
+  request_timeout: 1h
+  max_pending_per_flow: 9
+protocols:
+  enabled: [kafka, mqtt]
+  port_hints: { mqtt: [1884], grpc: [50051, 50052], kafka: [] }
+  trace_headers: { trace_id: [X-B3-TraceId], span_id: ["X-B3-SpanId"], x_request_id: [X-Request-ID, req-id] }
+records:
+  ring_size: 128
+flow_log:
+  path: /var/log/l7tap/flows.json
+  max_bytes: 1GiB
+  max_files: 9
+metrics:
+  listen: "[::1]:0"
+  latency_buckets: [0.001, 0.1, 1, 30]
+)";
+  Config c = load_config_text(yaml);
+  EXPECT_THAT(c.eal_args, ElementsAre("-l", "2-5", "--in-memory", "7"));
+  ASSERT_EQ(c.ports.size(), 2u);
+  EXPECT_EQ(c.ports[0].name, "mirror0");
+  EXPECT_EQ(c.ports[0].device, "net_pcap0,rx_pcap=/tmp/a.pcap");
+  EXPECT_EQ(c.ports[0].rx_queues, 4);
+  EXPECT_EQ(c.ports[0].rx_descriptors, 2048);
+  EXPECT_FALSE(c.ports[0].promiscuous);
+  EXPECT_EQ(c.ports[1].name, "mirror1");
+  EXPECT_EQ(c.ports[1].device, "0000:3b:00.1");
+  EXPECT_EQ(c.ports[1].rx_queues, 1);  // defaults inside a list item
+  EXPECT_EQ(c.ports[1].rx_descriptors, 1024);
+  EXPECT_TRUE(c.ports[1].promiscuous);
+  EXPECT_EQ(c.workers, 3);
+  EXPECT_EQ(c.dispatcher, "always");
+  EXPECT_EQ(c.burst_size, 64);
+  EXPECT_EQ(c.dispatch_ring_size, 1024u);
+  EXPECT_EQ(c.mbuf_pool_size, 16383u);
+  EXPECT_EQ(c.exit_when_idle_us, 1'500'000u);
+  EXPECT_EQ(c.flow_capacity, 1000u);
+  EXPECT_EQ(c.flow_idle_timeout_us, 120'000'000u);
+  EXPECT_EQ(c.tcp_close_timeout_us, 250'000u);
+  EXPECT_EQ(c.max_out_of_order_bytes, 1u << 20);
+  EXPECT_EQ(c.max_buffered_bytes, 2000u);
+  EXPECT_EQ(c.request_timeout_us, 3'600'000'000u);
+  EXPECT_EQ(c.max_pending_per_flow, 9u);
+  EXPECT_THAT(c.enabled_protocols, ElementsAre("kafka", "mqtt"));
+  EXPECT_THAT(c.port_hints.at("mqtt"), ElementsAre(1884));
+  EXPECT_THAT(c.port_hints.at("grpc"), ElementsAre(50051, 50052));
+  EXPECT_TRUE(c.port_hints.at("kafka").empty());
+  // Protocols not named keep their defaults.
+  EXPECT_THAT(c.port_hints.at("amqp"), ElementsAre(5672));
+  EXPECT_THAT(c.port_hints.at("rocketmq"), ElementsAre(9876, 10911));
+  EXPECT_EQ(c.port_hints.size(), known_protocol_names().size());
+  // Header names are lower-cased on load.
+  EXPECT_THAT(c.trace_id_headers, ElementsAre("x-b3-traceid"));
+  EXPECT_THAT(c.span_id_headers, ElementsAre("x-b3-spanid"));
+  EXPECT_THAT(c.x_request_id_headers, ElementsAre("x-request-id", "req-id"));
+  EXPECT_EQ(c.record_ring_size, 128u);
+  EXPECT_EQ(c.flow_log_path, "/var/log/l7tap/flows.json");
+  EXPECT_EQ(c.flow_log_max_bytes, 1ull << 30);
+  EXPECT_EQ(c.flow_log_max_files, 9u);
+  EXPECT_EQ(c.metrics_listen, "[::1]:0");
+  EXPECT_THAT(c.latency_buckets, ElementsAre(0.001, 0.1, 1.0, 30.0));
+}
+
+TEST(ConfigLoad, OffValuesAndAlternateSpellings) {
+  Config c = load_config_text(R"(
+flow_log: { path: "", max_bytes: 0 }
+metrics: { listen: "" }
+workers: { exit_when_idle: 0, dispatcher: never }
+flows: { max_out_of_order_bytes: 0, idle_timeout: 0.25 }
+ports: [ { name: a, device: b, promiscuous: yes } ]
+protocols: { enabled: [] }
+)");
+  EXPECT_EQ(c.flow_log_path, "");
+  EXPECT_EQ(c.flow_log_max_bytes, 0u);
+  EXPECT_EQ(c.metrics_listen, "");
+  EXPECT_EQ(c.exit_when_idle_us, 0u);
+  EXPECT_EQ(c.dispatcher, "never");
+  EXPECT_EQ(c.max_out_of_order_bytes, 0u);
+  EXPECT_EQ(c.flow_idle_timeout_us, 250'000u);  // bare number = seconds
+  EXPECT_TRUE(c.ports.at(0).promiscuous);
+  EXPECT_TRUE(c.enabled_protocols.empty());
+}
+
+TEST(ConfigLoad, ListenAddressForms) {
+  for (const char* ok : {"0.0.0.0:9464", "localhost:9464", "127.0.0.1:0", "[::]:65535", "metrics-host.example:80"})
+    EXPECT_EQ(load_config_text(std::string("metrics: { listen: \"") + ok + "\" }").metrics_listen, ok);
+}
+
+// ------------------------------------------------------------------------------------------------
+// unknown keys
+
+TEST(ConfigErrors, UnknownTopLevelKey) {
+  expect_error("workers: { count: 2 }\nflow: {}\n", "flow", "unknown key (did you mean \"flows\"?)");
+  expect_error("bogus_section: 1\n", "bogus_section", "unknown key");
+  try {
+    load_config_text("bogus_section: 1\n");
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), ::testing::Not(HasSubstr("did you mean")));  // nothing close
+  }
+}
+
+TEST(ConfigErrors, UnknownNestedKeySuggestsClosest) {
+  expect_error("flows:\n  idle_timout: 5s\n", "flows.idle_timout", "unknown key (did you mean \"idle_timeout\"?)");
+  expect_error("protocols:\n  trace_headers:\n    traceid: []\n", "protocols.trace_headers.traceid",
+               "did you mean \"trace_id\"?");
+  expect_error("metrics:\n  latency_bucket: [1]\n", "metrics.latency_bucket", "did you mean \"latency_buckets\"?");
+}
+
+TEST(ConfigErrors, UnknownKeyInListItem) {
+  expect_error(R"(
+ports:
+  - name: a
+    device: x
+  - name: b
+    devcie: y
+)",
+               "ports[1].devcie", "unknown key (did you mean \"device\"?)");
+}
+
+TEST(ConfigErrors, DuplicateKey) {
+  expect_error("workers:\n  count: 2\n  count: 3\n", "workers.count", "duplicate key");
+}
+
+// ------------------------------------------------------------------------------------------------
+// wrong types and ranges
+
+TEST(ConfigErrors, WrongTypes) {
+  expect_error("workers:\n  count: { a: 1 }\n", "workers.count", "got a map");
+  expect_error("workers:\n  count: abc\n", "workers.count", "got \"abc\"");
+  expect_error("workers:\n  count: 1.5\n", "workers.count", "expected an integer");
+  expect_error("workers:\n  count:\n", "workers.count", "got nothing");
+  expect_error("workers: 5\n", "workers", "expected a map, got \"5\"");
+  expect_error("ports: { name: a }\n", "ports", "expected a list of ports, got a map");
+  expect_error("ports: [ justastring ]\n", "ports[0]", "got \"justastring\"");
+  expect_error("eal: { args: \"-l 0-1\" }\n", "eal.args", "expected a list of strings");
+  expect_error("eal: { args: [ [a] ] }\n", "eal.args[0]", "expected a string, got a list");
+  expect_error("ports: [ { name: a, device: b, promiscuous: maybe } ]\n", "ports[0].promiscuous",
+               "expected true or false, got \"maybe\"");
+  expect_error("flow_log: { path: }\n", "flow_log.path", "got nothing");
+  expect_error("metrics: { latency_buckets: 0.5 }\n", "metrics.latency_buckets", "expected a list");
+  expect_error("metrics: { latency_buckets: [0.1, fast] }\n", "metrics.latency_buckets[1]", "got \"fast\"");
+  expect_error("protocols: { port_hints: { mqtt: 1883 } }\n", "protocols.port_hints.mqtt", "expected a list of ports");
+  expect_error("- a\n- b\n", "(top level)", "expected a map, got a list");
+}
+
+TEST(ConfigErrors, NegativeAndOutOfRange) {
+  expect_error("flows: { capacity: -1 }\n", "flows.capacity", "got -1");
+  expect_error("ports: [ { name: a, device: b, rx_descriptors: 70000 } ]\n", "ports[0].rx_descriptors",
+               "expected an integer in 0..65535, got 70000");
+  expect_error("records: { ring_size: 99999999999999999999999 }\n", "records.ring_size", "out of range");
+  expect_error("flows: { max_buffered_bytes: 5GiB }\n", "flows.max_buffered_bytes", "at most 4294967295");
+  expect_error("workers: { count: 0 }\n", "workers.count", "must be in 1..64, got 0");
+  expect_error("workers: { count: 65 }\n", "workers.count", "must be in 1..64");
+  expect_error("workers: { burst_size: 513 }\n", "workers.burst_size", "must be in 1..512");
+  expect_error("ports: [ { name: a, device: b, rx_queues: 65 } ]\n", "ports[0].rx_queues", "1..64");
+  expect_error("flows: { capacity: 0 }\n", "flows.capacity", "at least 1");
+  expect_error("flow_log: { max_files: 0 }\n", "flow_log.max_files", "at least 1");
+  expect_error("protocols: { port_hints: { kafka: [0] } }\n", "protocols.port_hints.kafka[0]", "1..65535");
+  expect_error("protocols: { port_hints: { kafka: [9092, 65536] } }\n", "protocols.port_hints.kafka[1]",
+               "0..65535, got 65536");
+}
+
+TEST(ConfigErrors, BadDurationAndSize) {
+  expect_error("flows: { idle_timeout: 5 parsecs }\n", "flows.idle_timeout", "bad duration \"5 parsecs\"");
+  expect_error("sessions: { request_timeout: -3s }\n", "sessions.request_timeout", "bad duration");
+  expect_error("flows: { max_out_of_order_bytes: 64 KiBs }\n", "flows.max_out_of_order_bytes", "bad size");
+  expect_error("flow_log: { max_bytes: lots }\n", "flow_log.max_bytes", "bad size \"lots\"");
+  expect_error("flows: { idle_timeout: [5s] }\n", "flows.idle_timeout", "got a list");
+}
+
+TEST(ConfigErrors, NonPowerOfTwoRings) {
+  expect_error("workers: { dispatch_ring_size: 1000 }\n", "workers.dispatch_ring_size", "power of two");
+  expect_error("records: { ring_size: 32 }\n", "records.ring_size", "at least 64");
+}
+
+TEST(ConfigErrors, UnknownProtocol) {
+  expect_error("protocols: { enabled: [mqtt, kafak] }\n", "protocols.enabled[1]",
+               "unknown protocol \"kafak\" (did you mean \"kafka\"?)");
+  expect_error("protocols: { enabled: [mqtt, mqtt] }\n", "protocols.enabled[1]", "listed twice");
+  expect_error("protocols: { port_hints: { http: [80] } }\n", "protocols.port_hints.http", "unknown protocol \"http\"");
+}
+
+TEST(ConfigErrors, BadListenAddress) {
+  expect_error("metrics: { listen: \"9464\" }\n", "metrics.listen", "host:port");
+  expect_error("metrics: { listen: \"127.0.0.1:99999\" }\n", "metrics.listen", "bad port");
+  expect_error("metrics: { listen: \"127.0.0.1:http\" }\n", "metrics.listen", "bad port");
+  expect_error("metrics: { listen: \"300.1.1.1:9464\" }\n", "metrics.listen", "bad IPv4 address");
+  expect_error("metrics: { listen: \"::1:9464\" }\n", "metrics.listen", "in brackets");
+  expect_error("metrics: { listen: \"[::g]:9464\" }\n", "metrics.listen", "bad IPv6 address");
+  expect_error("metrics: { listen: \":9464\" }\n", "metrics.listen", "host:port");
+}
+
+TEST(ConfigErrors, BadBuckets) {
+  expect_error("metrics: { latency_buckets: [0.1, 0.5, 0.5] }\n", "metrics.latency_buckets[2]", "strictly ascending");
+  expect_error("metrics: { latency_buckets: [0.1, 0.05] }\n", "metrics.latency_buckets[1]", "strictly ascending");
+  expect_error("metrics: { latency_buckets: [0, 1] }\n", "metrics.latency_buckets[0]", "positive");
+  expect_error("metrics: { latency_buckets: [] }\n", "metrics.latency_buckets", "at least one");
+}
+
+TEST(ConfigErrors, PortsValidation) {
+  expect_error("ports: [ { name: a, device: x }, { name: a, device: y } ]\n", "ports[1].name", "duplicate port name");
+  expect_error("ports: [ { device: x } ]\n", "ports[0].name", "must not be empty");
+  expect_error("ports: [ { name: a } ]\n", "ports[0].device", "must not be empty");
+  expect_error("workers: { dispatcher: sometimes }\n", "workers.dispatcher", "auto, always, never");
+}
+
+TEST(ConfigErrors, YamlSyntaxErrorNamesLineAndColumn) {
+  expect_error("workers:\n  count: [1, 2\nflows: {}\n", "<config text>", "YAML syntax error at line");
+  try {
+    load_config_text("flows:\n  capacity: 10\n   idle_timeout: 5s\n  : : :\n");
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), ::testing::MatchesRegex(".*YAML syntax error at line [0-9]+, column [0-9]+: .+"));
+  }
+}
+
+TEST(ConfigFile, SyntaxErrorNamesFile) {
+  const std::string path = ::testing::TempDir() + "l7tap_config_test_bad.yaml";
+  {
+    std::ofstream out(path);
+    out << "# comment\nworkers:\n  count: 1\n  burst_size: [32\nflows: {}\n";
+  }
+  try {
+    load_config_file(path);
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.path(), path);
+    // yaml-cpp notices the unclosed "[" where the next line starts (line 5, 1-based).
+    EXPECT_THAT(e.what(), HasSubstr("YAML syntax error at line 5, column"));
+  }
+  std::remove(path.c_str());
+}
+
+TEST(ConfigFile, MissingFile) {
+  try {
+    load_config_file("/nonexistent/l7tap.yaml");
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.path(), "/nonexistent/l7tap.yaml");
+    EXPECT_THAT(e.what(), HasSubstr("cannot open"));
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// validate_config on a Config built in code
+
+TEST(ConfigValidate, CodeBuiltConfig) {
+  Config c = defaults();
+  EXPECT_NO_THROW(validate_config(c));
+  c.record_ring_size = 100;
+  try {
+    validate_config(c);
+    ADD_FAILURE();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.path(), "records.ring_size");
+  }
+  c = defaults();
+  c.trace_id_headers = {"X-Upper"};
+  EXPECT_THROW(validate_config(c), ConfigError);
+}
+
+// ------------------------------------------------------------------------------------------------
+// unit parsers
+
+TEST(ParseDuration, Good) {
+  EXPECT_EQ(parse_duration_us("k", "100us"), 100u);
+  EXPECT_EQ(parse_duration_us("k", "250ms"), 250'000u);
+  EXPECT_EQ(parse_duration_us("k", "30s"), 30'000'000u);
+  EXPECT_EQ(parse_duration_us("k", "5m"), 300'000'000u);
+  EXPECT_EQ(parse_duration_us("k", "1h"), 3'600'000'000u);
+  EXPECT_EQ(parse_duration_us("k", "0"), 0u);
+  EXPECT_EQ(parse_duration_us("k", "60"), 60'000'000u);
+  EXPECT_EQ(parse_duration_us("k", "1.5"), 1'500'000u);
+  EXPECT_EQ(parse_duration_us("k", "0.000001"), 1u);
+  EXPECT_EQ(parse_duration_us("k", "1.25ms"), 1250u);
+  EXPECT_EQ(parse_duration_us("k", " 2 s "), 2'000'000u);
+  EXPECT_EQ(parse_duration_us("k", "10\xC2\xB5s"), 10u);  // µs
+}
+
+TEST(ParseDuration, Bad) {
+  for (const char* bad : {"", "abc", "s", "5x", "-1s", "1e3", "5 seconds", "1.5.2s", "0.5us", "0.0000001",
+                          "99999999999999999999999h", "30S", "5mm"}) {
+    try {
+      parse_duration_us("flows.idle_timeout", bad);
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(e.path(), "flows.idle_timeout") << bad;
+    }
+  }
+}
+
+TEST(ParseSize, Good) {
+  EXPECT_EQ(parse_size_bytes("k", "4096"), 4096u);
+  EXPECT_EQ(parse_size_bytes("k", "0"), 0u);
+  EXPECT_EQ(parse_size_bytes("k", "17B"), 17u);
+  EXPECT_EQ(parse_size_bytes("k", "64KiB"), 65536u);
+  EXPECT_EQ(parse_size_bytes("k", "100MiB"), 100ull << 20);
+  EXPECT_EQ(parse_size_bytes("k", "1GiB"), 1ull << 30);
+  EXPECT_EQ(parse_size_bytes("k", "2TiB"), 2ull << 40);
+  EXPECT_EQ(parse_size_bytes("k", "1KB"), 1000u);
+  EXPECT_EQ(parse_size_bytes("k", "3MB"), 3'000'000u);
+  EXPECT_EQ(parse_size_bytes("k", "1GB"), 1'000'000'000u);
+  EXPECT_EQ(parse_size_bytes("k", "1.5KiB"), 1536u);
+  EXPECT_EQ(parse_size_bytes("k", "64 kib"), 65536u);
+}
+
+TEST(ParseSize, Bad) {
+  for (const char* bad : {"", "lots", "KiB", "-1", "64K", "1.5", "0.1KiB", "64 KiBs", "1e6", "20000000TiB"}) {
+    try {
+      parse_size_bytes("flow_log.max_bytes", bad);
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(e.path(), "flow_log.max_bytes") << bad;
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// shipped conf
+
+TEST(ShippedConf, LoadsAndEqualsDefaultsExceptDeliberateSettings) {
+  Config c = load_config_file(std::string(L7TAP_SOURCE_DIR) + "/conf/l7tap.yaml");
+  // Deliberately set in the shipped file: an EAL lcore list and an example port.
+  EXPECT_THAT(c.eal_args, ElementsAre("-l", "0-1"));
+  ASSERT_EQ(c.ports.size(), 1u);
+  EXPECT_EQ(c.ports[0].name, "mirror0");
+  EXPECT_THAT(c.ports[0].device, HasSubstr("net_pcap0,rx_pcap="));
+  EXPECT_EQ(c.ports[0].rx_queues, PortConfig{}.rx_queues);
+  EXPECT_EQ(c.ports[0].rx_descriptors, PortConfig{}.rx_descriptors);
+  EXPECT_EQ(c.ports[0].promiscuous, PortConfig{}.promiscuous);
+  // Everything else is exactly the built-in defaults.
+  Config rest = c;
+  rest.eal_args.clear();
+  rest.ports.clear();
+  EXPECT_EQ(rest, defaults());
+  EXPECT_EQ(rest.port_hints, default_port_hints());
+  EXPECT_EQ(rest.latency_buckets, default_latency_buckets());
+}
+
+TEST(KnownProtocols, SortedAndComplete) {
+  const auto& names = known_protocol_names();
+  EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
+  EXPECT_EQ(names.size(), 14u);
+  EXPECT_EQ(default_port_hints().size(), names.size());
+}
+
+}  // namespace
+}  // namespace l7tap

@@ -1,0 +1,333 @@
+// The control plane end to end, in process: producer threads fill two record rings, the control
+// thread writes the flow log and aggregates RED metrics, and /metrics is scraped over a real HTTP
+// connection on 127.0.0.1. Also the self-metrics collector on its own.
+#include "control/control_thread.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "control/self_metrics.hpp"
+
+namespace l7tap {
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/l7tap_control_XXXXXX";
+    path_ = ::mkdtemp(tmpl);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// GET http://127.0.0.1:<port><path> with a plain socket (HTTP/1.0: the server closes when done).
+// Returns the body; fails the test unless the status is 200.
+std::string http_get(uint16_t port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  EXPECT_GE(fd, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0) << std::strerror(errno);
+  const std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  EXPECT_EQ(::send(fd, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
+  std::string resp;
+  char buf[8192];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) resp.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  EXPECT_EQ(resp.rfind("HTTP/1.1 200", 0), 0u) << resp.substr(0, 200);
+  const std::size_t body = resp.find("\r\n\r\n");
+  return body == std::string::npos ? std::string() : resp.substr(body + 4);
+}
+
+// Value of the exposition line "<series> <value>", or -1 when the series is absent.
+double series_value(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
+        line[series.size()] == ' ')
+      return std::strtod(line.c_str() + series.size() + 1, nullptr);
+  return -1;
+}
+
+FlowRecord make_record(uint16_t worker, uint64_t i) {
+  FlowRecord r;
+  r.type = RecordType::kSession;
+  r.protocol = ProtocolId::kKafka;
+  r.worker = worker;
+  r.has_rrt = true;
+  r.rrt_us = 100 + i % 1000;
+  r.start_time_us = 1700000000000000 + i;
+  r.end_time_us = r.start_time_us + r.rrt_us;
+  r.net.client_ip = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 5};
+  r.net.server_ip = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 9};
+  r.net.client_port = static_cast<uint16_t>(40000 + worker);
+  r.net.server_port = 9092;
+  r.l7.request_type = "Produce";
+  r.l7.endpoint = worker == 0 ? "t-0" : "t-1";
+  r.l7.set_request_id(worker * 1'000'000ull + i);
+  r.l7.response_status = (i % 10 == 0) ? ResponseStatus::kServerError : ResponseStatus::kOk;
+  r.l7.set_request_length(100);
+  return r;
+}
+
+std::string kafka_series(const char* family, const char* endpoint) {
+  return std::string(family) + "{endpoint=\"" + endpoint +
+         "\",protocol=\"kafka\",request_type=\"Produce\",server=\"10.0.0.9:9092\"}";
+}
+
+TEST(ControlPlane, EveryRecordWrittenOnceAndAggregated) {
+  TempDir dir;
+  Config c;
+  c.flow_log_path = dir.path() + "/flow.log";
+  c.flow_log_max_bytes = 0;
+  c.metrics_listen = "127.0.0.1:0";
+  c.latency_buckets = {0.0005, 0.001};
+
+  RecordRing ring0(256), ring1(256);  // small rings: producers outrun the consumer
+  WorkerStats w0, w1;
+  w0.packets.set(11);
+  w1.packets.set(77);
+  w1.decode[static_cast<std::size_t>(DecodeStatus::kMalformed)].set(3);
+  w0.protocol_flows[static_cast<std::size_t>(ProtocolId::kKafka)].set(2);
+  DispatcherStats disp;
+  disp.ring_drops.set(9);
+  ControlInputs in;
+  in.rings = {&ring0, &ring1};
+  in.workers = {&w0, &w1};
+  in.dispatcher = &disp;
+  in.port_stats = [] {
+    PortStats p;
+    p.name = "p0";
+    p.rx_missed = 5;
+    return std::vector<PortStats>{p};
+  };
+
+  constexpr uint64_t kPerWorker = 20000;
+  ControlPlane cp(c, in);
+  cp.start();
+  ASSERT_NE(cp.metrics_port(), 0);
+  // A scrape while records flow: the server answers with both collectables.
+  std::string during = http_get(cp.metrics_port(), "/metrics");
+  EXPECT_NE(during.find("# HELP l7tap_worker_packets_total"), std::string::npos);
+
+  auto produce = [](RecordRing& ring, uint16_t worker) {
+    for (uint64_t i = 0; i < kPerWorker; ++i) {
+      FlowRecord r = make_record(worker, i);
+      while (!ring.push(r)) std::this_thread::yield();  // offline mode waits instead of dropping
+    }
+  };
+  std::thread p0(produce, std::ref(ring0), 0), p1(produce, std::ref(ring1), 1);
+  p0.join();
+  p1.join();
+  cp.stop();
+  cp.stop();  // idempotent
+  EXPECT_EQ(cp.records_written(), 2 * kPerWorker);
+
+  // The flow log: every request id exactly once, every line a complete object.
+  std::ifstream log(c.flow_log_path);
+  std::string line;
+  std::set<uint64_t> ids;
+  uint64_t lines = 0;
+  while (std::getline(log, line)) {
+    ++lines;
+    ASSERT_EQ(line.front(), '{');
+    ASSERT_EQ(line.back(), '}');
+    const std::size_t at = line.find("\"request_id\":");
+    ASSERT_NE(at, std::string::npos) << line;
+    ids.insert(std::strtoull(line.c_str() + at + 13, nullptr, 10));
+  }
+  EXPECT_EQ(lines, 2 * kPerWorker);
+  EXPECT_EQ(ids.size(), 2 * kPerWorker);
+  EXPECT_EQ(ids.count(0), 1u);
+  EXPECT_EQ(ids.count(kPerWorker - 1), 1u);
+  EXPECT_EQ(ids.count(1'000'000), 1u);
+  EXPECT_EQ(ids.count(1'000'000 + kPerWorker - 1), 1u);
+
+  // After stop() the exposer still serves the final counts.
+  const std::string m = http_get(cp.metrics_port(), "/metrics");
+  const double n = static_cast<double>(kPerWorker);
+  EXPECT_EQ(series_value(m, "l7tap_records_total{protocol=\"kafka\",type=\"session\"}"), 2 * n);
+  EXPECT_EQ(series_value(m, kafka_series("l7tap_requests_total", "t-0")), n);
+  EXPECT_EQ(series_value(m, kafka_series("l7tap_responses_total", "t-1")), n);
+  EXPECT_EQ(series_value(m, kafka_series("l7tap_server_errors_total", "t-1")), n / 10);
+  EXPECT_EQ(series_value(m, kafka_series("l7tap_client_errors_total", "t-1")), 0);
+  EXPECT_EQ(series_value(m, kafka_series("l7tap_request_bytes_total", "t-0")), 100 * n);
+  EXPECT_EQ(series_value(m, kafka_series("l7tap_request_duration_seconds_count", "t-0")), n);
+  // rrt_us = 100 + i % 1000: 401 of every 1000 are <= 500 µs, all are <= 1.1 ms, not all <= 1 ms.
+  EXPECT_EQ(series_value(m, "l7tap_request_duration_seconds_bucket{endpoint=\"t-0\",protocol=\"kafka\","
+                            "request_type=\"Produce\",server=\"10.0.0.9:9092\",le=\"0.0005\"}"),
+            401 * n / 1000);
+  EXPECT_EQ(series_value(m, "l7tap_worker_packets_total{worker=\"0\"}"), 11);
+  EXPECT_EQ(series_value(m, "l7tap_worker_packets_total{worker=\"1\"}"), 77);
+  EXPECT_EQ(series_value(m, "l7tap_decoded_packets_total{worker=\"1\",status=\"malformed\"}"), 3);
+  EXPECT_EQ(series_value(m, "l7tap_decoded_packets_total{worker=\"1\",status=\"ok\"}"), 0);
+  EXPECT_EQ(series_value(m, "l7tap_protocol_flows_total{worker=\"0\",protocol=\"kafka\"}"), 2);
+  EXPECT_EQ(series_value(m, "l7tap_port_rx_missed_total{port=\"p0\"}"), 5);
+  EXPECT_EQ(series_value(m, "l7tap_dispatcher_ring_drops_total"), 9);
+  EXPECT_EQ(series_value(m, "l7tap_flow_log_lines_total"), 2 * n);
+  EXPECT_EQ(series_value(m, "l7tap_flow_log_write_errors_total"), 0);
+  EXPECT_EQ(series_value(m, "l7tap_flows_active{worker=\"0\"}"), 0);
+  EXPECT_NE(m.find("# TYPE l7tap_flows_active gauge"), std::string::npos);
+}
+
+TEST(ControlPlane, WithoutListenerOrFlowLog) {
+  Config c;
+  c.flow_log_path = "";
+  c.metrics_listen = "";
+  RecordRing ring(16);
+  WorkerStats w;
+  ControlInputs in;
+  in.rings = {&ring};
+  in.workers = {&w};
+  ControlPlane cp(c, in);
+  cp.start();
+  EXPECT_EQ(cp.metrics_port(), 0);
+  for (uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(ring.push(make_record(0, i)));
+  cp.stop();
+  EXPECT_EQ(cp.records_written(), 10u);
+}
+
+TEST(ControlPlane, PortTakenIsAClearError) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  socklen_t len = sizeof sa;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len), 0);
+  const std::string listen = "127.0.0.1:" + std::to_string(ntohs(sa.sin_port));
+
+  Config c;
+  c.flow_log_path = "";
+  c.metrics_listen = listen;
+  ControlPlane cp(c, ControlInputs{});
+  try {
+    cp.start();
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()), "metrics.listen " + listen + ": cannot bind: Address already in use");
+  }
+  ::close(fd);
+}
+
+TEST(ControlPlane, UnresolvableHostIsAClearError) {
+  Config c;
+  c.flow_log_path = "";
+  c.metrics_listen = "no-such-host.invalid:9464";
+  ControlPlane cp(c, ControlInputs{});
+  try {
+    cp.start();
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("metrics.listen no-such-host.invalid:9464: cannot resolve", 0), 0u)
+        << e.what();
+  }
+}
+
+TEST(ControlPlane, FlowLogOpenErrorIsAClearError) {
+  Config c;
+  c.flow_log_path = "/nonexistent-dir/flow.log";
+  c.metrics_listen = "";
+  ControlPlane cp(c, ControlInputs{});
+  EXPECT_THROW(cp.start(), std::runtime_error);
+}
+
+// ---- self metrics on their own ----------------------------------------------------------------
+
+const prometheus::MetricFamily* find_family(const std::vector<prometheus::MetricFamily>& fs,
+                                            const std::string& name) {
+  for (const auto& f : fs)
+    if (f.name == name) return &f;
+  return nullptr;
+}
+
+std::map<std::string, double> series_of(const prometheus::MetricFamily& f) {
+  std::map<std::string, double> out;
+  for (const auto& m : f.metric) {
+    std::string key;
+    for (const auto& l : m.label) key += l.name + "=" + l.value + ",";
+    out[key] = f.type == prometheus::MetricType::Gauge ? m.gauge.value : m.counter.value;
+  }
+  return out;
+}
+
+TEST(SelfMetrics, ProtocolSeriesForEnabledOrNonZeroProtocols) {
+  WorkerStats w0, w1;
+  w0.parse_errors[static_cast<std::size_t>(ProtocolId::kKafka)].set(4);  // not enabled, non-zero
+  w1.messages[static_cast<std::size_t>(ProtocolId::kMqtt)].set(6);
+  w1.active_flows.set(12);
+  SelfMetricsSources src;
+  src.workers = {&w0, &w1};
+  src.always_protocols = protocols_from_names({"mqtt"});
+  SelfMetrics sm(std::move(src));
+  const auto fs = sm.Collect();
+
+  const auto* errors = find_family(fs, "l7tap_parse_errors_total");
+  ASSERT_NE(errors, nullptr);
+  EXPECT_EQ(series_of(*errors), (std::map<std::string, double>{
+                                    {"worker=0,protocol=kafka,", 4},
+                                    {"worker=0,protocol=mqtt,", 0},
+                                    {"worker=1,protocol=mqtt,", 0},
+                                }));
+  const auto* msgs = find_family(fs, "l7tap_parsed_messages_total");
+  ASSERT_NE(msgs, nullptr);
+  EXPECT_EQ(series_of(*msgs), (std::map<std::string, double>{
+                                  {"worker=0,protocol=mqtt,", 0},
+                                  {"worker=1,protocol=mqtt,", 6},
+                              }));
+  const auto* active = find_family(fs, "l7tap_flows_active");
+  ASSERT_NE(active, nullptr);
+  EXPECT_EQ(active->type, prometheus::MetricType::Gauge);
+  EXPECT_EQ(series_of(*active)["worker=1,"], 12);
+  const auto* ended = find_family(fs, "l7tap_flows_ended_total");
+  ASSERT_NE(ended, nullptr);
+  EXPECT_EQ(ended->metric.size(), 4u);  // idle + closed per worker
+  const auto* decoded = find_family(fs, "l7tap_decoded_packets_total");
+  ASSERT_NE(decoded, nullptr);
+  EXPECT_EQ(decoded->metric.size(), 2 * kDecodeStatusCount);
+  // No dispatcher, ports or flow log given: none of their families.
+  EXPECT_EQ(find_family(fs, "l7tap_dispatcher_packets_total"), nullptr);
+  EXPECT_EQ(find_family(fs, "l7tap_port_rx_packets_total"), nullptr);
+  EXPECT_EQ(find_family(fs, "l7tap_flow_log_lines_total"), nullptr);
+  for (const auto& f : fs) {
+    EXPECT_FALSE(f.help.empty()) << f.name;
+    EXPECT_EQ(f.name.rfind("l7tap_", 0), 0u) << f.name;
+  }
+}
+
+TEST(SelfMetrics, AllProtocolsWhenEnabledListIsEmpty) {
+  const auto all = protocols_from_names({});
+  EXPECT_EQ(all.size(), kProtocolCount - 1);  // every protocol but "unknown"
+  EXPECT_EQ(protocols_from_names({"kafka", "tars"}),
+            (std::vector<ProtocolId>{ProtocolId::kKafka, ProtocolId::kTars}));
+}
+
+}  // namespace
+}  // namespace l7tap

@@ -1,0 +1,436 @@
+// Flow log: JSON formatting of records (schema: ../shared/spec/l7-flow-log-schema.md) and the
+// writer's size-based rotation.
+#include "control/flow_log_writer.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace l7tap {
+namespace {
+
+std::array<uint8_t, 16> ip(const char* text) {
+  std::array<uint8_t, 16> a{};
+  in_addr v4;
+  if (inet_pton(AF_INET, text, &v4) == 1) {
+    a[10] = a[11] = 0xff;
+    std::memcpy(a.data() + 12, &v4, 4);
+  } else {
+    EXPECT_EQ(inet_pton(AF_INET6, text, a.data()), 1) << text;
+  }
+  return a;
+}
+
+FlowRecord minimal_record() {
+  FlowRecord r;
+  r.type = RecordType::kRequest;
+  r.protocol = ProtocolId::kMqtt;
+  r.start_time_us = 1700000000000000;
+  r.end_time_us = 1700000000000001;
+  r.net.client_ip = ip("10.0.0.5");
+  r.net.server_ip = ip("10.0.0.9");
+  r.net.client_port = 51234;
+  r.net.server_port = 1883;
+  return r;
+}
+
+std::string json(const FlowRecord& r) {
+  std::string s;
+  std::size_t n = format_record_json(r, s);
+  EXPECT_EQ(n, s.size());
+  return s;
+}
+
+std::string json_string(std::string_view v) {
+  std::string s;
+  append_json_string(s, v);
+  return s;
+}
+
+// Checks one JSON string literal the way a strict parser would: quotes, escapes (\" \\ \/ \b \f
+// \n \r \t \uXXXX), no raw control characters, and well-formed UTF-8 everywhere.
+bool valid_json_string_literal(std::string_view s) {
+  if (s.size() < 2 || s.front() != '"' || s.back() != '"') return false;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  std::size_t i = 1, end = s.size() - 1;
+  while (i < end) {
+    unsigned char c = p[i];
+    if (c < 0x20 || c == '"') return false;
+    if (c == '\\') {
+      if (i + 1 >= end) return false;
+      char e = static_cast<char>(p[i + 1]);
+      if (e == 'u') {
+        if (i + 6 > end) return false;
+        for (std::size_t k = i + 2; k < i + 6; ++k)
+          if (!std::isxdigit(p[k])) return false;
+        i += 6;
+      } else if (std::string_view("\"\\/bfnrt").find(e) != std::string_view::npos) {
+        i += 2;
+      } else {
+        return false;
+      }
+      continue;
+    }
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    // Decode the UTF-8 sequence and check its range.
+    std::size_t len = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+    if (len == 0 || i + len > end) return false;
+    uint32_t cp = c & (0x7f >> len);
+    for (std::size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (p[i + k] & 0x3f);
+    }
+    static constexpr uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += len;
+  }
+  return true;
+}
+
+TEST(FlowLogJson, MinimalRecordOmitsEmptyFields) {
+  EXPECT_EQ(json(minimal_record()),
+            R"({"type":"request","protocol":"mqtt","start_time_us":1700000000000000,)"
+            R"("end_time_us":1700000000000001,"client_ip":"10.0.0.5","client_port":51234,)"
+            R"("server_ip":"10.0.0.9","server_port":1883,"l4_protocol":"tcp"})"
+            "\n");
+}
+
+TEST(FlowLogJson, EveryFieldInSchemaOrder) {
+  FlowRecord r = minimal_record();
+  r.type = RecordType::kSession;
+  r.protocol = ProtocolId::kKafka;
+  r.has_rrt = true;
+  r.rrt_us = 28415;
+  r.net.l4_proto = 17;
+  r.net.has_vlan = true;
+  r.net.vlan = 100;
+  r.net.has_tunnel_id = true;
+  r.net.tunnel_id = 4096;
+  L7Fields& f = r.l7;
+  f.version = "7";
+  f.request_type = "Produce";
+  f.request_domain = "quickstart-events";
+  f.request_resource = "quickstart-events-0:7";
+  f.set_request_id(uint64_t{1});
+  f.endpoint = "quickstart-events-0";
+  f.set_response_code(-3);
+  f.response_status = ResponseStatus::kServerError;
+  f.response_exception = "UNKNOWN_TOPIC_OR_PARTITION";
+  f.response_result = "r";
+  f.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  f.span_id = "00f067aa0ba902b7";
+  f.x_request_id = "xr-1";
+  f.http_proxy_client = "192.0.2.1";
+  f.set_attribute("group_id", "g1");
+  f.set_attribute("rpc_service", "svc");
+  f.set_request_length(308);
+  f.set_response_length(65);
+  EXPECT_EQ(json(r),
+            R"({"type":"session","protocol":"kafka","version":"7","request_type":"Produce",)"
+            R"("request_domain":"quickstart-events","request_resource":"quickstart-events-0:7",)"
+            R"("request_id":1,"endpoint":"quickstart-events-0","response_code":-3,)"
+            R"("response_status":"server_error","response_exception":"UNKNOWN_TOPIC_OR_PARTITION",)"
+            R"("response_result":"r","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736",)"
+            R"("span_id":"00f067aa0ba902b7","x_request_id":"xr-1","http_proxy_client":"192.0.2.1",)"
+            R"("attributes":{"group_id":"g1","rpc_service":"svc"},"request_length":308,)"
+            R"("response_length":65,"rrt_us":28415,"start_time_us":1700000000000000,)"
+            R"("end_time_us":1700000000000001,"client_ip":"10.0.0.5","client_port":51234,)"
+            R"("server_ip":"10.0.0.9","server_port":1883,"l4_protocol":"udp","vlan":100,)"
+            R"("tunnel_id":4096})"
+            "\n");
+}
+
+TEST(FlowLogJson, ZeroValuesWithFlagsAreWritten) {
+  FlowRecord r = minimal_record();
+  r.has_rrt = true;  // rrt 0 is a value, not "absent"
+  r.l7.set_response_code(0);
+  r.l7.set_request_length(0);
+  r.l7.response_status = ResponseStatus::kOk;
+  std::string s = json(r);
+  EXPECT_NE(s.find(R"("response_code":0,"response_status":"ok")"), std::string::npos) << s;
+  EXPECT_NE(s.find(R"("request_length":0,"rrt_us":0,)"), std::string::npos) << s;
+  EXPECT_EQ(s.find("response_length"), std::string::npos) << s;
+}
+
+TEST(FlowLogJson, RequestIdIntegerOrString) {
+  FlowRecord r = minimal_record();
+  r.l7.set_request_id(uint64_t{18446744073709551615u});
+  EXPECT_NE(json(r).find(R"("request_id":18446744073709551615,)"), std::string::npos);
+  r.l7.set_request_id(std::string_view("0x1f"));
+  EXPECT_NE(json(r).find(R"("request_id":"0x1f",)"), std::string::npos);
+  r.l7.set_request_id(std::string_view("42"));  // digits, but the parser said string
+  EXPECT_NE(json(r).find(R"("request_id":"42",)"), std::string::npos);
+  // Flagged as integer but not a JSON integer: written as a string, never as invalid JSON.
+  r.l7.request_id = "007";
+  r.l7.request_id_is_int = true;
+  EXPECT_NE(json(r).find(R"("request_id":"007",)"), std::string::npos);
+  r.l7.request_id = "12ab";
+  EXPECT_NE(json(r).find(R"("request_id":"12ab",)"), std::string::npos);
+  r.l7.request_id = "-5";
+  EXPECT_NE(json(r).find(R"("request_id":-5,)"), std::string::npos);
+}
+
+TEST(FlowLogJson, Addresses) {
+  FlowRecord r = minimal_record();
+  r.net.is_ipv6 = true;
+  r.net.client_ip = ip("2001:db8::1");
+  r.net.server_ip = ip("fe80::1:2");
+  std::string s = json(r);
+  EXPECT_NE(s.find(R"("client_ip":"2001:db8::1","client_port":51234,"server_ip":"fe80::1:2",)"),
+            std::string::npos)
+      << s;
+  IpTextBuffer b;
+  EXPECT_EQ(format_ip(ip("255.255.255.255"), b), "255.255.255.255");
+  EXPECT_EQ(format_ip(ip("::"), b), "::");
+  EXPECT_EQ(format_ip(ip("::1"), b), "::1");
+  EXPECT_EQ(format_ip(ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), b),
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+}
+
+TEST(FlowLogJson, AttributesWithEmptyPartsAreSkipped) {
+  FlowRecord r = minimal_record();
+  r.l7.set_attribute("a", "");
+  EXPECT_EQ(json(r).find("attributes"), std::string::npos);
+  r.l7.set_attribute("b", "x\"y");
+  EXPECT_NE(json(r).find(R"("attributes":{"b":"x\"y"},)"), std::string::npos) << json(r);
+}
+
+TEST(FlowLogJson, EscapesControlCharactersAndQuotes) {
+  EXPECT_EQ(json_string("plain"), R"("plain")");
+  EXPECT_EQ(json_string(""), R"("")");
+  EXPECT_EQ(json_string("a\"b\\c/d"), R"("a\"b\\c/d")");
+  EXPECT_EQ(json_string("\n\r\t\b\f"), R"("\n\r\t\b\f")");
+  EXPECT_EQ(json_string(std::string_view("\x00\x01\x1f\x7f", 4)), R"("\u0000\u0001\u001f\u007f")");
+}
+
+TEST(FlowLogJson, KeepsValidUtf8AndEscapesInvalidBytes) {
+  // é (2 bytes), € (3), U+1F600 (4), U+10FFFF (largest): kept as they are.
+  EXPECT_EQ(json_string("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf"),
+            "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\"");
+  EXPECT_EQ(json_string("a\xff"), R"("a\u00ff")");                   // never valid
+  EXPECT_EQ(json_string("\xc3"), R"("\u00c3")");                      // truncated at the end
+  EXPECT_EQ(json_string("\xc3("), R"("\u00c3(")");                    // bad continuation
+  EXPECT_EQ(json_string("\xc0\xaf"), R"("\u00c0\u00af")");            // overlong '/'
+  EXPECT_EQ(json_string("\xe0\x80\xaf"), R"("\u00e0\u0080\u00af")");  // overlong 3-byte
+  EXPECT_EQ(json_string("\xed\xa0\x80"), R"("\u00ed\u00a0\u0080")");  // surrogate D800
+  EXPECT_EQ(json_string("\xf4\x90\x80\x80"), R"("\u00f4\u0090\u0080\u0080")");  // > U+10FFFF
+  EXPECT_EQ(json_string("\x80x\xe2\x82"), R"("\u0080x\u00e2\u0082")");  // stray and cut
+}
+
+TEST(FlowLogJson, RandomBytesAlwaysGiveValidJsonStrings) {
+  std::mt19937 rng(12345);
+  std::string in, out;
+  for (int round = 0; round < 20000; ++round) {
+    in.resize(rng() % 24);
+    for (char& c : in) {
+      // Bias towards the interesting bytes: controls, quotes, lead and continuation bytes.
+      static constexpr unsigned char kPick[] = {0x00, 0x1f, '"', '\\', 'a', 0x7f, 0x80, 0xbf,
+                                                0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xff};
+      c = static_cast<char>((rng() & 1) ? kPick[rng() % sizeof kPick] : rng() & 0xff);
+    }
+    out.clear();
+    append_json_string(out, in);
+    ASSERT_TRUE(valid_json_string_literal(out)) << round;
+  }
+}
+
+TEST(FlowLogJson, ReusesTheStringsCapacity) {
+  FlowRecord r = minimal_record();
+  r.l7.request_resource = std::string(300, '\x01');  // worst case escape growth, truncated to 256
+  std::string s;
+  s.reserve(8192);
+  const char* data = s.data();
+  for (int i = 0; i < 3; ++i) {
+    s.clear();
+    format_record_json(r, s);
+  }
+  EXPECT_EQ(s.data(), data);
+  EXPECT_NE(s.find(R"("request_resource":"\u0001\u0001)"), std::string::npos);
+}
+
+// ---- writer ----------------------------------------------------------------------------------
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/l7tap_flowlog_XXXXXX";
+    path_ = ::mkdtemp(tmpl);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+bool exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t nl = text.find('\n', start);
+    if (nl == std::string::npos) {
+      lines.push_back(text.substr(start) + "<NO NEWLINE>");
+      break;
+    }
+    lines.push_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return lines;
+}
+
+// Line i: "{"n":i,"pad":"xxx…"}\n" of varying length, so the rotation points vary.
+std::string numbered_line(int i) {
+  return "{\"n\":" + std::to_string(i) + ",\"pad\":\"" + std::string(10 + (i * 7) % 40, 'x') + "\"}\n";
+}
+
+TEST(FlowLogWriter, RotatesBetweenLinesAndKeepsMaxFiles) {
+  TempDir dir;
+  const std::string f = dir.path() + "/flow.log";
+  const uint64_t max_bytes = 300;
+  constexpr int kLines = 60;
+  std::vector<std::string> written;
+  {
+    FlowLogWriter w(f, max_bytes, 2);
+    for (int i = 0; i < kLines; ++i) {
+      written.push_back(numbered_line(i));
+      w.append(written.back());
+      if (i % 7 == 0) w.flush();  // batches of varying size
+      EXPECT_LE(w.current_size(), max_bytes);
+    }
+    w.close();
+    EXPECT_GT(w.counters().rotations.get(), 3u);
+    EXPECT_EQ(w.counters().lines.get(), static_cast<uint64_t>(kLines));
+    EXPECT_EQ(w.counters().write_errors.get(), 0u);
+  }
+  EXPECT_TRUE(exists(f + ".1"));
+  EXPECT_TRUE(exists(f + ".2"));
+  EXPECT_FALSE(exists(f + ".3"));
+
+  // Oldest first: f.2, f.1, f. Every file under the limit, whole lines only, and together they
+  // hold the last lines written, in order, each once.
+  std::vector<std::string> kept;
+  for (const std::string& name : {f + ".2", f + ".1", f}) {
+    std::string text = read_file(name);
+    EXPECT_LE(text.size(), max_bytes) << name;
+    ASSERT_FALSE(text.empty()) << name;
+    EXPECT_EQ(text.back(), '\n') << name;
+    for (std::string& l : split_lines(text)) kept.push_back(l + "\n");
+  }
+  ASSERT_LE(kept.size(), written.size());
+  std::vector<std::string> tail(written.end() - static_cast<long>(kept.size()), written.end());
+  EXPECT_EQ(kept, tail);
+}
+
+TEST(FlowLogWriter, LongLineGetsAFileOfItsOwn) {
+  TempDir dir;
+  const std::string f = dir.path() + "/flow.log";
+  FlowLogWriter w(f, 100, 3);
+  w.append("{\"a\":1}\n");
+  const std::string big = "{\"b\":\"" + std::string(200, 'y') + "\"}\n";
+  w.append(big);
+  w.append("{\"c\":3}\n");
+  w.close();
+  EXPECT_EQ(read_file(f + ".2"), "{\"a\":1}\n");
+  EXPECT_EQ(read_file(f + ".1"), big);
+  EXPECT_EQ(read_file(f), "{\"c\":3}\n");
+  EXPECT_EQ(w.counters().rotations.get(), 2u);
+}
+
+TEST(FlowLogWriter, NoRotationWhenMaxBytesIsZeroAndAppendsToExistingFile) {
+  TempDir dir;
+  const std::string f = dir.path() + "/flow.log";
+  {
+    std::ofstream(f) << "{\"old\":1}\n";
+  }
+  FlowLogWriter w(f, 0, 2);
+  EXPECT_EQ(w.current_size(), 10u);
+  for (int i = 0; i < 100; ++i) w.append(numbered_line(i));
+  w.close();
+  EXPECT_EQ(split_lines(read_file(f)).size(), 101u);
+  EXPECT_FALSE(exists(f + ".1"));
+  EXPECT_EQ(w.counters().rotations.get(), 0u);
+}
+
+TEST(FlowLogWriter, ExistingSizeCountsTowardsRotation) {
+  TempDir dir;
+  const std::string f = dir.path() + "/flow.log";
+  {
+    std::ofstream(f) << std::string(95, 'o') << "\n";
+  }
+  FlowLogWriter w(f, 100, 1);
+  w.append("{\"x\":1}\n");
+  w.close();
+  EXPECT_EQ(read_file(f + ".1"), std::string(95, 'o') + "\n");
+  EXPECT_EQ(read_file(f), "{\"x\":1}\n");
+}
+
+TEST(FlowLogWriter, ZeroMaxFilesTruncates) {
+  TempDir dir;
+  const std::string f = dir.path() + "/flow.log";
+  FlowLogWriter w(f, 20, 0);
+  w.append("0123456789abcdef\n");
+  w.append("second line here\n");
+  w.close();
+  EXPECT_EQ(read_file(f), "second line here\n");
+  EXPECT_FALSE(exists(f + ".1"));
+}
+
+TEST(FlowLogWriter, OpenErrorNamesPathAndReason) {
+  try {
+    FlowLogWriter w("/nonexistent-dir/x/flow.log", 0, 0);
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "flow_log.path /nonexistent-dir/x/flow.log: No such file or directory");
+  }
+}
+
+TEST(FlowLogWriter, EmptyPathDisables) {
+  FlowLogWriter w("", 100, 1);
+  EXPECT_FALSE(w.enabled());
+  w.append("{}\n");
+  w.flush();
+  EXPECT_EQ(w.counters().lines.get(), 0u);
+}
+
+TEST(FlowLogWriter, WriteErrorsAreCounted) {
+  if (!exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  FlowLogWriter w("/dev/full", 0, 0);
+  w.append("{}\n");
+  w.append("{}\n");
+  w.flush();
+  EXPECT_EQ(w.counters().write_errors.get(), 1u);
+  EXPECT_EQ(w.counters().lines_lost.get(), 2u);
+  EXPECT_EQ(w.counters().lines.get(), 0u);
+}
+
+}  // namespace
+}  // namespace l7tap

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Captures real Kafka client traffic: kcat (librdkafka, Debian package) against tools/kafka_responder.py
+# (a test peer built from the Kafka protocol specification: Debian has no Kafka broker) on
+# 127.0.0.1:<free port>. kcat produces messages with a traceparent header, then with an sw8 header,
+# then one message larger than 64 KiB, and consumes them all back. Prints the pcap path.
+# usage: tests/e2e/kafka_capture.sh OUTDIR
+# needs: kcat, tcpdump, /usr/bin/python3 (apt-get install -y kcat tcpdump), root for tcpdump on lo.
+set -euo pipefail
+
+out=${1:?usage: $0 OUTDIR}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+work=$(mktemp -d)
+pcap="$out/kafka.pcap"
+
+for tool in kcat tcpdump /usr/bin/python3; do
+  command -v "$tool" >/dev/null || { echo "kafka_capture: $tool not found" >&2; exit 1; }
+done
+
+server_pid=""
+dump_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+  [ -n "$dump_pid" ] && kill "$dump_pid" 2>/dev/null && wait "$dump_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+/usr/bin/python3 "$root/tools/kafka_responder.py" --host 127.0.0.1 --port 0 --port-file "$work/port" \
+  >"$work/responder.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
+[ -s "$work/port" ] || { echo "kafka_capture: responder did not start" >&2; cat "$work/responder.log" >&2; exit 1; }
+port=$(cat "$work/port")
+
+tcpdump -i lo -U --immediate-mode -s 0 -w "$pcap" "tcp port $port" 2>"$work/tcpdump.log" &
+dump_pid=$!
+# tcpdump prints "listening on" once the capture is live.
+for _ in $(seq 50); do grep -q "listening on" "$work/tcpdump.log" 2>/dev/null && break; sleep 0.1; done
+
+broker="127.0.0.1:$port"
+traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+sw8="1-MWYyZDRiZjQ3YmY3MTFlYWI3OTRhY2RlNDgwMDExMjI=-MWU3YzIwNGE3YmY3MTFlYWI4NThhY2RlNDgwMDExMjI=-0-c2VydmljZQ==-aW5zdGFuY2U=-L2FwaQ==-MTI3LjAuMC4xOjgwODA="
+
+printf 'hello one\nhello two\nhello three\n' |
+  timeout 30 kcat -b "$broker" -P -t test -H "traceparent=$traceparent" -H app=l7tap-e2e
+printf 'sw8 message\n' | timeout 30 kcat -b "$broker" -P -t test -H "sw8=$sw8"
+# One 100000-byte message: larger than the parser's 64 KiB buffer (decoded from its prefix).
+head -c 100000 /dev/zero | tr '\0' 'x' | { cat; echo; } | timeout 30 kcat -b "$broker" -P -t test
+timeout 30 kcat -b "$broker" -C -t test -o beginning -c 5 -e -f '%o %h\n' >"$work/consumed.txt"
+[ "$(wc -l <"$work/consumed.txt")" -eq 5 ] || { echo "kafka_capture: consumed $(wc -l <"$work/consumed.txt") of 5" >&2; exit 1; }
+
+sleep 1  # let tcpdump write the last packets
+kill "$dump_pid" && wait "$dump_pid" 2>/dev/null || true
+dump_pid=""
+echo "$pcap"

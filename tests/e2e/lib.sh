@@ -1,0 +1,28 @@
+# Helpers for the end-to-end tests (sourced). Every test runs in its own temp dir and cleans up.
+# shellcheck shell=bash
+set -euo pipefail
+: "${L7TAP:?path to the l7tap binary}"
+: "${L7TAP_SOURCE_DIR:?source root}"
+WORK=$(mktemp -d /tmp/l7tap-e2e.XXXXXX)
+PIDS=()
+cleanup() {
+  local p
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
+  if [ "${KEEP_WORK:-0}" = 1 ]; then echo "work dir kept: $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# wait_for CMD... : retry a command for up to 30 s
+wait_for() {
+  local i
+  for i in $(seq 1 150); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  return 1
+}
+
+# EAL arguments that work here: no hugepages, no PCI, no shared config (tests run in parallel).
+EAL_ARGS='"--no-huge", "--no-pci", "--no-shconf", "-m", "512", "--log-level", "lib.eal:error"'

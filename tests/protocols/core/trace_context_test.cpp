@@ -1,0 +1,1 @@
+// (lead) placeholder so the build configures; the owning helper replaces this file

@@ -1,0 +1,510 @@
+// NATS parser tests. The byte strings follow the NATS client protocol document and the wire
+// format seen in real captures (nats-server 2.9/2.10 with the Go, Java and JS clients).
+#include "protocols/mq/nats.hpp"
+
+#include <gtest/gtest.h>
+#include <hs/hs.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tests/protocols/parser_harness.hpp"
+
+namespace l7tap {
+namespace {
+
+using test::bytes_of;
+using test::ParserHarness;
+
+const std::string kInfo =
+    "INFO {\"server_id\":\"NDTR3ZYV\",\"server_name\":\"us-south-nats-demo\",\"version\":\"2.10.7\","
+    "\"proto\":1,\"go\":\"go1.21.5\",\"host\":\"0.0.0.0\",\"port\":4222,\"headers\":true,"
+    "\"max_payload\":1048576,\"client_id\":2306} \r\n";
+const std::string kConnect =
+    "CONNECT {\"verbose\":true,\"pedantic\":false,\"tls_required\":false,\"name\":\"\",\"lang\":\"go\","
+    "\"version\":\"1.25.0\",\"protocol\":1,\"echo\":true,\"headers\":true,\"no_responders\":true}\r\n";
+
+std::unique_ptr<Parser> make() { return kNatsDescriptor.create(); }
+
+// Everything a message carries, for comparing two runs.
+std::string describe(const Message& m) {
+  const L7Fields& f = m.fields;
+  std::string s = std::to_string(static_cast<int>(m.role)) + "|" + std::to_string(static_cast<int>(m.dir)) + "|" +
+                  std::to_string(m.has_id) + ":" + std::to_string(m.id) + "|" + std::to_string(m.pair_class) + "|" +
+                  f.request_type.str() + "|" + f.version.str() + "|" + f.request_domain.str() + "|" +
+                  f.request_resource.str() + "|" + f.endpoint.str() + "|" + f.trace_id.str() + "|" + f.span_id.str() +
+                  "|" + f.x_request_id.str() + "|" + f.response_exception.str() + "|" +
+                  std::to_string(static_cast<int>(f.response_status)) + "|";
+  s += f.has_request_length ? std::to_string(f.request_length) : "-";
+  s += "|";
+  s += f.has_response_length ? std::to_string(f.response_length) : "-";
+  return s;
+}
+
+std::vector<std::string> describe_all(const std::vector<Message>& ms) {
+  std::vector<std::string> out;
+  for (const auto& m : ms) out.push_back(describe(m));
+  return out;
+}
+
+// A client conversation (what the client sends) and the server's side, as in nats-headers.pcap.
+const std::string kClientSide = kConnect + "PING\r\n" + "SUB FOO alice\r\n" + "SUB FRONT.DOOR bob\r\n" +
+                                "HPUB FOO 22 33\r\nNATS/1.0\r\nBar: Baz\r\n\r\nHello NATS!\r\n" +
+                                "PUB FRONT.DOOR JOKE.22 11\r\nKnock Knock\r\n" + "UNSUB alice 3\r\n" + "UNSUB bob\r\n";
+const std::string kServerSide =
+    kInfo + "+OK\r\n" + "PONG\r\n" + "+OK\r\n" + "HMSG FOO alice 22 33\r\nNATS/1.0\r\nBar: Baz\r\n\r\nHello NATS!\r\n" +
+    "MSG FRONT.DOOR bob JOKE.22 11\r\nKnock Knock\r\n" + "-ERR 'Unknown Protocol Operation'\r\n";
+
+TEST(NatsParser, DecodesEveryMessageType) {
+  ParserHarness h(make());
+  h.feed(Dir::kToClient, bytes_of(kInfo));
+  h.feed(Dir::kToServer, bytes_of(kClientSide));
+  h.feed(Dir::kToClient, bytes_of(kServerSide.substr(kInfo.size())));
+  ASSERT_EQ(h.errors(), 0u);
+  auto& m = h.messages();
+  ASSERT_EQ(m.size(), 15u);
+
+  // INFO: a request (server → client) carrying the connection's version and server name.
+  EXPECT_EQ(m[0].role, MsgRole::kRequest);
+  EXPECT_EQ(m[0].dir, Dir::kToClient);
+  EXPECT_EQ(m[0].fields.request_type.view(), "INFO");
+  EXPECT_EQ(m[0].fields.version.view(), "2.10.7");
+  EXPECT_EQ(m[0].fields.request_domain.view(), "us-south-nats-demo");
+  EXPECT_EQ(m[0].fields.request_length, kInfo.size());
+  // CONNECT answers it: same pair class and id, length of the whole line.
+  EXPECT_EQ(m[1].role, MsgRole::kResponse);
+  EXPECT_EQ(m[1].fields.request_type.view(), "CONNECT");
+  EXPECT_EQ(m[1].pair_class, m[0].pair_class);
+  EXPECT_TRUE(m[1].has_id && m[0].has_id);
+  EXPECT_EQ(m[1].id, m[0].id);
+  EXPECT_TRUE(m[1].fields.has_response_length);
+  EXPECT_EQ(m[1].fields.response_length, kConnect.size());
+  EXPECT_EQ(m[1].fields.version.view(), "2.10.7");  // the server's version, not the client library's
+  // PING / PONG.
+  EXPECT_EQ(m[2].role, MsgRole::kRequest);
+  EXPECT_EQ(m[2].fields.request_type.view(), "PING");
+  EXPECT_EQ(m[2].fields.request_length, 6u);
+  EXPECT_NE(m[2].pair_class, m[0].pair_class);
+  // SUB: one-way, subject → resource, endpoint = up to the first '.'.
+  EXPECT_EQ(m[3].role, MsgRole::kOneWay);
+  EXPECT_EQ(m[3].fields.request_type.view(), "SUB");
+  EXPECT_EQ(m[3].fields.request_resource.view(), "FOO");
+  EXPECT_EQ(m[3].fields.endpoint.view(), "FOO");
+  EXPECT_EQ(m[3].fields.request_domain.view(), "us-south-nats-demo");
+  EXPECT_EQ(m[4].fields.request_resource.view(), "FRONT.DOOR");
+  EXPECT_EQ(m[4].fields.endpoint.view(), "FRONT");
+  EXPECT_EQ(m[5].fields.request_type.view(), "HPUB");
+  EXPECT_EQ(m[5].fields.request_length, 51u);
+  EXPECT_EQ(m[6].fields.request_type.view(), "PUB");
+  EXPECT_EQ(m[6].fields.request_resource.view(), "FRONT.DOOR");
+  EXPECT_EQ(m[7].fields.request_type.view(), "UNSUB");
+  EXPECT_TRUE(m[7].fields.request_resource.empty());
+  EXPECT_EQ(m[8].fields.request_type.view(), "UNSUB");
+  // Server side.
+  EXPECT_EQ(m[9].fields.request_type.view(), "OK");
+  EXPECT_EQ(m[9].role, MsgRole::kOneWay);
+  EXPECT_EQ(m[10].fields.request_type.view(), "PONG");
+  EXPECT_EQ(m[10].role, MsgRole::kResponse);
+  EXPECT_EQ(m[10].pair_class, m[2].pair_class);
+  EXPECT_EQ(m[10].id, m[2].id);
+  EXPECT_EQ(m[10].fields.response_length, 6u);
+  EXPECT_EQ(m[11].fields.request_type.view(), "OK");
+  EXPECT_EQ(m[12].fields.request_type.view(), "HMSG");
+  EXPECT_EQ(m[12].fields.request_resource.view(), "FOO");
+  EXPECT_EQ(m[12].fields.request_length, 57u);
+  EXPECT_EQ(m[13].fields.request_type.view(), "MSG");
+  EXPECT_EQ(m[13].fields.endpoint.view(), "FRONT");
+  // -ERR: one-way, the quoted text as the exception.
+  EXPECT_EQ(m[14].fields.request_type.view(), "ERR");
+  EXPECT_EQ(m[14].role, MsgRole::kOneWay);
+  EXPECT_EQ(m[14].fields.response_exception.view(), "Unknown Protocol Operation");
+  EXPECT_EQ(m[14].fields.response_status, ResponseStatus::kClientError);
+  EXPECT_EQ(m[14].fields.version.view(), "2.10.7");
+}
+
+TEST(NatsParser, SplitFeedingGivesIdenticalMessages) {
+  const std::string client = kClientSide;
+  const std::string server = kServerSide;
+  ParserHarness whole(make());
+  whole.feed(Dir::kToClient, bytes_of(server));
+  whole.feed(Dir::kToServer, bytes_of(client));
+  ASSERT_EQ(whole.errors(), 0u);
+  ASSERT_FALSE(whole.messages().empty());
+  for (std::size_t chunk : {1u, 2u, 3u, 7u, 13u, 64u}) {
+    ParserHarness split(make());
+    split.feed_split(Dir::kToClient, bytes_of(server), chunk);
+    split.feed_split(Dir::kToServer, bytes_of(client), chunk);
+    EXPECT_EQ(split.errors(), 0u) << chunk;
+    EXPECT_EQ(describe_all(split.messages()), describe_all(whole.messages())) << "chunk " << chunk;
+  }
+}
+
+TEST(NatsParser, ManyMessagesInOneSegment) {
+  std::string burst;
+  for (int i = 0; i < 1000; ++i) {
+    std::string body = "message " + std::to_string(i);
+    burst += "PUB bulk." + std::to_string(i % 4) + " " + std::to_string(body.size()) + "\r\n" + body + "\r\n";
+  }
+  burst += "PING\r\n";
+  ParserHarness h(make());
+  h.feed(Dir::kToServer, bytes_of(burst));
+  ASSERT_EQ(h.errors(), 0u);
+  ASSERT_EQ(h.messages().size(), 1001u);
+  EXPECT_EQ(h.messages()[999].fields.request_resource.view(), "bulk.3");
+  EXPECT_EQ(h.messages()[999].fields.endpoint.view(), "bulk");
+  EXPECT_EQ(h.messages()[1000].fields.request_type.view(), "PING");
+  // The same stream cut at arbitrary points gives the same messages.
+  ParserHarness s(make());
+  s.feed_split(Dir::kToServer, bytes_of(burst), 1448);
+  EXPECT_EQ(describe_all(s.messages()), describe_all(h.messages()));
+}
+
+TEST(NatsParser, VerbsAreCaseInsensitiveAndLineEndingsTolerant) {
+  ParserHarness h(make());
+  h.feed(Dir::kToServer, bytes_of("pub\tfoo.bar  5\r\nhello\r\nsub foo.* 1\nPing\n+ok\r\nhpub a.b 12 14\r\n"
+                                  "NATS/1.0\r\n\r\nhi\r\n"));
+  ASSERT_EQ(h.errors(), 0u);
+  auto& m = h.messages();
+  ASSERT_EQ(m.size(), 5u);
+  EXPECT_EQ(m[0].fields.request_type.view(), "PUB");
+  EXPECT_EQ(m[0].fields.request_resource.view(), "foo.bar");
+  EXPECT_EQ(m[1].fields.request_type.view(), "SUB");
+  EXPECT_EQ(m[1].fields.request_length, 12u);  // bare LF
+  EXPECT_EQ(m[2].fields.request_type.view(), "PING");
+  EXPECT_EQ(m[3].fields.request_type.view(), "OK");
+  EXPECT_EQ(m[4].fields.request_type.view(), "HPUB");
+  EXPECT_EQ(m[4].fields.request_resource.view(), "a.b");
+}
+
+TEST(NatsParser, ReplyToAndQueueGroupArguments) {
+  ParserHarness h(make());
+  h.feed(Dir::kToServer, bytes_of("PUB svc.echo _INBOX.abc.1 2\r\nhi\r\nSUB svc.echo workers 7\r\n"));
+  h.feed(Dir::kToClient,
+         bytes_of("MSG svc.echo 7 _INBOX.abc.1 2\r\nhi\r\nHMSG x.y 1 _INBOX.r 12 14\r\nNATS/1.0\r\n\r\nok\r\n"));
+  ASSERT_EQ(h.errors(), 0u);
+  ASSERT_EQ(h.messages().size(), 4u);
+  for (int i : {0, 1, 2}) EXPECT_EQ(h.messages()[i].fields.request_resource.view(), "svc.echo");
+  EXPECT_EQ(h.messages()[3].fields.request_resource.view(), "x.y");
+  EXPECT_EQ(h.messages()[3].fields.request_length, std::string("HMSG x.y 1 _INBOX.r 12 14\r\n").size() + 14 + 2);
+}
+
+TEST(NatsParser, TraceHeaders) {
+  ParserOptions opts;
+  static constexpr std::string_view kReqId[] = {"x-request-id"};
+  opts.x_request_id_headers = kReqId;
+  ParserHarness h(make(), opts);
+  // traceparent, then sw8 (as sent by the SkyWalking Java agent, nats-skywalking.pcap).
+  const std::string hdr1 =
+      "NATS/1.0\r\nX-Tenant: blue\r\ntraceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n"
+      "X-Request-ID:  req-42 \r\n\r\n";
+  const std::string hdr2 =
+      "NATS/"
+      "1.0\r\nsw8-x:0-1705995309429\r\nsw8:1-OGUyZWNiYjBjNzViNDc2ODkyZDY5NTEzYTJkZDA2MGQuMS4xNzA1OTk1MzA5NDE4MDAwMQ==-"
+      "OGUyZWNiYjBjNzViNDc2ODkyZDY5NTEzYTJkZDA2MGQuNDEuMTcwNTk5NTMwOTQyNDAwMDA=-0-ZGVtby1hcHBsaWNhdGlvbg==-"
+      "OTAzYjE2OGY1OThiNGY0NjliYzE0ODNkNGExNDI3YWJAMTk4LjE5LjI0OS42Ng==-TmF0cy9QdWIvaGVsbG8uc3ViamVjdC53b3JsZA==-"
+      "bmF0czovL2RlbW8\r\n\r\n";
+  const std::string hdr3 = "NATS/1.0 503\r\n\r\n";  // a status-only header block (no responders)
+  std::string s = "HPUB orders.traced " + std::to_string(hdr1.size()) + " " + std::to_string(hdr1.size() + 4) + "\r\n" +
+                  hdr1 + "body\r\n";
+  s += "HPUB hello.subject.world " + std::to_string(hdr2.size()) + " " + std::to_string(hdr2.size() + 12) + "\r\n" +
+       hdr2 + "HELLO WORLD!\r\n";
+  h.feed(Dir::kToServer, bytes_of(s));
+  h.feed(Dir::kToClient, bytes_of("HMSG _INBOX.x 1 " + std::to_string(hdr3.size()) + " " + std::to_string(hdr3.size()) +
+                                  "\r\n" + hdr3 + "\r\n"));
+  ASSERT_EQ(h.errors(), 0u);
+  auto& m = h.messages();
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(m[0].fields.trace_id.view(), "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_EQ(m[0].fields.span_id.view(), "b7ad6b7169203331");
+  EXPECT_EQ(m[0].fields.x_request_id.view(), "req-42");
+  EXPECT_EQ(m[1].fields.trace_id.view(), "8e2ecbb0c75b476892d69513a2dd060d.1.17059953094180001");
+  EXPECT_EQ(m[1].fields.span_id.view(), "8e2ecbb0c75b476892d69513a2dd060d.41.17059953094240000-0");
+  EXPECT_EQ(m[1].fields.endpoint.view(), "hello");
+  EXPECT_TRUE(m[2].fields.trace_id.empty());
+  EXPECT_EQ(m[2].fields.request_type.view(), "HMSG");
+}
+
+TEST(NatsParser, PayloadContainingVerbsAndCrlfIsNotReparsed) {
+  ParserHarness h(make());
+  const std::string body = "PING\r\nPUB x 1\r\n";
+  const std::string line = "PUB data " + std::to_string(body.size()) + "\r\n";
+  h.feed(Dir::kToServer, bytes_of(line + body + "\r\nPONG\r\n"));
+  ASSERT_EQ(h.errors(), 0u);
+  ASSERT_EQ(h.messages().size(), 2u);
+  EXPECT_EQ(h.messages()[0].fields.request_length, line.size() + body.size() + 2);
+  EXPECT_EQ(h.messages()[1].fields.request_type.view(), "PONG");
+}
+
+TEST(NatsParser, LargePayloadIsSkippedAndParsingGoesOn) {
+  ParserHarness h(make());
+  const std::size_t big = 200 * 1024;  // larger than max_buffered (64 KiB)
+  const std::string hdr = "NATS/1.0\r\ntraceparent: 00-11112222333344445555666677778888-aaaabbbbccccdddd-01\r\n\r\n";
+  std::string msg = "HPUB orders.big " + std::to_string(hdr.size()) + " " + std::to_string(hdr.size() + big) + "\r\n" +
+                    hdr + std::string(big, 'A') + "\r\n" + "PUB next 1\r\nx\r\n";
+  h.feed_split(Dir::kToServer, bytes_of(msg), 1448);
+  ASSERT_EQ(h.errors(), 0u);
+  ASSERT_EQ(h.messages().size(), 2u);
+  const auto& f = h.messages()[0].fields;
+  EXPECT_EQ(f.request_type.view(), "HPUB");
+  EXPECT_EQ(f.request_length, msg.size() - 15);
+  EXPECT_EQ(f.trace_id.view(), "11112222333344445555666677778888");
+  EXPECT_EQ(h.messages()[1].fields.request_resource.view(), "next");
+}
+
+TEST(NatsParser, LargeHeaderBlockBeyondBufferUsesThePrefix) {
+  ParserOptions opts;
+  opts.max_buffered = 256;
+  ParserHarness h(make(), opts);
+  std::string hdr = "NATS/1.0\r\ntraceparent: 00-11112222333344445555666677778888-aaaabbbbccccdddd-01\r\nX-Pad: " +
+                    std::string(400, 'p') + "\r\n\r\n";
+  std::string msg = "HPUB big.hdr " + std::to_string(hdr.size()) + " " + std::to_string(hdr.size() + 3) + "\r\n" + hdr +
+                    "abc\r\nPING\r\n";
+  h.feed_split(Dir::kToServer, bytes_of(msg), 100);
+  ASSERT_EQ(h.errors(), 0u);
+  ASSERT_EQ(h.messages().size(), 2u);
+  EXPECT_EQ(h.messages()[0].fields.request_resource.view(), "big.hdr");
+  EXPECT_EQ(h.messages()[0].fields.trace_id.view(), "11112222333344445555666677778888");
+  EXPECT_EQ(h.messages()[1].fields.request_type.view(), "PING");
+}
+
+TEST(NatsParser, NewestPingIsTheOneAnswered) {
+  ParserHarness h(make());
+  h.feed(Dir::kToServer, bytes_of("PING\r\n"));
+  h.feed(Dir::kToServer, bytes_of("PING\r\n"));
+  h.feed(Dir::kToClient, bytes_of("PONG\r\n"));
+  h.feed(Dir::kToClient, bytes_of("PING\r\n"));  // the server pings too: its own sequence
+  h.feed(Dir::kToServer, bytes_of("PONG\r\n"));
+  auto& m = h.messages();
+  ASSERT_EQ(m.size(), 5u);
+  EXPECT_NE(m[0].id, m[1].id);
+  EXPECT_EQ(m[2].id, m[1].id);  // PONG pairs with the newer PING; the older one stays unanswered
+  EXPECT_EQ(m[2].pair_class, m[1].pair_class);
+  EXPECT_EQ(m[4].id, m[3].id);
+  EXPECT_EQ(m[4].dir, Dir::kToServer);
+  EXPECT_EQ(m[3].dir, Dir::kToClient);
+}
+
+TEST(NatsParser, ConnectWithoutInfoPairsWithNothing) {
+  ParserHarness h(make());
+  h.feed(Dir::kToServer, bytes_of(kConnect + "PUB a 0\r\n\r\n"));
+  ASSERT_EQ(h.messages().size(), 2u);
+  EXPECT_EQ(h.messages()[0].role, MsgRole::kResponse);
+  EXPECT_EQ(h.messages()[0].id, 0u);  // INFO ids start at 1
+  EXPECT_TRUE(h.messages()[1].fields.version.empty());
+  EXPECT_EQ(h.messages()[1].fields.request_length, 11u);
+}
+
+TEST(NatsParser, ErrorStatuses) {
+  ParserHarness h(make());
+  h.feed(Dir::kToClient,
+         bytes_of("-ERR 'Authorization Violation'\r\n-ERR 'Maximum Connections Exceeded'\r\n"
+                  "-ERR 'Slow Consumer'\r\n-ERR 'Permissions Violation for Publish to \"secret.x\"'\r\n"));
+  ASSERT_EQ(h.messages().size(), 4u);
+  EXPECT_EQ(h.messages()[0].fields.response_status, ResponseStatus::kClientError);
+  EXPECT_EQ(h.messages()[0].fields.response_exception.view(), "Authorization Violation");
+  EXPECT_EQ(h.messages()[1].fields.response_status, ResponseStatus::kServerError);
+  EXPECT_EQ(h.messages()[2].fields.response_status, ResponseStatus::kServerError);
+  EXPECT_EQ(h.messages()[3].fields.response_status, ResponseStatus::kClientError);
+  EXPECT_EQ(h.messages()[3].fields.response_exception.view(), "Permissions Violation for Publish to \"secret.x\"");
+}
+
+TEST(NatsParser, GarbageCountsAnErrorAndParsingResumes) {
+  // As in nats-err.pcap: the client sends an unknown operation, later valid traffic follows.
+  ParserHarness h(make());
+  h.feed(Dir::kToClient, bytes_of(kInfo));
+  h.feed(Dir::kToServer, bytes_of(kConnect));
+  h.feed(Dir::kToServer, bytes_of("DEADBEEF\r\n"));
+  EXPECT_EQ(h.errors(), 1u);
+  h.feed(Dir::kToServer, bytes_of("PING\r\n"));
+  h.feed(Dir::kToClient, bytes_of("-ERR 'Unknown Protocol Operation'\r\n"));
+  EXPECT_EQ(h.errors(), 1u);
+  EXPECT_FALSE(h.stopped());
+  ASSERT_EQ(h.messages().size(), 4u);
+  EXPECT_EQ(h.messages()[2].fields.request_type.view(), "PING");
+  EXPECT_EQ(h.messages()[3].fields.request_type.view(), "ERR");
+}
+
+TEST(NatsParser, ResyncAfterAGapSkipsToTheNextControlLine) {
+  ParserHarness h(make());
+  h.feed(Dir::kToServer, bytes_of("PUB a 20\r\n0123456789"));
+  h.gap(Dir::kToServer);  // the rest of the payload was lost
+  h.feed(Dir::kToServer, bytes_of("more payload\r\nPUB b.c 1\r\nx\r\n"));
+  EXPECT_EQ(h.errors(), 0u);
+  ASSERT_EQ(h.messages().size(), 1u);
+  EXPECT_EQ(h.messages()[0].fields.request_resource.view(), "b.c");
+}
+
+TEST(NatsParser, PayloadSizeMismatchIsAnError) {
+  ParserHarness h(make());
+  h.feed(Dir::kToServer, bytes_of("PUB a 3\r\nhello\r\n"));
+  EXPECT_EQ(h.errors(), 1u);
+  EXPECT_TRUE(h.messages().empty());
+}
+
+TEST(NatsParser, MalformedControlLinesAreErrors) {
+  for (const char* bad : {"PUB\r\n",
+                          "PUB a\r\n",
+                          "PUB a b c 1\r\n",
+                          "PUB a x\r\n",
+                          "HPUB a 10 5\r\n",
+                          "SUB a\r\n",
+                          "UNSUB\r\n",
+                          "UNSUB 1 x\r\n",
+                          "MSG a 1\r\n",
+                          "PING now\r\n",
+                          "INFO\r\n",
+                          "INFO x\r\n",
+                          "CONNECT host:443 HTTP/1.1\r\n",
+                          "PUT / HTTP/1.1\r\n",
+                          "POST /x HTTP/1.1\r\n",
+                          "PUB a 1\rx\n",
+                          "PUB a\x01 1\r\n",
+                          "PUB a 99999999999\r\n",
+                          " PING\r\n",
+                          "\r\n"}) {
+    ParserHarness h(make());
+    h.feed(Dir::kToServer, bytes_of(bad));
+    EXPECT_EQ(h.errors(), 1u) << bad;
+    EXPECT_TRUE(h.messages().empty()) << bad;
+  }
+}
+
+TEST(NatsParser, TlsAfterInfoGivesUpTheFlow) {
+  ParserHarness h(make());
+  h.feed(Dir::kToClient, bytes_of("INFO {\"server_id\":\"x\",\"version\":\"2.9.10\",\"tls_required\":true}\r\n"));
+  std::vector<uint8_t> hello = {0x16, 0x03, 0x01, 0x00, 0x10, 0x01, 0x00, 0x00, 0x0c, 0x03, 0x03};
+  h.feed(Dir::kToServer, hello);
+  EXPECT_EQ(h.errors(), 1u);
+  EXPECT_TRUE(h.stopped());
+}
+
+TEST(NatsParser, RandomBytesNeverCrash) {
+  std::mt19937 rng(12345);
+  const std::string seeds[] = {kClientSide, kServerSide};
+  for (int round = 0; round < 300; ++round) {
+    std::string s = seeds[round % 2];
+    // Mutate a few bytes, truncate at a random point, and feed in random chunks.
+    for (int k = 0; k < 1 + round % 6; ++k) s[rng() % s.size()] = static_cast<char>(rng() & 0xff);
+    s.resize(rng() % (s.size() + 1));
+    ParserHarness h(make());
+    std::vector<uint8_t> b = bytes_of(s);
+    h.feed_split(round % 2 ? Dir::kToClient : Dir::kToServer, b, 1 + rng() % 40);
+    std::vector<uint8_t> noise(200);
+    for (auto& c : noise) c = static_cast<uint8_t>(rng());
+    h.feed(Dir::kToServer, noise);
+    EXPECT_LE(h.messages().size(), 20u);
+  }
+}
+
+TEST(NatsParser, InfoWithoutNameLeavesDomainEmpty) {
+  ParserHarness h(make());
+  h.feed(Dir::kToClient, bytes_of("INFO {\"server_id\":\"x\",\"version\":\"2.2.0\",\"go\":\"go1.16\"}\r\nPING\r\n"));
+  ASSERT_EQ(h.messages().size(), 2u);
+  EXPECT_EQ(h.messages()[1].fields.version.view(), "2.2.0");
+  EXPECT_TRUE(h.messages()[1].fields.request_domain.empty());
+}
+
+TEST(NatsJson, StringFieldLookup) {
+  std::array<char, 64> out{};
+  auto get = [&](std::string_view json, std::string_view key) {
+    int n = nats::json_string_field(json, key, out);
+    return n < 0 ? std::string("<none>") : std::string(out.data(), static_cast<std::size_t>(n));
+  };
+  EXPECT_EQ(get(R"({"version":"2.10.7"})", "version"), "2.10.7");
+  EXPECT_EQ(get(R"({ "a" : {"version":"nested"}, "version" : "top" })", "version"), "top");
+  EXPECT_EQ(get(R"({"x":"\"version\":\"fake\"","version":"real"})", "version"), "real");
+  EXPECT_EQ(get(R"({"server_name":"a\"b\\c\/d\u00e9\ud83d\ude00"})", "server_name"),
+            "a\"b\\c/d\xc3\xa9\xf0\x9f\x98\x80");
+  EXPECT_EQ(get(R"({"version":2})", "version"), "<none>");
+  EXPECT_EQ(get(R"({"other":"x"})", "version"), "<none>");
+  EXPECT_EQ(get(R"({"version":"unterminated)", "version"), "<none>");
+  EXPECT_EQ(get(R"(["version","x"])", "version"), "<none>");
+  // Truncated to the output size, never past it.
+  std::array<char, 4> small{};
+  EXPECT_EQ(nats::json_string_field(R"({"version":"2.10.7"})", "version", small), 4);
+}
+
+TEST(NatsProbe, AcceptsNatsAndRejectsOtherProtocols) {
+  auto probe = [](std::string_view s) { return kNatsDescriptor.probe(Dir::kToClient, bytes_of(s)); };
+  EXPECT_EQ(probe(kInfo), ProbeVerdict::kYes);
+  EXPECT_EQ(probe(kConnect + "PING\r\n"), ProbeVerdict::kYes);
+  EXPECT_EQ(probe("PUB foo 5\r\nhello\r\n"), ProbeVerdict::kYes);
+  EXPECT_EQ(probe("PUB foo 5000\r\nhel"), ProbeVerdict::kYes);  // payload still coming
+  EXPECT_EQ(probe("SUB foo 1\r\n"), ProbeVerdict::kYes);
+  EXPECT_EQ(probe("MSG foo 1 2\r\nhi\r\n"), ProbeVerdict::kYes);
+  EXPECT_EQ(probe("PING\r\n"), ProbeVerdict::kYes);
+  EXPECT_EQ(probe("IN"), ProbeVerdict::kMaybe);
+  EXPECT_EQ(probe("INFO {\"server_id\":\"abc\""), ProbeVerdict::kMaybe);
+  // Not NATS.
+  EXPECT_EQ(probe("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), ProbeVerdict::kNo);
+  EXPECT_EQ(probe("PUT /a HTTP/1.1\r\n"), ProbeVerdict::kNo);
+  EXPECT_EQ(probe("POST /a HTTP/1.1\r\n"), ProbeVerdict::kNo);
+  EXPECT_EQ(probe("PU"), ProbeVerdict::kMaybe);  // could still be PUB or PUT: more bytes decide
+  EXPECT_EQ(probe("PUT"), ProbeVerdict::kNo);
+  EXPECT_EQ(probe("CONNECT example.com:443 HTTP/1.1\r\n\r\n"), ProbeVerdict::kNo);
+  EXPECT_EQ(probe("CONNECT\naccept-version:1.2\nhost:x\n\n"), ProbeVerdict::kNo);  // STOMP
+  EXPECT_EQ(probe("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), ProbeVerdict::kNo);
+  EXPECT_EQ(probe("SUBSCRIBE news\r\n"), ProbeVerdict::kNo);
+  EXPECT_EQ(probe("PING :irc.example.net\r\n"), ProbeVerdict::kNo);
+  EXPECT_EQ(probe("+OK POP3 server ready\r\n"), ProbeVerdict::kNo);
+  EXPECT_EQ(probe("PUB a 3\r\nhello\r\n"), ProbeVerdict::kNo);  // size does not match
+  EXPECT_EQ(kNatsDescriptor.probe(Dir::kToServer, std::vector<uint8_t>{0x16, 0x03, 0x01, 0x02, 0x00, 0x01}),
+            ProbeVerdict::kNo);
+  EXPECT_EQ(kNatsDescriptor.probe(Dir::kToServer, std::vector<uint8_t>{0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00,
+                                                                       0x00, 0x00, 0x00, 0x00}),
+            ProbeVerdict::kNo);  // DNS header
+  EXPECT_EQ(kNatsDescriptor.probe(Dir::kToServer, std::vector<uint8_t>{0x00, 0x00, 0x00, 0x2a, 0x00, 0x03}),
+            ProbeVerdict::kNo);
+}
+
+TEST(NatsDescriptor, SignaturesCompileAndMatch) {
+  EXPECT_EQ(kNatsDescriptor.id, ProtocolId::kNats);
+  EXPECT_EQ(kNatsDescriptor.name, "nats");
+  ASSERT_FALSE(kNatsDescriptor.signatures.empty());
+  std::vector<std::string> pats(kNatsDescriptor.signatures.begin(), kNatsDescriptor.signatures.end());
+  std::vector<const char*> exprs;
+  std::vector<unsigned> flags, ids;
+  for (std::size_t i = 0; i < pats.size(); ++i) {
+    exprs.push_back(pats[i].c_str());
+    flags.push_back(HS_FLAG_DOTALL | HS_FLAG_SINGLEMATCH);
+    ids.push_back(static_cast<unsigned>(i));
+  }
+  hs_database_t* db = nullptr;
+  hs_compile_error_t* err = nullptr;
+  ASSERT_EQ(hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK,
+                             nullptr, &db, &err),
+            HS_SUCCESS)
+      << (err ? err->message : "");
+  hs_scratch_t* scratch = nullptr;
+  ASSERT_EQ(hs_alloc_scratch(db, &scratch), HS_SUCCESS);
+  auto matches = [&](std::string_view s) {
+    bool hit = false;
+    hs_scan(
+        db, s.data(), static_cast<unsigned>(s.size()), 0, scratch,
+        [](unsigned, unsigned long long, unsigned long long, unsigned, void* ctx) -> int {
+          *static_cast<bool*>(ctx) = true;
+          return 0;
+        },
+        &hit);
+    return hit;
+  };
+  EXPECT_TRUE(matches(kInfo));
+  EXPECT_TRUE(matches(kConnect));
+  EXPECT_TRUE(matches("pub foo 1\r\nx\r\n"));
+  EXPECT_TRUE(matches("HPUB foo 12 14\r\n"));
+  EXPECT_TRUE(matches("SUB foo 1\r\n"));
+  EXPECT_TRUE(matches("UNSUB 1\r\n"));
+  EXPECT_TRUE(matches("HMSG foo 1 12 14\r\n"));
+  EXPECT_TRUE(matches("PING\r\n"));
+  EXPECT_TRUE(matches("+OK\r\n"));
+  EXPECT_TRUE(matches("-ERR 'Authorization Violation'\r\n"));
+  EXPECT_FALSE(matches("PUT / HTTP/1.1\r\n"));
+  EXPECT_FALSE(matches("GET / HTTP/1.1\r\n"));
+  EXPECT_FALSE(matches("xPING\r\n"));
+  hs_free_scratch(scratch);
+  hs_free_database(db);
+}
+
+}  // namespace
+}  // namespace l7tap

@@ -1,0 +1,37 @@
+# Shared by tools/run and tools/test: install what is missing (quietly when nothing is), then build.
+# shellcheck shell=bash
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Debian packages the build needs.
+BUILD_PKGS=(g++ meson ninja-build pkg-config python3 dpdk-dev libdpdk-dev libhyperscan-dev libboost-dev
+  prometheus-cpp-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev libpcap-dev)
+# What the tests use besides: real servers and clients, capture tools, Prometheus, clang sanitizers.
+TEST_PKGS=(prometheus tshark tcpdump mosquitto mosquitto-clients clang libclang-rt-14-dev curl
+  rabbitmq-server amqp-tools python3-pika nats-server kafkacat python3-kafka nodejs npm)
+
+install_missing() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "tools: installing ${missing[*]}" >&2
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >/dev/null
+  # tshark asks whether non-root users may capture; answer no without a prompt.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | $sudo debconf-set-selections 2>/dev/null || true
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# build DIR [meson setup args...]
+build() {
+  local dir=$1
+  shift
+  if [ ! -f "$ROOT/$dir/build.ninja" ]; then
+    meson setup "$ROOT/$dir" "$ROOT" "$@" >/dev/null
+  fi
+  ninja -C "$ROOT/$dir" >&2
+}
