@@ -20,6 +20,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "control/endpoint_normalizer.hpp"
+#include "control/service_map.hpp"
+
 namespace l7tap {
 
 namespace {
@@ -501,6 +504,28 @@ void validate_config(const Config& c) {
   if (c.flow_log_max_files < 1) throw ConfigError("flow_log.max_files", "must be at least 1");
 
   check_listen("metrics.listen", c.metrics_listen);
+  for (size_t i = 0; i < c.endpoint_rules.size(); ++i) {
+    const std::string base = index_path("metrics.endpoint_rules", i);
+    if (c.endpoint_rules[i].match.empty()) throw ConfigError(base + ".match", "must not be empty");
+    if (std::string err = endpoint_pattern_error(c.endpoint_rules[i].match); !err.empty())
+      throw ConfigError(base + ".match", err);
+  }
+
+  for (size_t i = 0; i < c.service_rules.size(); ++i) {
+    const ServiceRule& r = c.service_rules[i];
+    const std::string base = index_path("service_map.rules", i);
+    Cidr cidr;
+    if (std::string err = parse_cidr(r.cidr, cidr); !err.empty()) throw ConfigError(base + ".cidr", err);
+    for (size_t j = 0; j < r.ports.size(); ++j) {
+      const std::string pp = index_path(base + ".ports", j);
+      if (r.ports[j].first == 0) throw ConfigError(pp, "ports must be in 1..65535, got 0");
+      if (r.ports[j].first > r.ports[j].last)
+        throw ConfigError(pp, "range " + std::to_string(r.ports[j].first) + "-" + std::to_string(r.ports[j].last) +
+                                  " ends before it starts");
+    }
+    if (r.has_vlan && r.vlan > 4095) throw ConfigError(base + ".vlan", "must be in 0..4095, got " + std::to_string(r.vlan));
+    if (r.service.empty()) throw ConfigError(base + ".service", "must not be empty");
+  }
   for (size_t i = 0; i < c.latency_buckets.size(); ++i) {
     const double b = c.latency_buckets[i];
     const std::string path = index_path("metrics.latency_buckets", i);
@@ -566,12 +591,87 @@ void load_protocols(const Node& n, Config& c) {
   headers("x_request_id", c.x_request_id_headers);
 }
 
+// A required, non-null string key of a list item.
+void read_required_string(const Section& s, std::string_view key, std::string& out, std::string_view what) {
+  if (!s.has(key)) throw ConfigError(s.path(key), "required (" + std::string(what) + ")");
+  read_string(s, key, out);
+}
+
+// service_map.rules[i].ports[j]: 1883 or "8000-8010".
+PortRange parse_port_item(const Node& item, const std::string& path) {
+  const std::string text = trim(scalar_text(item, path, "a port or a range \"first-last\""));
+  const std::size_t dash = text.find('-', 1);
+  PortRange r;
+  if (dash == std::string::npos) {
+    r.first = r.last = static_cast<uint16_t>(parse_uint(path, text, 65535));
+  } else {
+    const std::string a = trim(text.substr(0, dash)), b = trim(text.substr(dash + 1));
+    const std::string hint = "expected a port or a range \"first-last\" such as \"8000-8010\", got " + quote(text);
+    if (a.empty() || b.empty() || a.find_first_not_of("0123456789") != std::string::npos ||
+        b.find_first_not_of("0123456789") != std::string::npos)
+      throw ConfigError(path, hint);
+    r.first = static_cast<uint16_t>(parse_uint(path, a, 65535));
+    r.last = static_cast<uint16_t>(parse_uint(path, b, 65535));
+  }
+  return r;
+}
+
+void load_service_map(const Node& n, Config& c) {
+  Section s(n, "service_map", {"rules", "unmatched"});
+  if (s.has("unmatched")) {
+    std::string v;
+    read_string(s, "unmatched", v);
+    const std::string t = lower(trim(v));
+    if (t == "name") c.unmatched = UnmatchedServers::kName;
+    else if (t == "drop") c.unmatched = UnmatchedServers::kDrop;
+    else throw ConfigError(s.path("unmatched"), "expected name or drop, got " + quote(v));
+  }
+  c.service_rules.clear();
+  for_each_item(s.get("rules"), s.path("rules"), "a list of rules", [&](const Node& item, const std::string& path) {
+    if (!item.IsMap()) type_error(path, "a map with cidr, service and optional ports, vlan, tunnel_id, namespace, "
+                                        "workload, env, site", item);
+    Section r(item, path, {"cidr", "ports", "vlan", "tunnel_id", "service", "namespace", "workload", "env", "site"});
+    ServiceRule rule;
+    read_required_string(r, "cidr", rule.cidr, "an IPv4 or IPv6 network such as \"10.0.0.0/8\"");
+    read_required_string(r, "service", rule.service, "the service name");
+    for_each_item(r.get("ports"), r.path("ports"), "a list of ports or \"first-last\" ranges",
+                  [&](const Node& p, const std::string& pp) { rule.ports.push_back(parse_port_item(p, pp)); });
+    if (r.has("vlan")) {
+      rule.has_vlan = true;
+      rule.vlan = static_cast<uint16_t>(get_uint(r.get("vlan"), r.path("vlan"), 65535));
+    }
+    if (r.has("tunnel_id")) {
+      rule.has_tunnel_id = true;
+      rule.tunnel_id = static_cast<uint32_t>(get_uint(r.get("tunnel_id"), r.path("tunnel_id"), UINT32_MAX));
+    }
+    read_string(r, "namespace", rule.namespace_name);
+    read_string(r, "workload", rule.workload);
+    read_string(r, "env", rule.env);
+    read_string(r, "site", rule.site);
+    c.service_rules.push_back(std::move(rule));
+  });
+}
+
+void load_endpoint_rules(const Node& n, const std::string& path, Config& c) {
+  if (!n.IsDefined()) return;
+  c.endpoint_rules.clear();
+  for_each_item(n, path, "a list of {match, replace} rules", [&](const Node& item, const std::string& ip) {
+    if (!item.IsMap()) type_error(ip, "a map with match and replace", item);
+    Section r(item, ip, {"match", "replace"});
+    EndpointRule rule;
+    read_required_string(r, "match", rule.match, "a regular expression (PCRE syntax, as Hyperscan accepts it)");
+    read_required_string(r, "replace", rule.replace, "the replacement text; \"\" deletes the match");
+    c.endpoint_rules.push_back(std::move(rule));
+  });
+}
+
 Config load_root(const Node& root) {
   Config c;
   c.port_hints = default_port_hints();
   c.latency_buckets = default_latency_buckets();
 
-  Section top(root, "", {"eal", "ports", "workers", "flows", "sessions", "protocols", "records", "flow_log", "metrics"});
+  Section top(root, "", {"eal", "ports", "workers", "flows", "sessions", "protocols", "records", "flow_log", "metrics",
+                         "service_map"});
 
   Section eal(top.get("eal"), "eal", {"args"});
   if (eal.has("args")) c.eal_args = get_string_list(eal.get("args"), eal.path("args"));
@@ -609,8 +709,15 @@ Config load_root(const Node& root) {
   read_size(fl, "max_bytes", c.flow_log_max_bytes);
   read_uint(fl, "max_files", c.flow_log_max_files);
 
-  Section m(top.get("metrics"), "metrics", {"listen", "latency_buckets"});
+  Section m(top.get("metrics"), "metrics",
+            {"listen", "latency_buckets", "client_labels", "max_series_per_metric", "max_endpoints_per_service",
+             "normalize_endpoints", "endpoint_rules"});
   read_string(m, "listen", c.metrics_listen);
+  read_bool(m, "client_labels", c.client_labels);
+  read_uint(m, "max_series_per_metric", c.max_series_per_metric);
+  read_uint(m, "max_endpoints_per_service", c.max_endpoints_per_service);
+  read_bool(m, "normalize_endpoints", c.normalize_endpoints);
+  load_endpoint_rules(m.get("endpoint_rules"), m.path("endpoint_rules"), c);
   if (m.has("latency_buckets")) {
     const std::string path = m.path("latency_buckets");
     Node b = m.get("latency_buckets");
@@ -621,6 +728,8 @@ Config load_root(const Node& root) {
       c.latency_buckets.push_back(parse_double(ip, item));
     });
   }
+
+  load_service_map(top.get("service_map"), c);
 
   validate_config(c);
   return c;

@@ -31,6 +31,42 @@ struct PortConfig {
   friend bool operator==(const PortConfig&, const PortConfig&) = default;
 };
 
+// One service_map rule: traffic whose address falls in `cidr` (and, when given, whose port is in
+// `ports`, whose VLAN id is `vlan`, whose tunnel id is `tunnel_id`) belongs to `service`.
+struct PortRange {
+  uint16_t first = 0;
+  uint16_t last = 0;  // inclusive; first == last for a single port
+  friend bool operator==(const PortRange&, const PortRange&) = default;
+};
+
+struct ServiceRule {
+  std::string cidr;               // "10.0.0.0/8", "2001:db8::/32"; a bare address is /32 or /128
+  std::vector<PortRange> ports;   // empty = any port
+  bool has_vlan = false;
+  uint16_t vlan = 0;              // 0..4095
+  bool has_tunnel_id = false;
+  uint32_t tunnel_id = 0;         // VXLAN VNI, GRE key or ERSPAN session id
+  std::string service;            // required
+  std::string namespace_name;     // conf key "namespace"
+  std::string workload;
+  std::string env;
+  std::string site;
+  friend bool operator==(const ServiceRule&, const ServiceRule&) = default;
+};
+
+// What the RED aggregation does with records whose server matches no rule.
+enum class UnmatchedServers : uint8_t {
+  kName,  // service="<ip>:<port>"
+  kDrop,  // not aggregated (the flow log still has them)
+};
+
+// metrics.endpoint_rules item: every match of the PCRE `match` in an endpoint becomes `replace`.
+struct EndpointRule {
+  std::string match;
+  std::string replace;
+  friend bool operator==(const EndpointRule&, const EndpointRule&) = default;
+};
+
 struct Config {
   // --- live mode (DPDK) ---
   std::vector<std::string> eal_args;  // eal.args
@@ -72,6 +108,15 @@ struct Config {
   // --- metrics ---
   std::string metrics_listen = "127.0.0.1:9464";  // metrics.listen ("" = off)
   std::vector<double> latency_buckets;            // metrics.latency_buckets (seconds, ascending)
+  bool client_labels = false;                     // metrics.client_labels (client_* labels)
+  uint32_t max_series_per_metric = 10000;         // metrics.max_series_per_metric (0 = no cap)
+  uint32_t max_endpoints_per_service = 100;       // metrics.max_endpoints_per_service (0 = no cap)
+  bool normalize_endpoints = true;                // metrics.normalize_endpoints (built-in {} rules)
+  std::vector<EndpointRule> endpoint_rules;       // metrics.endpoint_rules (applied in order)
+
+  // --- service map (reloaded on SIGHUP together with the endpoint rules) ---
+  std::vector<ServiceRule> service_rules;                  // service_map.rules (first match wins)
+  UnmatchedServers unmatched = UnmatchedServers::kName;    // service_map.unmatched: name | drop
 
   friend bool operator==(const Config&, const Config&) = default;
 };

@@ -84,6 +84,7 @@ struct ControlPlane::Impl {
   std::vector<FlowRecord> batch;
   std::string line;
   std::atomic<uint64_t> records{0};
+  std::atomic<uint64_t> reloads_done{0}, reloads_failed{0};
   uint16_t port = 0;
 
   std::thread thread;
@@ -116,10 +117,37 @@ struct ControlPlane::Impl {
     return total;
   }
 
+  // SIGHUP: re-read the conf and swap in its service map and endpoint rules. Runs on the drain
+  // thread, the only user of the rules, so no lock is needed; records keep queueing in the rings.
+  void reload() {
+    const std::string& path = inputs.config_path;
+    if (path.empty()) {
+      std::fprintf(stderr, "l7tap: reload requested, but l7tap was started without a conf file\n");
+      reloads_failed.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    try {
+      const Config fresh = load_config_file(path);
+      RedRules rules = RedRules::from_config(fresh);
+      const std::size_t n_rules = rules.service_map->size(), n_endpoint = rules.normalizer->rule_count();
+      red->set_rules(std::move(rules));
+      reloads_done.fetch_add(1, std::memory_order_relaxed);
+      std::fprintf(stderr,
+                   "l7tap: reloaded %s: %zu service map rules, %zu endpoint rules (other keys need a restart)\n",
+                   path.c_str(), n_rules, n_endpoint);
+    } catch (const ConfigError& e) {
+      reloads_failed.fetch_add(1, std::memory_order_relaxed);
+      std::fprintf(stderr, "l7tap: reload of %s failed, keeping the previous rules: %s\n", path.c_str(), e.what());
+    }
+  }
+
   void run() {
     try {
-      while (!stop_requested.load(std::memory_order_acquire))
+      while (!stop_requested.load(std::memory_order_acquire)) {
+        if (inputs.reload_requested != nullptr && inputs.reload_requested->exchange(false, std::memory_order_acq_rel))
+          reload();
         if (drain_pass() == 0) std::this_thread::sleep_for(kIdleSleep);
+      }
     } catch (const std::exception& e) {
       // Only allocation failure can get here; stop() drains what is left on its own thread.
       std::fprintf(stderr, "l7tap: control thread stopped: %s\n", e.what());
@@ -140,8 +168,9 @@ void ControlPlane::start() {
   const Config& c = m.config;
 
   m.writer = std::make_unique<FlowLogWriter>(c.flow_log_path, c.flow_log_max_bytes, c.flow_log_max_files);
-  m.red = std::make_unique<RedMetrics>(c.latency_buckets.empty() ? default_latency_buckets()
-                                                                  : c.latency_buckets);
+  // The conf was validated; RedRules can still throw ConfigError (e.g. Hyperscan running out of
+  // memory for the endpoint rules) and that stops the start like a bad listener does.
+  m.red = std::make_unique<RedMetrics>(RedOptions::from_config(c), RedRules::from_config(c));
   SelfMetricsSources src;
   src.workers = m.inputs.workers;
   src.dispatcher = m.inputs.dispatcher;
@@ -192,5 +221,8 @@ uint16_t ControlPlane::metrics_port() const { return impl_->port; }
 uint64_t ControlPlane::records_written() const {
   return impl_->records.load(std::memory_order_relaxed);
 }
+
+uint64_t ControlPlane::reloads_done() const { return impl_->reloads_done.load(std::memory_order_relaxed); }
+uint64_t ControlPlane::reloads_failed() const { return impl_->reloads_failed.load(std::memory_order_relaxed); }
 
 }  // namespace l7tap

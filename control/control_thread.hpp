@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -19,6 +20,11 @@ struct ControlInputs {
   std::vector<const WorkerStats*> workers;        // same order as rings
   const DispatcherStats* dispatcher = nullptr;    // null when no dispatcher runs
   PortStatsFn port_stats;                         // empty in offline mode
+  // SIGHUP reload: when *reload_requested is true the drain thread clears it, re-reads
+  // config_path and, if the file is valid, swaps in its service map and endpoint rules (RED
+  // counters are kept; other keys need a restart). A bad file keeps the old rules. Both optional.
+  std::string config_path;
+  std::atomic<bool>* reload_requested = nullptr;
 };
 
 class ControlPlane {
@@ -38,6 +44,9 @@ class ControlPlane {
   uint16_t metrics_port() const;
 
   uint64_t records_written() const;
+  // Reloads that succeeded / failed (see ControlInputs::reload_requested).
+  uint64_t reloads_done() const;
+  uint64_t reloads_failed() const;
 
  private:
   struct Impl;

@@ -106,6 +106,10 @@ struct Live {
   std::vector<std::unique_ptr<Worker>> workers;
   DispatcherStats dispatcher_stats;
   bool dispatcher = false;
+  // Every port replays a capture file (net_pcap rx_pcap=): nothing is lost by waiting, so a full
+  // worker ring makes the dispatcher wait instead of dropping. With a live port, waiting would only
+  // move the loss to the NIC (rx_missed) and stall every other worker, so it drops and counts.
+  bool lossless = false;
   Timestamps ts;
   rte_mempool* pool = nullptr;
 };
@@ -121,10 +125,14 @@ struct Clock {
       last_pkt_wall_us = wall;
     }
   }
-  uint64_t now(uint64_t wall) const { return last_pkt_us + (wall > last_pkt_wall_us ? wall - last_pkt_wall_us : 0); }
+  uint64_t now(uint64_t wall) const {
+    if (last_pkt_wall_us == 0) return 0;  // no packet yet: no notion of time
+    return last_pkt_us + (wall > last_pkt_wall_us ? wall - last_pkt_wall_us : 0);
+  }
 };
 
 void process_burst(Worker& w, Clock& clock, rte_mbuf** bufs, uint16_t n, std::vector<uint8_t>& scratch) {
+  if (n == 0) return;
   const uint64_t wall = wall_us();
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = bufs[i];
@@ -217,6 +225,12 @@ void dispatcher_loop(Live& live) {
           if (count[w] == 0) continue;
           unsigned sent = rte_ring_sp_enqueue_burst(live.workers[w]->ring, reinterpret_cast<void**>(out[w].data()),
                                                     count[w], nullptr);
+          // Replaying a file there is no wire to fall behind: wait for the worker instead of dropping.
+          while (live.lossless && sent < count[w] && !g_stop.load(std::memory_order_relaxed)) {
+            rte_pause();
+            sent += rte_ring_sp_enqueue_burst(live.workers[w]->ring, reinterpret_cast<void**>(out[w].data() + sent),
+                                              count[w] - sent, nullptr);
+          }
           if (sent < count[w]) {
             live.dispatcher_stats.ring_drops.add(count[w] - sent);
             for (unsigned i = sent; i < count[w]; ++i) rte_pktmbuf_free(out[w][i]);
@@ -358,6 +372,8 @@ int run_live(const Config& config, const RunOptions& options) {
                                                     std::to_string(i) + "] has " +
                                                     std::to_string(config.ports[i].rx_queues));
   live.dispatcher = need_dispatcher;
+  live.lossless = true;
+  for (const PortConfig& p : config.ports) live.lossless &= p.device.find("rx_pcap=") != std::string::npos;
   if (rte_lcore_count() < static_cast<unsigned>(nw) + 1)
     throw ConfigError("workers.count", std::to_string(nw) + " workers need " + std::to_string(nw) +
                                            " worker lcores besides the main lcore; the EAL has " +

@@ -62,6 +62,7 @@ void FlowProcessor::init_flow(FlowState& f, const DecodedPacket& p, const FlowKe
     src_is_client = p.src_port >= p.dst_port;
   }
   f.src_lo_is_client = src_is_client == !swapped;
+  for (auto& t : f.tcp) t.set_max_out_of_order_bytes(cfg_.max_out_of_order_bytes);
   NetTuple& n = f.sessions.net;
   n.client_ip = src_is_client ? p.src_ip : p.dst_ip;
   n.server_ip = src_is_client ? p.dst_ip : p.src_ip;
@@ -126,7 +127,7 @@ void FlowProcessor::process_frame(std::span<const uint8_t> frame, uint64_t ts_us
 void FlowProcessor::on_stream_data(FlowState& f, Dir dir, std::span<const uint8_t> data, uint64_t ts_us) {
   switch (f.detect) {
     case FlowState::Detect::kFailed: return;
-    case FlowState::Detect::kPending: try_detect(f, dir, data, false); return;
+    case FlowState::Detect::kPending: try_detect(f, dir, data, ts_us, false); return;
     case FlowState::Detect::kDone: feed_parser(f, dir, data, ts_us, false); return;
   }
 }
@@ -136,7 +137,8 @@ void FlowProcessor::on_stream_gap(FlowState& f, Dir dir) {
   if (f.detect == FlowState::Detect::kDone) f.driver.on_gap(dir);
 }
 
-bool FlowProcessor::try_detect(FlowState& f, Dir dir, std::span<const uint8_t> data, bool datagram) {
+bool FlowProcessor::try_detect(FlowState& f, Dir dir, std::span<const uint8_t> data, uint64_t ts_us,
+                               bool datagram) {
   auto& buf = f.detect_buf[static_cast<int>(dir)];
   std::span<const uint8_t> probe_bytes = data;
   if (!buf.empty()) {
@@ -158,15 +160,15 @@ bool FlowProcessor::try_detect(FlowState& f, Dir dir, std::span<const uint8_t> d
     if (!obuf.empty() && f.detect_first_dir == other) {
       std::vector<uint8_t> held;
       held.swap(obuf);
-      feed_parser(f, other, held, now_us_, datagram);
+      feed_parser(f, other, held, ts_us, datagram);
     }
     std::vector<uint8_t> mine;
     mine.swap(buf);
-    feed_parser(f, dir, mine.empty() ? data : std::span<const uint8_t>(mine), now_us_, datagram);
+    feed_parser(f, dir, mine.empty() ? data : std::span<const uint8_t>(mine), ts_us, datagram);
     if (!obuf.empty()) {
       std::vector<uint8_t> held;
       held.swap(obuf);
-      feed_parser(f, other, held, now_us_, datagram);
+      feed_parser(f, other, held, ts_us, datagram);
     }
     return true;
   }
@@ -191,7 +193,7 @@ bool FlowProcessor::try_detect(FlowState& f, Dir dir, std::span<const uint8_t> d
 void FlowProcessor::feed_parser(FlowState& f, Dir dir, std::span<const uint8_t> data, uint64_t ts_us,
                                 bool datagram) {
   if (f.detect == FlowState::Detect::kPending) {
-    try_detect(f, dir, data, datagram);
+    try_detect(f, dir, data, ts_us, datagram);
     return;
   }
   if (f.detect != FlowState::Detect::kDone || f.driver.stopped()) return;

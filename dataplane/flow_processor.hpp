@@ -77,7 +77,7 @@ class FlowProcessor : public RecordSink {
   void on_flow_end(Table::Entry& e, FlowEndReason why);
   void on_stream_data(FlowState& f, Dir dir, std::span<const uint8_t> data, uint64_t ts_us);
   void on_stream_gap(FlowState& f, Dir dir);
-  bool try_detect(FlowState& f, Dir dir, std::span<const uint8_t> data, bool datagram);
+  bool try_detect(FlowState& f, Dir dir, std::span<const uint8_t> data, uint64_t ts_us, bool datagram);
   void feed_parser(FlowState& f, Dir dir, std::span<const uint8_t> data, uint64_t ts_us, bool datagram);
   void init_flow(FlowState& f, const DecodedPacket& p, const FlowKey& key, bool swapped);
   void count_parser(FlowState& f);
@@ -91,10 +91,7 @@ class FlowProcessor : public RecordSink {
   SessionPairing pairing_;
   Table table_;
   ReassemblyStats reasm_stats_;
-  ReassemblyStats reasm_published_;
-  uint64_t now_us_ = 0;
-  uint64_t last_housekeeping_us_ = 0;
-  uint64_t flows_ended_idle_ = 0, flows_ended_closed_ = 0;
+  uint64_t now_us_ = 0;  // latest packet or housekeeping time seen
 };
 
 }  // namespace l7tap

@@ -14,6 +14,12 @@ constexpr size_t kMaxSegment = size_t{1} << 30;
 
 TcpReassembler::TcpReassembler(uint32_t max_out_of_order_bytes) : max_ooo_(max_out_of_order_bytes) {}
 
+void TcpReassembler::set_max_out_of_order_bytes(uint32_t n) {
+  if (held_bytes_ != 0 || n == max_ooo_) return;
+  max_ooo_ = n;
+  std::vector<uint8_t>().swap(buf_);  // reallocated at the new size when data is next held
+}
+
 bool TcpReassembler::fin_seen() const { return fin_seen_; }
 bool TcpReassembler::initialized() const { return init_; }
 uint32_t TcpReassembler::held_bytes() const { return held_bytes_; }

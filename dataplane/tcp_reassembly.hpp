@@ -54,6 +54,9 @@ class TcpReassembler {
   bool initialized() const;
   uint32_t held_bytes() const;
   void reset();
+  // Changes the holding cap; only while nothing is held (a flow's reassemblers are default-built
+  // by the flow table and configured when the flow starts).
+  void set_max_out_of_order_bytes(uint32_t n);
 
  private:
   // One held (out-of-order) run of bytes: stream position and where its bytes sit in buf_.

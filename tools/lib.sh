@@ -8,7 +8,7 @@ BUILD_PKGS=(g++ meson ninja-build pkg-config python3 dpdk-dev libdpdk-dev libhyp
   prometheus-cpp-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev libpcap-dev)
 # What the tests use besides: real servers and clients, capture tools, Prometheus, clang sanitizers.
 TEST_PKGS=(prometheus tshark tcpdump mosquitto mosquitto-clients clang libclang-rt-14-dev curl
-  rabbitmq-server amqp-tools python3-pika nats-server kafkacat python3-kafka nodejs npm)
+  rabbitmq-server amqp-tools python3-pika nats-server kcat nodejs npm)
 
 install_missing() {
   local missing=() p

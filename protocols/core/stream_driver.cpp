@@ -48,39 +48,39 @@ void StreamDriver::handle_error(Dir dir) {
 }
 
 void StreamDriver::run(Dir dir, std::span<const uint8_t> data, bool from_buffer, ParseContext& ctx) {
+  // `data` is either this direction's buffer (from_buffer) or the caller's chunk. It is not
+  // modified until the loop ends, so `data` stays valid while the parser runs.
   Direction& d = dirs_[static_cast<int>(dir)];
-  const uint64_t first_ts = from_buffer ? d.buf_ts_us : ctx.now_us;
-  StampingSink stamp(ctx.sink, dir, first_ts, ctx.now_us, messages_);
-  ParseContext inner = ctx;
-  inner.sink = &stamp;
-  ParseResult r = parser_->parse(dir, data, inner);
-  if (r.error || r.consumed > data.size()) {
-    handle_error(dir);
-    return;
-  }
-  std::span<const uint8_t> rest = data.subspan(r.consumed);
-  if (r.skip != 0) {
-    // Drop what the parser asked to skip; what is left of it applies to future bytes.
-    std::size_t now_skipped = static_cast<std::size_t>(std::min<uint64_t>(r.skip, rest.size()));
-    rest = rest.subspan(now_skipped);
-    d.skip = r.skip - now_skipped;
-    if (d.skip != 0) {
-      d.buf.clear();
+  uint64_t first_ts = from_buffer ? d.buf_ts_us : ctx.now_us;
+  std::size_t off = 0;  // bytes of `data` consumed or skipped so far
+  // Loop (not recursion) while the parser makes progress and bytes are left: after a skip, and
+  // for parsers that return after one message, without growing the stack per message.
+  while (off < data.size()) {
+    std::span<const uint8_t> view = data.subspan(off);
+    StampingSink stamp(ctx.sink, dir, first_ts, ctx.now_us, messages_);
+    ParseContext inner = ctx;
+    inner.sink = &stamp;
+    ParseResult r = parser_->parse(dir, view, inner);
+    if (r.error || r.consumed > view.size()) {
+      handle_error(dir);
       return;
     }
-    if (!rest.empty()) {
-      // The parser stopped at a skip but more messages follow: parse them too.
-      if (from_buffer) {
-        std::vector<uint8_t> tail(rest.begin(), rest.end());
-        d.buf.swap(tail);
-        d.buf_ts_us = ctx.now_us;
-        run(dir, std::span<const uint8_t>(d.buf), true, ctx);
-      } else {
-        run(dir, rest, false, ctx);
+    off += r.consumed;
+    if (r.skip != 0) {
+      // Drop what the parser asked to skip; what is left of it applies to future bytes.
+      std::size_t now_skipped = static_cast<std::size_t>(std::min<uint64_t>(r.skip, data.size() - off));
+      off += now_skipped;
+      d.skip = r.skip - now_skipped;
+      if (d.skip != 0) {  // the skip reaches past this data: nothing is left to buffer
+        d.buf.clear();
+        return;
       }
-      return;
+    } else if (r.consumed == 0) {
+      break;  // an incomplete message: wait for more bytes
     }
+    first_ts = ctx.now_us;  // whatever follows started in the newest bytes
   }
+  std::span<const uint8_t> rest = data.subspan(off);
   const uint32_t cap = ctx.options != nullptr ? ctx.options->max_buffered : 64 * 1024;
   if (rest.size() > cap) {
     // The parser cannot make progress within the buffer bound: a framing error.
@@ -88,8 +88,8 @@ void StreamDriver::run(Dir dir, std::span<const uint8_t> data, bool from_buffer,
     return;
   }
   if (from_buffer) {
-    if (r.consumed != 0) {
-      d.buf.erase(d.buf.begin(), d.buf.begin() + static_cast<std::ptrdiff_t>(r.consumed));
+    if (off != 0) {  // drop everything consumed or skipped, including skipped buffered bytes
+      d.buf.erase(d.buf.begin(), d.buf.begin() + static_cast<std::ptrdiff_t>(off));
       d.buf_ts_us = ctx.now_us;
     }
   } else if (!rest.empty()) {
@@ -99,31 +99,33 @@ void StreamDriver::run(Dir dir, std::span<const uint8_t> data, bool from_buffer,
 }
 
 void StreamDriver::on_stream_data(Dir dir, std::span<const uint8_t> data, ParseContext& ctx) {
-  if (parser_ == nullptr || stopped_ || data.empty()) return;
+  if (parser_ == nullptr) return;
   Direction& d = dirs_[static_cast<int>(dir)];
-  if (d.skip != 0) {
-    std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(d.skip, data.size()));
-    d.skip -= n;
-    data = data.subspan(n);
-    if (data.empty()) return;
-  }
-  if (d.buf.empty()) {
-    run(dir, data, false, ctx);
-    return;
-  }
   const uint32_t cap = ctx.options != nullptr ? ctx.options->max_buffered : 64 * 1024;
-  // Append no more than the bound allows; a parser that needs more than that is in error.
-  std::size_t room = cap > d.buf.size() ? cap - d.buf.size() : 0;
-  if (room == 0) {
-    // A full buffer the parser could not consume: framing is lost. Resync on the new bytes.
-    handle_error(dir);
-    if (!stopped_) on_stream_data(dir, data, ctx);
-    return;
+  // Each pass uses up some of `data` or empties the buffer, so this ends; no recursion.
+  while (!data.empty() && !stopped_) {
+    if (d.skip != 0) {
+      std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(d.skip, data.size()));
+      d.skip -= n;
+      data = data.subspan(n);
+      continue;
+    }
+    if (d.buf.empty()) {
+      run(dir, data, false, ctx);
+      return;
+    }
+    // Append no more than the bound allows; a parser that needs more than that is in error.
+    std::size_t room = cap > d.buf.size() ? cap - d.buf.size() : 0;
+    if (room == 0) {
+      // A full buffer the parser could not consume: framing is lost. Resync on the new bytes.
+      handle_error(dir);
+      continue;
+    }
+    std::size_t take = std::min(room, data.size());
+    d.buf.insert(d.buf.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(take));
+    run(dir, std::span<const uint8_t>(d.buf), true, ctx);
+    data = data.subspan(take);
   }
-  std::size_t take = std::min(room, data.size());
-  d.buf.insert(d.buf.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(take));
-  run(dir, std::span<const uint8_t>(d.buf), true, ctx);
-  if (take < data.size() && !stopped_) on_stream_data(dir, data.subspan(take), ctx);
 }
 
 void StreamDriver::on_datagram(Dir dir, std::span<const uint8_t> data, ParseContext& ctx) {

@@ -53,7 +53,7 @@ class StreamDriver {
   };
   class StampingSink;
 
-  // Runs the parser over `data`; returns bytes consumed, or -1 after an error was handled.
+  // Runs the parser over `data` (repeatedly while it makes progress), keeping what is left.
   void run(Dir dir, std::span<const uint8_t> data, bool from_buffer, ParseContext& ctx);
   void handle_error(Dir dir);
 

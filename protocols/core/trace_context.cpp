@@ -26,6 +26,20 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+bool is_hex(std::string_view s) {
+  for (char c : s)
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
+bool all_zero(std::string_view s) { return s.find_first_not_of('0') == std::string_view::npos; }
+
+// True when trace_id/span_id were written by parse_sw8: its span id is "<segment id>-<span id>",
+// while a traceparent span id is 16 hex digits with no '-'.
+bool set_from_sw8(const L7Fields& f) {
+  return !f.trace_id.empty() && f.span_id.view().find('-') != std::string_view::npos;
+}
+
 int b64_value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -59,16 +73,15 @@ int b64_decode(std::string_view in, std::array<char, N>& out) {
 }  // namespace
 
 bool parse_traceparent(std::string_view v, std::string_view& trace_id, std::string_view& span_id) {
-  // version "-" trace-id(32 hex) "-" parent-id(16 hex) "-" flags(2 hex)
+  // W3C Trace Context: version(2 hex) "-" trace-id(32 hex) "-" parent-id(16 hex) "-" flags(2 hex),
+  // fixed offsets. Version ff is reserved and all-zero ids are invalid; a later version may append
+  // "-<more>" after the flags. Upper-case hex is accepted (lenient with non-conforming senders).
   v = trim(v);
-  auto p1 = v.find('-');
-  if (p1 == std::string_view::npos) return false;
-  auto p2 = v.find('-', p1 + 1);
-  if (p2 == std::string_view::npos) return false;
-  auto p3 = v.find('-', p2 + 1);
-  std::string_view tid = v.substr(p1 + 1, p2 - p1 - 1);
-  std::string_view sid = v.substr(p2 + 1, p3 == std::string_view::npos ? std::string_view::npos : p3 - p2 - 1);
-  if (tid.empty() || sid.empty()) return false;
+  if (v.size() < 55 || v[2] != '-' || v[35] != '-' || v[52] != '-') return false;
+  std::string_view version = v.substr(0, 2), tid = v.substr(3, 32), sid = v.substr(36, 16), flags = v.substr(53, 2);
+  if (!is_hex(version) || !is_hex(tid) || !is_hex(sid) || !is_hex(flags)) return false;
+  if (iequals(version, "ff") || all_zero(tid) || all_zero(sid)) return false;
+  if (v.size() > 55 && v[55] != '-') return false;
   trace_id = tid;
   span_id = sid;
   return true;
@@ -107,8 +120,11 @@ bool apply_trace_header(std::string_view name, std::string_view value, const Par
   if (iequals(name, "traceparent")) {
     std::string_view t, s;
     if (!parse_traceparent(value, t, s)) return false;
-    f.trace_id = t;  // W3C wins over sw8 when both are present
-    f.span_id = s;
+    // W3C wins over sw8 when both are present; otherwise the first value is kept.
+    const bool replace = set_from_sw8(f);
+    if (!f.trace_id.empty() && !replace) return false;
+    f.trace_id = t;
+    if (f.span_id.empty() || replace) f.span_id = s;
     return true;
   }
   if (iequals(name, "sw8")) {

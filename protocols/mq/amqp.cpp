@@ -246,16 +246,17 @@ class AmqpParser final : public Parser {
  private:
   enum class FrameVerdict { kOk, kUnknownMethod, kBad };
 
+  // Messages live on the stack (default-initialised: no 2 KB clear per frame, nothing per flow).
   void start(Message& m, uint64_t frame_len) {
-    m.reset();
     m.fields.version = version_;
     if (!vhost_.empty()) m.fields.request_domain = vhost_;
     m.fields.set_request_length(static_cast<uint32_t>(frame_len));
   }
   void emit_one_way(std::string_view type, uint64_t frame_len, ParseContext& ctx) {
-    start(msg_, frame_len);
-    msg_.fields.request_type = type;
-    ctx.emit(msg_);
+    Message msg;
+    start(msg, frame_len);
+    msg.fields.request_type = type;
+    ctx.emit(msg);
   }
   FrameVerdict on_method(Dir dir, uint16_t channel, std::span<const uint8_t> payload, uint64_t frame_len,
                          ParseContext& ctx);
@@ -286,7 +287,6 @@ class AmqpParser final : public Parser {
   void answer_pending_with_close(Dir dir, uint16_t channel, uint64_t frame_len, const L7Fields& close,
                                  ParseContext& ctx);
 
-  Message msg_;  // reused: no allocation per frame
   std::array<PendingSlot, kPendingSlots> pending_{};
   FixedString<FieldCaps::kDomain> vhost_;
   std::string_view version_ = kDefaultVersion;
@@ -300,8 +300,9 @@ void AmqpParser::answer_pending_with_close(Dir dir, uint16_t channel, uint64_t f
   if (s == nullptr) return;
   uint8_t& n = s->count[static_cast<int>(opposite(dir))];
   for (; n != 0; --n) {
-    start(msg_, frame_len);
-    L7Fields& f = msg_.fields;
+    Message msg;
+    start(msg, frame_len);
+    L7Fields& f = msg.fields;
     f.request_type = close.request_type;
     f.set_response_code(close.response_code);
     f.response_status = close.response_status;
@@ -309,9 +310,9 @@ void AmqpParser::answer_pending_with_close(Dir dir, uint16_t channel, uint64_t f
     f.has_request_length = false;
     f.request_length = 0;
     f.set_response_length(static_cast<uint32_t>(frame_len));
-    msg_.role = MsgRole::kResponse;
-    msg_.pair_class = channel;
-    ctx.emit(msg_);
+    msg.role = MsgRole::kResponse;
+    msg.pair_class = channel;
+    ctx.emit(msg);
   }
 }
 
@@ -328,8 +329,9 @@ AmqpParser::FrameVerdict AmqpParser::on_method(Dir dir, uint16_t channel, std::s
   if (m->args == ArgLayout::kConnectionOpen) vhost_ = a.vhost;
   if (a.has_frame_max) frame_max_ = a.frame_max;
 
-  start(msg_, frame_len);
-  L7Fields& f = msg_.fields;
+  Message msg;
+  start(msg, frame_len);
+  L7Fields& f = msg.fields;
   f.request_type = m->name;
   set_address(f.request_resource, a);
   set_address(f.endpoint, a);
@@ -345,31 +347,29 @@ AmqpParser::FrameVerdict AmqpParser::on_method(Dir dir, uint16_t channel, std::s
     case MethodRole::kRequest:
       // A synchronous method sent with no-wait gets no reply: waiting for one would pair the
       // channel's next reply with the wrong request.
-      msg_.role = a.no_wait ? MsgRole::kOneWay : MsgRole::kRequest;
+      msg.role = a.no_wait ? MsgRole::kOneWay : MsgRole::kRequest;
       break;
     case MethodRole::kResponse:
-      msg_.role = MsgRole::kResponse;
+      msg.role = MsgRole::kResponse;
       f.has_request_length = false;
       f.request_length = 0;
       f.set_response_length(static_cast<uint32_t>(frame_len));
       break;
-    case MethodRole::kOneWay: msg_.role = MsgRole::kOneWay; break;
+    case MethodRole::kOneWay: msg.role = MsgRole::kOneWay; break;
   }
-  msg_.pair_class = channel;
+  msg.pair_class = channel;
 
   if (a.has_reply && m->args == ArgLayout::kClose && f.response_status != ResponseStatus::kOk) {
     // The error ends the peer's pending requests on this channel: the Close is their reply. It
     // is logged as such first, then as the Close request it also is (answered by Close-Ok).
-    Message close = msg_;
-    answer_pending_with_close(dir, channel, frame_len, close.fields, ctx);
-    msg_ = close;
+    answer_pending_with_close(dir, channel, frame_len, f, ctx);
   }
-  ctx.emit(msg_);
+  ctx.emit(msg);
 
-  if (msg_.role == MsgRole::kRequest) {
+  if (msg.role == MsgRole::kRequest) {
     if (PendingSlot* s = pending_slot(channel, true); s != nullptr && s->count[static_cast<int>(dir)] != 0xff)
       ++s->count[static_cast<int>(dir)];
-  } else if (msg_.role == MsgRole::kResponse) {
+  } else if (msg.role == MsgRole::kResponse) {
     if (PendingSlot* s = pending_slot(channel, false); s != nullptr && s->count[static_cast<int>(opposite(dir))] != 0)
       --s->count[static_cast<int>(opposite(dir))];
   }
@@ -385,13 +385,14 @@ AmqpParser::FrameVerdict AmqpParser::on_method(Dir dir, uint16_t channel, std::s
 }
 
 void AmqpParser::on_content_header(std::span<const uint8_t> payload, uint64_t frame_len, ParseContext& ctx) {
-  start(msg_, frame_len);
-  msg_.fields.request_type = "Content-Header";
+  Message msg;
+  start(msg, frame_len);
+  msg.fields.request_type = "Content-Header";
   ByteReader r(payload);
   uint16_t class_id = r.be16();
   r.skip(10);  // weight (always 0), body size
-  if (r.ok() && class_id == amqp::kClassBasic) read_content_properties(r.rest(), ctx.options, msg_.fields);
-  ctx.emit(msg_);
+  if (r.ok() && class_id == amqp::kClassBasic) read_content_properties(r.rest(), ctx.options, msg.fields);
+  ctx.emit(msg);
 }
 
 ParseResult AmqpParser::parse(Dir dir, std::span<const uint8_t> data, ParseContext& ctx) {

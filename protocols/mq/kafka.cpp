@@ -314,16 +314,68 @@ bool plausible_request_start(std::span<const uint8_t> msg, const KafkaApiInfo** 
   return true;
 }
 
+bool printable(uint8_t c) { return c >= 0x20 && c < 0x7f; }
+
+// Whether `data` (a size prefix onwards) starts like a Kafka request: plausible size, known api key,
+// api_version within (a little beyond) the known range, client_id fitting the size and printable,
+// small tagged-field count in header v2. `strict` also requires a non-empty client_id, which every
+// mainstream client sends; it keeps a response (correlation id, then fields that are mostly zero)
+// from passing for a request when the direction of a flow is not known.
+ProbeVerdict request_verdict(std::span<const uint8_t> data, bool strict) {
+  if (data.size() < 4) return ProbeVerdict::kMaybe;
+  const uint32_t size = (uint32_t{data[0]} << 24) | (uint32_t{data[1]} << 16) | (uint32_t{data[2]} << 8) | data[3];
+  if (size < kMinRequestSize || size > kMaxRequestSize) return ProbeVerdict::kNo;
+  if (data.size() < 12) return ProbeVerdict::kMaybe;
+  const KafkaApiInfo* api = nullptr;
+  if (!plausible_request_start(data.subspan(4), &api)) return ProbeVerdict::kNo;
+  const int key = static_cast<int16_t>((data[4] << 8) | data[5]);
+  const int version = static_cast<int16_t>((data[6] << 8) | data[7]);
+  std::size_t pos = 12;
+  if (has_client_id(key, version)) {
+    if (size < 10) return ProbeVerdict::kNo;
+    if (data.size() < 14) return ProbeVerdict::kMaybe;
+    const int n = static_cast<int16_t>((data[12] << 8) | data[13]);
+    if (n < -1 || (n > 0 && static_cast<uint32_t>(n) > size - 10)) return ProbeVerdict::kNo;
+    if (strict && n < 1) return ProbeVerdict::kNo;
+    pos = 14;
+    // Client ids are printable names ("producer-1", "rdkafka", ...).
+    for (int i = 0; i < n; ++i, ++pos) {
+      if (pos >= data.size()) return ProbeVerdict::kMaybe;
+      if (!printable(data[pos])) return ProbeVerdict::kNo;
+    }
+  } else if (strict) {
+    return ProbeVerdict::kNo;
+  }
+  if (is_flexible(*api, version)) {
+    // Header v2 ends with tagged fields: a small count (clients send 0).
+    if (pos >= data.size()) return ProbeVerdict::kMaybe;
+    if (data[pos] > 0x10) return ProbeVerdict::kNo;
+  }
+  return ProbeVerdict::kYes;
+}
+
 class KafkaParser final : public Parser {
  public:
   ParseResult parse(Dir dir, std::span<const uint8_t> data, ParseContext& ctx) override {
     const uint32_t cap = ctx.options != nullptr ? ctx.options->max_buffered : 64 * 1024;
-    const bool requests = dir == Dir::kToServer;
     ParseResult res;
     std::size_t off = 0;
     while (data.size() - off >= 4) {
       std::span<const uint8_t> rest = data.subspan(off);
-      uint32_t size = (uint32_t{rest[0]} << 24) | (uint32_t{rest[1]} << 16) | (uint32_t{rest[2]} << 8) | rest[3];
+      const uint32_t size = (uint32_t{rest[0]} << 24) | (uint32_t{rest[1]} << 16) | (uint32_t{rest[2]} << 8) | rest[3];
+      const uint64_t total = uint64_t{size} + 4;
+      // Bytes that can still come for this message within the buffer bound.
+      const bool can_wait = rest.size() < total && rest.size() < cap;
+      Role& role = roles_[static_cast<int>(dir)];
+      if (role == Role::kUnknown) {
+        const Decision decision = decide_role(dir, rest, can_wait);
+        if (decision == Decision::kNeedMore) break;
+        if (decision == Decision::kNotKafka) {
+          res.error = true;
+          return res;
+        }
+      }
+      const bool requests = role == Role::kRequests;
       if (requests ? (size < kMinRequestSize || size > kMaxRequestSize) : (size < 4 || size > kMaxResponseSize)) {
         res.error = true;
         return res;
@@ -334,7 +386,6 @@ class KafkaParser final : public Parser {
         res.error = true;
         return res;
       }
-      const uint64_t total = uint64_t{size} + 4;
       std::span<const uint8_t> body;
       uint64_t skip = 0;
       if (rest.size() >= total) {
@@ -351,6 +402,7 @@ class KafkaParser final : public Parser {
         res.error = true;
         return res;
       }
+      any_message_ = true;
       off += 4 + body.size();
       if (skip != 0) {
         res.consumed = static_cast<uint32_t>(off);
@@ -363,10 +415,43 @@ class KafkaParser final : public Parser {
   }
 
   // Framing restarts at the next bytes handed over; pending requests stay (their responses may
-  // still come in the other direction).
-  bool on_gap(Dir) override { return true; }
+  // still come in the other direction). Which side sends requests is kept once a message proved
+  // it, and decided afresh when the bytes that decided it turned out not to be Kafka.
+  bool on_gap(Dir) override {
+    if (!any_message_) roles_ = {Role::kUnknown, Role::kUnknown};
+    return true;
+  }
 
  private:
+  // Which side of the flow sends requests. Dir is a guess for flows picked up mid-connection (the
+  // side with the higher port counts as client), so a request seen first in kToClient turns the
+  // roles around.
+  enum class Role : uint8_t { kUnknown, kRequests, kResponses };
+
+  enum class Decision : uint8_t { kDecided, kNeedMore, kNotKafka };
+
+  // Sets roles_ from the first message of `dir` (its first bytes in `rest`).
+  Decision decide_role(Dir dir, std::span<const uint8_t> rest, bool can_wait) {
+    const int d = static_cast<int>(dir);
+    const Role other = roles_[1 - d];
+    if (other != Role::kUnknown) {
+      roles_[d] = other == Role::kRequests ? Role::kResponses : Role::kRequests;
+      return Decision::kDecided;
+    }
+    const ProbeVerdict v = request_verdict(rest, dir == Dir::kToClient);
+    if (v == ProbeVerdict::kMaybe && can_wait) return Decision::kNeedMore;
+    if (v == ProbeVerdict::kYes) {
+      roles_[d] = Role::kRequests;
+      roles_[1 - d] = Role::kResponses;
+      return Decision::kDecided;
+    }
+    // The client side's first message is not a request: not (or not yet in sync with) Kafka.
+    if (dir == Dir::kToServer) return Decision::kNotKafka;
+    roles_[d] = Role::kResponses;
+    roles_[1 - d] = Role::kRequests;
+    return Decision::kDecided;
+  }
+
   struct Pending {
     uint32_t correlation_id;
     int16_t api_key;
@@ -503,9 +588,9 @@ class KafkaParser final : public Parser {
   }
 
   std::vector<Pending> pending_;  // bounded by max_pending
+  std::array<Role, 2> roles_{Role::kUnknown, Role::kUnknown};
+  bool any_message_ = false;
 };
-
-bool printable(uint8_t c) { return c >= 0x20 && c < 0x7f; }
 
 constexpr std::array<std::string_view, 1> kSignatures = {
     // size < 128 MiB, api_key 0..95, api_version 0..31: a first filter, probe() decides.
@@ -516,34 +601,9 @@ constexpr std::array<uint16_t, 1> kPorts = {9092};
 }  // namespace
 
 ProbeVerdict kafka_probe(Dir dir, std::span<const uint8_t> data) {
-  if (dir != Dir::kToServer) return ProbeVerdict::kNo;
-  if (data.size() < 4) return ProbeVerdict::kMaybe;
-  const uint32_t size = (uint32_t{data[0]} << 24) | (uint32_t{data[1]} << 16) | (uint32_t{data[2]} << 8) | data[3];
-  if (size < kMinRequestSize || size > kMaxRequestSize) return ProbeVerdict::kNo;
-  if (data.size() < 12) return ProbeVerdict::kMaybe;
-  const KafkaApiInfo* api = nullptr;
-  if (!plausible_request_start(data.subspan(4), &api)) return ProbeVerdict::kNo;
-  const int key = static_cast<int16_t>((data[4] << 8) | data[5]);
-  const int version = static_cast<int16_t>((data[6] << 8) | data[7]);
-  std::size_t pos = 12;
-  if (has_client_id(key, version)) {
-    if (size < 10) return ProbeVerdict::kNo;
-    if (data.size() < 14) return ProbeVerdict::kMaybe;
-    const int n = static_cast<int16_t>((data[12] << 8) | data[13]);
-    if (n < -1 || (n > 0 && static_cast<uint32_t>(n) > size - 10)) return ProbeVerdict::kNo;
-    pos = 14;
-    // Client ids are printable names ("producer-1", "rdkafka", ...).
-    for (int i = 0; i < n; ++i, ++pos) {
-      if (pos >= data.size()) return ProbeVerdict::kMaybe;
-      if (!printable(data[pos])) return ProbeVerdict::kNo;
-    }
-  }
-  if (is_flexible(*api, version)) {
-    // Header v2 ends with tagged fields: a small count (clients send 0).
-    if (pos >= data.size()) return ProbeVerdict::kMaybe;
-    if (data[pos] > 0x10) return ProbeVerdict::kNo;
-  }
-  return ProbeVerdict::kYes;
+  // kToClient is only a guess for flows picked up mid-connection: a request there must look
+  // unmistakably like one (see request_verdict).
+  return request_verdict(data, dir == Dir::kToClient);
 }
 
 std::unique_ptr<Parser> make_kafka_parser() { return std::make_unique<KafkaParser>(); }

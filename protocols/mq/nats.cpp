@@ -401,11 +401,10 @@ using nats::Scan;
 using nats::Verb;
 
 namespace {
-// INFO/CONNECT and PING/PONG pair within their class. Ids make an answer pair with the NEWEST
-// request its peer sent (id = that side's latest sequence number), as the reference implementation
-// does (a newer PING evicts an unanswered one): with pipelined PINGs ("PING PING" then "PONG
-// PONG") the first PONG closes the second PING, the older PING stays unanswered and the second
-// PONG finds nothing. Plain FIFO pairing would be has_id = false.
+// INFO/CONNECT and PING/PONG pair within their class. A CONNECT answers the newest INFO its peer
+// sent (id = that side's latest INFO number; a server may resend INFO). PONGs answer PINGs in
+// order: NATS peers process a connection's commands in sequence, so pipelined PINGs ("PING PING"
+// then "PONG PONG", as clients send when flushing) pair first with first (FIFO, no id).
 enum PairClass : uint32_t { kInfoConnect = 1, kPingPong = 2 };
 }  // namespace
 
@@ -466,15 +465,11 @@ void NatsParser::emit(Dir dir, const Frame& f, std::span<const uint8_t> avail, P
     case Verb::kPing:
       msg_.role = MsgRole::kRequest;
       msg_.pair_class = kPingPong;
-      msg_.has_id = true;
-      msg_.id = ++ping_seq_[d];
       fl.set_request_length(size);
       break;
     case Verb::kPong:
       msg_.role = MsgRole::kResponse;
       msg_.pair_class = kPingPong;
-      msg_.has_id = true;
-      msg_.id = ping_seq_[peer];
       fl.set_response_length(size);
       break;
     case Verb::kErr: {

@@ -72,7 +72,6 @@ class NatsParser final : public Parser {
   // Per direction: sequence numbers of the INFOs / PINGs sent, so that the answer pairs with the
   // newest one (id = sender's latest sequence number).
   std::array<uint64_t, 2> info_seq_{};
-  std::array<uint64_t, 2> ping_seq_{};
   // After a gap or error: skip lines until one starts with a NATS verb.
   std::array<bool, 2> resync_{};
   // Consecutive errors without a message in between; the flow is given up past a bound.

@@ -1,15 +1,31 @@
-// RED aggregation: counts per label set, error classes by response_status, bytes, and the
-// latency histogram's buckets for known rrt values.
+// RED aggregation: the contract's label set (service map on the server, optional client labels,
+// normalised endpoints), counts per label set, error classes by response_status, bytes, the latency
+// histogram's buckets (also while scraped concurrently), unmatched servers named or dropped, the
+// endpoint and series caps with exact overflow counts, and rule reloads that keep the counters
+// (directly and through the control thread's SIGHUP path).
 #include "control/red_metrics.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
+#include <thread>
+
+#include "control/control_thread.hpp"
 
 namespace l7tap {
 namespace {
@@ -78,37 +94,156 @@ class Scrape {
       if (f.name == name) return &f;
     return nullptr;
   }
+  // Samples in the text exposition of the RED families (a histogram series is its buckets, _sum
+  // and _count).
+  std::size_t red_samples() const {
+    std::vector<MetricFamily> red;
+    for (const MetricFamily& f : families_)
+      if (f.name != "l7tap_records_total" && f.name.find("overflow") == std::string::npos &&
+          f.name.find("dropped") == std::string::npos)
+        red.push_back(f);
+    std::ostringstream out;
+    prometheus::TextSerializer().Serialize(out, red);
+    std::istringstream in(out.str());
+    std::size_t n = 0;
+    for (std::string line; std::getline(in, line);) n += !line.empty() && line[0] != '#';
+    return n;
+  }
 
  private:
   std::vector<MetricFamily> families_;
 };
 
-const LabelMap kKafka = {{"protocol", "kafka"},
-                         {"server", "10.0.0.9:9092"},
-                         {"endpoint", "events-0"},
-                         {"request_type", "Produce"}};
+// Labels of an unmatched server without client labels.
+LabelMap labels(const std::string& protocol, const std::string& service, const std::string& endpoint,
+                const std::string& request_type) {
+  return {{"protocol", protocol}, {"service", service}, {"namespace", ""}, {"workload", ""}, {"env", ""},
+          {"site", ""}, {"endpoint", endpoint}, {"request_type", request_type}};
+}
 
-TEST(RedLabels, ServerIsIpColonPortWithBracketsForIpv6) {
+const LabelMap kKafka = labels("kafka", "10.0.0.9:9092", "events-0", "Produce");
+
+RedRules rules(std::vector<ServiceRule> service_rules, UnmatchedServers unmatched = UnmatchedServers::kName,
+               std::vector<EndpointRule> endpoint_rules = {}, bool builtin = true) {
+  Config c;
+  c.service_rules = std::move(service_rules);
+  c.unmatched = unmatched;
+  c.endpoint_rules = std::move(endpoint_rules);
+  c.normalize_endpoints = builtin;
+  return RedRules::from_config(c);
+}
+
+ServiceRule rule(const char* cidr, const char* service, const char* ns = "", const char* workload = "",
+                 const char* env = "", const char* site = "") {
+  ServiceRule r;
+  r.cidr = cidr;
+  r.service = service;
+  r.namespace_name = ns;
+  r.workload = workload;
+  r.env = env;
+  r.site = site;
+  return r;
+}
+
+RedOptions options(std::size_t max_series = 10000, std::size_t max_endpoints = 100, bool client_labels = false) {
+  RedOptions o;
+  o.latency_buckets = {0.01};
+  o.max_series_per_metric = max_series;
+  o.max_endpoints_per_service = max_endpoints;
+  o.client_labels = client_labels;
+  return o;
+}
+
+// ------------------------------------------------------------------------------------------------
+// labels
+
+TEST(RedLabels, UnmatchedServerIsIpColonPortWithBracketsForIpv6) {
+  RedMetrics red({0.01});
   RedLabelValues v;
-  FlowRecord r = record(ProtocolId::kGrpc, "2001:db8::1", 50051, "", "POST");
-  red_series_labels(r, v);
-  EXPECT_EQ(v.values[0], "grpc");
-  EXPECT_EQ(v.values[1], "[2001:db8::1]:50051");
-  EXPECT_EQ(v.values[2], "");
-  EXPECT_EQ(v.values[3], "POST");
-  r = record(ProtocolId::kKafka, "10.0.0.9", 9092, "events-0", "Produce");
-  red_series_labels(r, v);  // reuses v
-  EXPECT_EQ(v.values[1], "10.0.0.9:9092");
-  EXPECT_EQ(v.values[2], "events-0");
+  ASSERT_TRUE(red.series_labels(record(ProtocolId::kGrpc, "2001:db8::1", 50051, "", "POST"), v));
+  EXPECT_EQ(v.values[RedLabelValues::kProtocol], "grpc");
+  EXPECT_EQ(v.values[RedLabelValues::kService], "[2001:db8::1]:50051");
+  EXPECT_EQ(v.values[RedLabelValues::kNamespace], "");
+  EXPECT_EQ(v.values[RedLabelValues::kEndpoint], "");
+  EXPECT_EQ(v.values[RedLabelValues::kRequestType], "POST");
+  ASSERT_TRUE(red.series_labels(record(ProtocolId::kKafka, "10.0.0.9", 9092, "events-0", "Produce"), v));  // reuses v
+  EXPECT_EQ(v.values[RedLabelValues::kService], "10.0.0.9:9092");
+  EXPECT_EQ(v.values[RedLabelValues::kEndpoint], "events-0");
+}
+
+TEST(RedLabels, ServiceMapRuleGivesServerLabels) {
+  ServiceRule broker = rule("10.0.0.0/24", "broker", "iot", "mosquitto", "prod", "dc1");
+  broker.ports = {{1883, 1883}};
+  RedMetrics red(options(), rules({broker}));
+  RedLabelValues v;
+  ASSERT_TRUE(red.series_labels(record(ProtocolId::kMqtt, "10.0.0.2", 1883, "devices/42/temp", "PUBLISH"), v));
+  EXPECT_EQ(v.values[RedLabelValues::kService], "broker");
+  EXPECT_EQ(v.values[RedLabelValues::kNamespace], "iot");
+  EXPECT_EQ(v.values[RedLabelValues::kWorkload], "mosquitto");
+  EXPECT_EQ(v.values[RedLabelValues::kEnv], "prod");
+  EXPECT_EQ(v.values[RedLabelValues::kSite], "dc1");
+  EXPECT_EQ(v.values[RedLabelValues::kEndpoint], "devices/{}/temp");  // built-in normalisation
+  ASSERT_TRUE(red.series_labels(record(ProtocolId::kMqtt, "10.0.0.2", 8883, "", "CONNECT"), v));
+  EXPECT_EQ(v.values[RedLabelValues::kService], "10.0.0.2:8883");  // port not in the rule
+  EXPECT_EQ(v.values[RedLabelValues::kNamespace], "");
 }
 
 TEST(RedLabels, ValuesAreValidUtf8) {
+  RedMetrics red({0.01});
   RedLabelValues v;
-  FlowRecord r = record(ProtocolId::kKafka, "10.0.0.9", 9092, "t\xff\xc3", "a\x01\xc3\xa9\n");
-  red_series_labels(r, v);
-  EXPECT_EQ(v.values[2], "t\xef\xbf\xbd\xef\xbf\xbd");
-  EXPECT_EQ(v.values[3], "a\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd");
+  ASSERT_TRUE(red.series_labels(record(ProtocolId::kKafka, "10.0.0.9", 9092, "t\xff\xc3", "a\x01\xc3\xa9\n"), v));
+  EXPECT_EQ(v.values[RedLabelValues::kEndpoint], "t\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(v.values[RedLabelValues::kRequestType], "a\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd");
+  // A conf rule that cuts a multi-byte character in half still yields valid UTF-8.
+  RedMetrics cut(options(), rules({}, UnmatchedServers::kName, {{"\xc3", "x"}}));
+  ASSERT_TRUE(cut.series_labels(record(ProtocolId::kKafka, "10.0.0.9", 9092, "caf\xc3\xa9", "P"), v));
+  EXPECT_EQ(v.values[RedLabelValues::kEndpoint], "cafx\xef\xbf\xbd");
 }
+
+TEST(RedLabels, ExactLabelNamesWithAndWithoutClientLabels) {
+  RedMetrics off(options(), rules({rule("10.0.0.9/32", "kafka")}));
+  off.observe(record(ProtocolId::kKafka, "10.0.0.9", 9092, "t", "Produce"));
+  Scrape s(off);
+  const MetricFamily* f = s.family("l7tap_requests_total");
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(f->metric.size(), 1u);
+  std::vector<std::string> names;
+  for (const auto& l : f->metric[0].label) names.push_back(l.name);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"endpoint", "env", "namespace", "protocol", "request_type", "service",
+                                             "site", "workload"}));
+
+  RedMetrics on(options(10000, 100, true), rules({rule("10.0.0.9/32", "kafka"), rule("10.0.1.0/24", "shop", "web")}));
+  FlowRecord from_shop = record(ProtocolId::kKafka, "10.0.0.9", 9092, "t", "Produce");
+  from_shop.net.client_ip = ip("10.0.1.7");
+  on.observe(from_shop);
+  on.observe(record(ProtocolId::kKafka, "10.0.0.9", 9092, "t", "Produce"));  // client 10.0.0.1: unmatched
+  Scrape t(on);
+  LabelMap want = labels("kafka", "kafka", "t", "Produce");
+  want.insert({{"client_service", "shop"}, {"client_namespace", "web"}, {"client_workload", ""},
+               {"client_env", ""}, {"client_site", ""}});
+  EXPECT_EQ(t.counter("l7tap_requests_total", want), 1);
+  want["client_service"] = "10.0.0.1";  // unmatched client: its address, no (ephemeral) port
+  want["client_namespace"] = "";
+  EXPECT_EQ(t.counter("l7tap_requests_total", want), 1);
+}
+
+TEST(RedLabels, ClientRuleWithPortsLooksAtTheClientPort) {
+  ServiceRule gw = rule("10.0.1.0/24", "gateway");
+  gw.ports = {{40000, 40999}};
+  RedMetrics red(options(10000, 100, true), rules({gw}));
+  RedLabelValues v;
+  FlowRecord r = record(ProtocolId::kKafka, "10.0.0.9", 9092, "t", "Produce");
+  r.net.client_ip = ip("10.0.1.7");
+  ASSERT_TRUE(red.series_labels(r, v));
+  EXPECT_EQ(v.values[RedLabelValues::kClientService], "gateway");
+  r.net.client_port = 50000;
+  ASSERT_TRUE(red.series_labels(r, v));
+  EXPECT_EQ(v.values[RedLabelValues::kClientService], "10.0.1.7");
+}
+
+// ------------------------------------------------------------------------------------------------
+// counting
 
 TEST(RedMetrics, CountsRequestsResponsesAndErrorClasses) {
   RedMetrics red({0.001, 0.01, 0.1, 1.0});
@@ -172,6 +307,25 @@ TEST(RedMetrics, CountsRequestsResponsesAndErrorClasses) {
   EXPECT_EQ(red.series_count(), 1u);
 }
 
+TEST(RedMetrics, DefaultBucketsFrom100usTo10s) {
+  RedMetrics red(options(), rules({}));
+  RedOptions o = RedOptions::from_config(Config{});
+  EXPECT_EQ(o.latency_buckets, default_latency_buckets());
+  RedMetrics d(o, rules({}));
+  FlowRecord r = record(ProtocolId::kKafka, "10.0.0.9", 9092, "e", "Fetch");
+  r.has_rrt = true;
+  r.rrt_us = 150;
+  d.observe(r);
+  Scrape s(d);
+  const ClientMetric* h = s.find("l7tap_request_duration_seconds", labels("kafka", "10.0.0.9:9092", "e", "Fetch"));
+  ASSERT_NE(h, nullptr);
+  ASSERT_EQ(h->histogram.bucket.size(), 17u);
+  EXPECT_DOUBLE_EQ(h->histogram.bucket.front().upper_bound, 0.0001);
+  EXPECT_DOUBLE_EQ(h->histogram.bucket[15].upper_bound, 10);
+  EXPECT_EQ(h->histogram.bucket[0].cumulative_count, 0u);
+  EXPECT_EQ(h->histogram.bucket[1].cumulative_count, 1u);
+}
+
 TEST(RedMetrics, SeparateSeriesPerLabelSet) {
   RedMetrics red({0.01});
   for (int i = 0; i < 3; ++i) red.observe(record(ProtocolId::kKafka, "10.0.0.9", 9092, "events-0", "Produce"));
@@ -189,11 +343,7 @@ TEST(RedMetrics, SeparateSeriesPerLabelSet) {
   LabelMap other = kKafka;
   other["endpoint"] = "events-1";
   EXPECT_EQ(s.counter("l7tap_requests_total", other), 1);
-  EXPECT_EQ(s.counter("l7tap_requests_total", {{"protocol", "grpc"},
-                                               {"server", "[::1]:50051"},
-                                               {"endpoint", ""},
-                                               {"request_type", ""}}),
-            1);
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("grpc", "[::1]:50051", "", "")), 1);
   // Every family of a label set exists from its first record on (zero until used).
   EXPECT_EQ(s.counter("l7tap_server_errors_total", other), 0);
   const ClientMetric* h = s.find("l7tap_request_duration_seconds", other);
@@ -201,41 +351,317 @@ TEST(RedMetrics, SeparateSeriesPerLabelSet) {
   EXPECT_EQ(h->histogram.sample_count, 0u);
 }
 
-TEST(RedMetrics, LabelSetLimitAggregatesIntoOverflowSeries) {
-  RedMetrics red({0.01}, 2);
-  red.observe(record(ProtocolId::kKafka, "10.0.0.9", 9092, "a", "Produce"));
-  red.observe(record(ProtocolId::kKafka, "10.0.0.9", 9092, "b", "Produce"));
-  red.observe(record(ProtocolId::kKafka, "10.0.0.9", 9092, "c", "Produce"));
-  red.observe(record(ProtocolId::kKafka, "10.0.0.9", 9092, "d", "Produce"));
-  red.observe(record(ProtocolId::kKafka, "10.0.0.9", 9092, "a", "Produce"));  // existing: kept
+TEST(RedMetrics, NormalisedEndpointsShareASeries) {
+  RedMetrics red(options(), rules({}, UnmatchedServers::kName, {{"^orders\\.[a-z]+$", "orders.{region}"}}));
+  for (const char* e : {"devices/1/temp", "devices/22/temp", "devices/333/temp", "orders.eu", "orders.us"})
+    red.observe(record(ProtocolId::kMqtt, "10.0.0.2", 1883, e, "PUBLISH"));
   Scrape s(red);
-  EXPECT_EQ(red.series_count(), 3u);
-  EXPECT_EQ(s.counter("l7tap_requests_total", {{"protocol", "kafka"},
-                                               {"server", "_overflow"},
-                                               {"endpoint", "_overflow"},
-                                               {"request_type", "_overflow"}}),
-            2);
-  EXPECT_EQ(s.counter("l7tap_requests_total", {{"protocol", "kafka"},
-                                               {"server", "10.0.0.9:9092"},
-                                               {"endpoint", "a"},
-                                               {"request_type", "Produce"}}),
-            2);
-  EXPECT_EQ(s.counter("l7tap_red_series_overflow_total", {}), 2);
+  EXPECT_EQ(red.series_count(), 2u);
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "10.0.0.2:1883", "devices/{}/temp", "PUBLISH")), 3);
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "10.0.0.2:1883", "orders.{region}", "PUBLISH")), 2);
+}
+
+TEST(RedMetrics, UnmatchedServersDropped) {
+  RedMetrics red(options(), rules({rule("10.0.0.2/32", "broker")}, UnmatchedServers::kDrop));
+  red.observe(record(ProtocolId::kMqtt, "10.0.0.2", 1883, "a", "PUBLISH"));
+  red.observe(record(ProtocolId::kMqtt, "10.0.0.3", 1883, "a", "PUBLISH"));
+  red.observe(record(ProtocolId::kMqtt, "10.0.0.4", 1883, "a", "PUBLISH"));
+  Scrape s(red);
+  EXPECT_EQ(red.series_count(), 1u);
+  EXPECT_EQ(s.series("l7tap_requests_total"), 1u);
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "broker", "a", "PUBLISH")), 1);
+  EXPECT_EQ(s.counter("l7tap_red_records_dropped_total", {{"reason", "unmatched_service"}}), 2);
+  EXPECT_EQ(s.counter("l7tap_records_total", {{"protocol", "mqtt"}, {"type", "session"}}), 3);
+  RedLabelValues v;
+  EXPECT_FALSE(red.series_labels(record(ProtocolId::kMqtt, "10.0.0.3", 1883, "a", "P"), v));
+}
+
+// ------------------------------------------------------------------------------------------------
+// caps
+
+TEST(RedCaps, EndpointCapPerService) {
+  RedMetrics red(options(10000, 3), rules({rule("10.0.0.2/32", "a"), rule("10.0.0.3/32", "b")}));
+  const char* eps[] = {"e1", "e2", "e3", "e4", "e5", "e1", "e4"};
+  for (const char* e : eps) red.observe(record(ProtocolId::kMqtt, "10.0.0.2", 1883, e, "PUBLISH"));
+  red.observe(record(ProtocolId::kMqtt, "10.0.0.2", 1883, "e5", "SUBSCRIBE"));  // another type, same endpoint
+  red.observe(record(ProtocolId::kMqtt, "10.0.0.2", 1883, "e2", "SUBSCRIBE"));  // known endpoint, new type
+  for (const char* e : {"e1", "e2", "e3"}) red.observe(record(ProtocolId::kMqtt, "10.0.0.3", 1883, e, "PUBLISH"));
+  red.observe(record(ProtocolId::kKafka, "10.0.0.2", 9092, "e9", "Produce"));  // same service, other protocol
+
+  Scrape s(red);
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "a", "e1", "PUBLISH")), 2);
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "a", "e2", "PUBLISH")), 1);
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "a", "e3", "PUBLISH")), 1);
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "a", "e2", "SUBSCRIBE")), 1);
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "a", "__overflow__", "PUBLISH")), 3);  // e4 e5 e4
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "a", "__overflow__", "SUBSCRIBE")), 1);
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("kafka", "a", "__overflow__", "Produce")), 1);
+  EXPECT_EQ(s.find("l7tap_requests_total", labels("mqtt", "a", "e4", "PUBLISH")), nullptr);
+  for (const char* e : {"e1", "e2", "e3"})
+    EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "b", e, "PUBLISH")), 1);  // b has its own budget
+  EXPECT_EQ(s.counter("l7tap_endpoint_overflow_total", {{"service", "a"}}), 5);
+  EXPECT_EQ(s.find("l7tap_endpoint_overflow_total", {{"service", "b"}}), nullptr);
+  EXPECT_EQ(s.series("l7tap_requests_total"), 10u);
+}
+
+TEST(RedCaps, SeriesCapSendsNewLabelSetsToOverflowSeries) {
+  RedMetrics red(options(4, 0), rules({rule("10.0.0.2/32", "a", "ns-a"), rule("10.0.0.3/32", "b")}));
+  for (const char* e : {"e1", "e2", "e3"}) red.observe(record(ProtocolId::kMqtt, "10.0.0.2", 1883, e, "PUBLISH"));
+  red.observe(record(ProtocolId::kMqtt, "10.0.0.3", 1883, "x1", "PUBLISH"));  // 4th label set: still regular
+  // Past the cap:
+  red.observe(record(ProtocolId::kMqtt, "10.0.0.2", 1883, "e4", "PUBLISH"));
+  red.observe(record(ProtocolId::kMqtt, "10.0.0.2", 1883, "e5", "SUBSCRIBE"));
+  red.observe(record(ProtocolId::kMqtt, "10.0.0.3", 1883, "x2", "PUBLISH"));
+  red.observe(record(ProtocolId::kKafka, "10.0.0.3", 9092, "x1", "Produce"));
+  FlowRecord err = record(ProtocolId::kMqtt, "10.0.0.2", 1883, "e6", "PUBLISH");
+  err.l7.response_status = ResponseStatus::kClientError;
+  red.observe(err);
+  red.observe(record(ProtocolId::kMqtt, "10.0.0.2", 1883, "e1", "PUBLISH"));  // existing: kept
+
+  Scrape s(red);
+  LabelMap a_over = labels("mqtt", "a", "__overflow__", "__overflow__");
+  a_over["namespace"] = "ns-a";  // the service's own labels stay
+  EXPECT_EQ(s.counter("l7tap_requests_total", a_over), 3);
+  EXPECT_EQ(s.counter("l7tap_client_errors_total", a_over), 1);
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "b", "__overflow__", "__overflow__")), 1);
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("kafka", "b", "__overflow__", "__overflow__")), 1);
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "a", "e1", "PUBLISH")), 2);
+  EXPECT_EQ(red.series_count(), 7u);  // 4 regular + 3 overflow
+  for (const char* m : {"l7tap_requests_total", "l7tap_responses_total", "l7tap_client_errors_total",
+                        "l7tap_server_errors_total", "l7tap_timeouts_total", "l7tap_request_bytes_total",
+                        "l7tap_response_bytes_total", "l7tap_request_duration_seconds"})
+    EXPECT_EQ(s.counter("l7tap_metric_series_overflow_total", {{"metric", m}}), 5) << m;
+}
+
+TEST(RedCaps, OverflowSeriesAreBoundedToo) {
+  // Unmatched servers named by address, cap 2: a scan of many servers cannot grow memory.
+  RedMetrics red(options(2, 0), rules({}));
+  for (int i = 0; i < 10; ++i) {
+    const std::string addr = "10.0.1." + std::to_string(i + 1);
+    red.observe(record(ProtocolId::kMqtt, addr.c_str(), 1883, "t", "CONNECT"));
+  }
+  Scrape s(red);
+  EXPECT_EQ(red.series_count(), 5u);  // 2 regular + 2 per-service overflow + 1 per-protocol overflow
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "10.0.1.3:1883", "__overflow__", "__overflow__")), 1);
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "10.0.1.4:1883", "__overflow__", "__overflow__")), 1);
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "__overflow__", "__overflow__", "__overflow__")), 6);
+  EXPECT_EQ(s.counter("l7tap_metric_series_overflow_total", {{"metric", "l7tap_requests_total"}}), 8);
+}
+
+TEST(RedCaps, CapsOff) {
+  RedMetrics red(options(0, 0), rules({}));
+  for (int i = 0; i < 500; ++i) {
+    const std::string e = "topic-" + std::to_string(i);
+    red.observe(record(ProtocolId::kKafka, "10.0.0.9", 9092, e.c_str(), "Produce"));
+  }
+  Scrape s(red);
+  EXPECT_EQ(red.series_count(), 500u);
+  EXPECT_EQ(s.counter("l7tap_metric_series_overflow_total", {{"metric", "l7tap_requests_total"}}), 0);
+  EXPECT_EQ(s.series("l7tap_endpoint_overflow_total"), 0u);
+}
+
+// The numbers for the closing note: one busy service with 1,000 distinct endpoints and 3 request
+// types, with the default caps and with the caps off, and with ids that the built-in rule folds.
+TEST(RedCaps, SeriesOfOneBusyServiceWith1000Endpoints) {
+  auto feed = [](RedMetrics& red, const char* pattern) {
+    for (int e = 0; e < 1000; ++e)
+      for (const char* type : {"Produce", "Fetch", "ListOffsets"}) {
+        char endpoint[64];
+        std::snprintf(endpoint, sizeof endpoint, pattern, e);
+        FlowRecord r = record(ProtocolId::kKafka, "10.0.0.9", 9092, endpoint, type);
+        r.has_rrt = true;
+        r.rrt_us = 1000;
+        red.observe(r);
+      }
+  };
+  RedOptions defaults = RedOptions::from_config(Config{});
+  RedOptions off = defaults;
+  off.max_series_per_metric = 0;
+  off.max_endpoints_per_service = 0;
+  RedMetrics capped(defaults, rules({rule("10.0.0.9/32", "orders")})), uncapped(off, rules({rule("10.0.0.9/32", "orders")}));
+  RedMetrics folded(defaults, rules({rule("10.0.0.9/32", "orders")}));
+  feed(capped, "tenant-%d.events");
+  feed(uncapped, "tenant-%d.events");
+  feed(folded, "/tenants/%d/events");
+  const Scrape sc(capped), su(uncapped), sf(folded);
+  // 16 buckets + Inf + _sum + _count + 7 counters = 26 samples per label set.
+  EXPECT_EQ(capped.series_count(), 303u);  // 100 endpoints x 3 types + __overflow__ x 3 types
+  EXPECT_EQ(sc.red_samples(), 303u * 26);
+  EXPECT_EQ(uncapped.series_count(), 3000u);
+  EXPECT_EQ(su.red_samples(), 3000u * 26);
+  EXPECT_EQ(folded.series_count(), 3u);
+  EXPECT_EQ(sf.red_samples(), 3u * 26);
+  EXPECT_EQ(sc.counter("l7tap_endpoint_overflow_total", {{"service", "orders"}}), 2700);
+  std::printf("[ measure  ] 1000 endpoints x 3 request types, one service: caps off %zu label sets (%zu samples), "
+              "default caps %zu label sets (%zu samples), numeric ids folded %zu label sets (%zu samples)\n",
+              uncapped.series_count(), su.red_samples(), capped.series_count(), sc.red_samples(),
+              folded.series_count(), sf.red_samples());
+}
+
+// ------------------------------------------------------------------------------------------------
+// reload and concurrency
+
+TEST(RedReload, NewRulesKeepExistingCounters) {
+  RedMetrics red(options(), rules({rule("10.0.0.2/32", "old-name")}));
+  for (int i = 0; i < 4; ++i) red.observe(record(ProtocolId::kMqtt, "10.0.0.2", 1883, "t", "PUBLISH"));
+  red.set_rules(rules({rule("10.0.0.0/24", "new-name", "ns")}, UnmatchedServers::kName, {{"^t$", "topic"}}));
+  EXPECT_EQ(red.service_map().size(), 1u);
+  for (int i = 0; i < 2; ++i) red.observe(record(ProtocolId::kMqtt, "10.0.0.2", 1883, "t", "PUBLISH"));
+  red.set_rules(rules({rule("10.0.0.2/32", "old-name")}));
+  red.observe(record(ProtocolId::kMqtt, "10.0.0.2", 1883, "t", "PUBLISH"));
+  Scrape s(red);
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "old-name", "t", "PUBLISH")), 5);
+  LabelMap renamed = labels("mqtt", "new-name", "topic", "PUBLISH");
+  renamed["namespace"] = "ns";
+  EXPECT_EQ(s.counter("l7tap_requests_total", renamed), 2);
+}
+
+TEST(RedMetrics, HistogramConsistentUnderConcurrentScrapes) {
+  RedMetrics red({0.001, 0.01});
+  std::atomic<bool> done{false};
+  std::atomic<int> scrapes{0};
+  std::thread scraper([&] {
+    uint64_t last = 0;
+    while (!done.load()) {
+      for (const MetricFamily& f : red.registry()->Collect()) {
+        if (f.name != "l7tap_request_duration_seconds") continue;
+        for (const ClientMetric& m : f.metric) {
+          // Buckets, sum and count come from one snapshot: +Inf bucket == count.
+          ASSERT_EQ(m.histogram.bucket.back().cumulative_count, m.histogram.sample_count);
+          ASSERT_LE(m.histogram.bucket.front().cumulative_count, m.histogram.bucket[1].cumulative_count);
+          ASSERT_GE(m.histogram.sample_count, last);
+          last = m.histogram.sample_count;
+        }
+      }
+      scrapes.fetch_add(1);
+    }
+  });
+  for (int i = 0; i < 20000; ++i) {
+    FlowRecord r = record(ProtocolId::kKafka, "10.0.0.9", 9092, "e", "Produce");
+    r.has_rrt = true;
+    r.rrt_us = static_cast<uint64_t>(i % 3) * 4000;  // 0, 4 ms, 8 ms
+    red.observe(r);
+    // Let the scraper run a few times while records flow (bounded, no timing assumption).
+    if (i % 5000 == 0)
+      for (int spin = 0; spin < 100000 && scrapes.load() < i / 5000 + 1; ++spin) std::this_thread::yield();
+  }
+  done.store(true);
+  scraper.join();
+  Scrape s(red);
+  const ClientMetric* h = s.find("l7tap_request_duration_seconds", labels("kafka", "10.0.0.9:9092", "e", "Produce"));
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(h->histogram.sample_count, 20000u);
+  EXPECT_EQ(h->histogram.bucket[0].cumulative_count, 6667u);
+  EXPECT_EQ(h->histogram.bucket[1].cumulative_count, 20000u);
 }
 
 TEST(RedMetrics, EveryFamilyHasHelpText) {
-  RedMetrics red({0.01});
+  RedMetrics red(options(1, 1), rules({}, UnmatchedServers::kDrop));
   red.observe(record(ProtocolId::kKafka, "10.0.0.9", 9092, "a", "Produce"));
   Scrape s(red);
   for (const char* name : {"l7tap_requests_total", "l7tap_responses_total", "l7tap_client_errors_total",
                            "l7tap_server_errors_total", "l7tap_timeouts_total",
                            "l7tap_request_bytes_total", "l7tap_response_bytes_total",
                            "l7tap_request_duration_seconds", "l7tap_records_total",
-                           "l7tap_red_series_overflow_total"}) {
+                           "l7tap_metric_series_overflow_total", "l7tap_endpoint_overflow_total",
+                           "l7tap_red_records_dropped_total"}) {
     const MetricFamily* f = s.family(name);
     ASSERT_NE(f, nullptr) << name;
     EXPECT_FALSE(f->help.empty()) << name;
   }
+}
+
+// ------------------------------------------------------------------------------------------------
+// SIGHUP reload through the control thread: the conf file is re-read on the drain thread, counts
+// survive, a bad file keeps the previous rules.
+
+std::string http_get(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  EXPECT_GE(fd, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0) << std::strerror(errno);
+  const std::string req = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  EXPECT_EQ(::send(fd, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
+  std::string resp;
+  char buf[8192];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) resp.append(buf, static_cast<std::size_t>(n));
+  ::close(fd);
+  const std::size_t body = resp.find("\r\n\r\n");
+  return body == std::string::npos ? std::string() : resp.substr(body + 4);
+}
+
+double sample(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ')
+      return std::strtod(line.c_str() + series.size() + 1, nullptr);
+  return -1;
+}
+
+// Polls `done` for up to 10 s (a bound, not a timing assumption: it normally takes < 1 ms).
+template <typename F>
+bool eventually(F done) {
+  for (int i = 0; i < 10000; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return done();
+}
+
+TEST(RedReload, SighupFlagReloadsServiceMapThroughTheControlThread) {
+  const std::string dir = ::testing::TempDir() + "l7tap_reload_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string conf = dir + "/l7tap.yaml";
+  auto write_conf = [&](const std::string& service_rules) {
+    std::ofstream out(conf, std::ios::trunc);
+    out << "flow_log: { path: \"\" }\nmetrics: { listen: \"127.0.0.1:0\" }\nservice_map:\n  rules:\n"
+        << service_rules;
+  };
+  write_conf("    - { cidr: 10.0.0.9/32, service: kafka-a }\n");
+  const Config c = load_config_file(conf);
+
+  RecordRing ring(64);
+  WorkerStats w;
+  std::atomic<bool> reload{false};
+  ControlInputs in;
+  in.rings = {&ring};
+  in.workers = {&w};
+  in.config_path = conf;
+  in.reload_requested = &reload;
+  ControlPlane cp(c, in);
+  cp.start();
+  auto push = [&](int n) {
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(ring.push(record(ProtocolId::kKafka, "10.0.0.9", 9092, "t", "Produce")));
+  };
+
+  push(5);
+  ASSERT_TRUE(eventually([&] { return cp.records_written() == 5; }));
+  write_conf("    - { cidr: 10.0.0.0/24, service: kafka-b, env: prod }\n");
+  reload.store(true);
+  ASSERT_TRUE(eventually([&] { return cp.reloads_done() == 1; }));
+  EXPECT_FALSE(reload.load());  // the drain thread took the request
+  push(3);
+  ASSERT_TRUE(eventually([&] { return cp.records_written() == 8; }));
+  write_conf("    - { cidr: 10.0.0.1/24, service: broken }\n");  // host bits set
+  reload.store(true);
+  ASSERT_TRUE(eventually([&] { return cp.reloads_failed() == 1; }));
+  push(2);
+  cp.stop();
+  EXPECT_EQ(cp.records_written(), 10u);
+  EXPECT_EQ(cp.reloads_done(), 1u);
+
+  const std::string m = http_get(cp.metrics_port());
+  EXPECT_EQ(sample(m, "l7tap_requests_total{endpoint=\"t\",env=\"\",namespace=\"\",protocol=\"kafka\","
+                      "request_type=\"Produce\",service=\"kafka-a\",site=\"\",workload=\"\"}"),
+            5);
+  EXPECT_EQ(sample(m, "l7tap_requests_total{endpoint=\"t\",env=\"prod\",namespace=\"\",protocol=\"kafka\","
+                      "request_type=\"Produce\",service=\"kafka-b\",site=\"\",workload=\"\"}"),
+            5);  // 3 after the reload + 2 after the failed one (old rules kept)
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

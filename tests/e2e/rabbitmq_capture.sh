@@ -78,7 +78,9 @@ cleanup() {
   rm -rf "$WORK"
   exit $rc
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 START=$(date +%s.%N)
 "$RABBIT_BIN/rabbitmq-server" >"$WORK/server.out" 2>&1 &
@@ -104,7 +106,7 @@ EOF
 timeout 60 "$RABBIT_BIN/rabbitmqctl" -n "$NODE" await_startup >/dev/null
 
 PCAP=$OUTDIR/rabbitmq.pcap
-tcpdump -i lo -U -n -s 0 -w "$PCAP" "tcp port $AMQP_PORT" 2>"$WORK/tcpdump.err" &
+tcpdump -i lo -U --immediate-mode -n -s 0 -w "$PCAP" "tcp port $AMQP_PORT" 2>"$WORK/tcpdump.err" &
 TCPDUMP_PID=$!
 for _ in $(seq 1 50); do grep -q listening "$WORK/tcpdump.err" 2>/dev/null && break; sleep 0.1; done
 grep -q listening "$WORK/tcpdump.err" || { echo "tcpdump did not start" >&2; cat "$WORK/tcpdump.err" >&2; exit 1; }
@@ -169,4 +171,4 @@ TCPDUMP_PID=""
 echo "$AMQP_PORT" >"$OUTDIR/rabbitmq-port"
 END=$(date +%s.%N)
 echo "captured $(tcpdump -r "$PCAP" 2>/dev/null | wc -l) packets to $PCAP (AMQP port $AMQP_PORT)" \
-     "in $(printf '%.1f' "$(echo "$END - $START" | bc)") s of broker time"
+     "in $($PY -c "print(round($END - $START, 1))") s"

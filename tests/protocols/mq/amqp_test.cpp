@@ -236,7 +236,9 @@ TEST(AmqpParser, FullConversation) {
     EXPECT_EQ(m.fields.request_resource.view(), e.resource);
     EXPECT_EQ(m.fields.endpoint.view(), e.resource);
     EXPECT_FALSE(m.has_id);
-    if (m.role != MsgRole::kOneWay) EXPECT_EQ(m.pair_class, e.channel);
+    if (m.role != MsgRole::kOneWay) {
+      EXPECT_EQ(m.pair_class, e.channel);
+    }
     if (e.length != 0) {
       if (m.role == MsgRole::kResponse) {
         EXPECT_TRUE(m.fields.has_response_length);
@@ -443,7 +445,7 @@ TEST(AmqpParser, PairsPerChannelAndFromEitherSide) {
   EXPECT_EQ(recs[1].l7.request_type.view(), "Connection.Tune");
   EXPECT_EQ(recs[1].type, RecordType::kSession);
   EXPECT_EQ(recs[2].l7.endpoint.view(), "b");
-  EXPECT_EQ(recs[2].l7.response_length, 17u);
+  EXPECT_EQ(recs[2].l7.response_length, 22u);  // 8 + ids 4 + "b" 2 + two counts 8
   EXPECT_EQ(recs[3].l7.endpoint.view(), "a");
   EXPECT_EQ(recs[4].l7.request_type.view(), "Channel.Flow");
   EXPECT_EQ(recs[4].type, RecordType::kSession);

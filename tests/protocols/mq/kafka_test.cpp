@@ -570,6 +570,36 @@ TEST(Kafka, ResponsesDecodedByCorrelationIdOutOfOrder) {
   EXPECT_EQ(h.messages()[5].fields.request_resource, "p-0:77");
 }
 
+TEST(Kafka, RequestsSeenInToClientTurnRolesAround) {
+  // A flow picked up mid-connection whose client has the higher port: Dir is the reverse of the
+  // real roles. The first message (a request) is in kToClient.
+  auto h = make();
+  h.feed(Dir::kToClient, group_request(11, 7, 120, true, "zzzz12"));
+  h.feed(Dir::kToServer, group_response(120, true, true, -1));
+  h.feed(Dir::kToClient, fetch_request(12, 121, "t", 0, 3));
+  h.feed(Dir::kToServer, fetch_response(12, 121, 0, "t", 0, 0, {}));
+  ASSERT_EQ(h.messages().size(), 4u);
+  EXPECT_EQ(h.errors(), 0u);
+  EXPECT_EQ(h.messages()[0].role, MsgRole::kRequest);
+  EXPECT_EQ(h.messages()[0].dir, Dir::kToClient);
+  EXPECT_EQ(h.messages()[1].role, MsgRole::kResponse);
+  EXPECT_EQ(h.messages()[1].fields.response_code, -1);
+  EXPECT_EQ(h.messages()[3].fields.request_type, "Fetch");
+}
+
+TEST(Kafka, ResponseFirstKeepsNormalRoles) {
+  auto h = make();
+  h.feed(Dir::kToClient, fetch_response(4, 5, 0, "t", 0, 0, {}));  // its request was not captured
+  h.feed(Dir::kToServer, fetch_request(4, 6, "t", 0, 9));
+  h.feed(Dir::kToClient, fetch_response(4, 6, 0, "t", 0, 0, {}));
+  ASSERT_EQ(h.messages().size(), 3u);
+  EXPECT_EQ(h.errors(), 0u);
+  EXPECT_EQ(h.messages()[0].role, MsgRole::kResponse);
+  EXPECT_EQ(h.messages()[1].role, MsgRole::kRequest);
+  EXPECT_EQ(h.messages()[1].fields.request_resource, "t-0:9");
+  EXPECT_EQ(h.messages()[2].fields.request_type, "Fetch");
+}
+
 TEST(Kafka, UnknownCorrelationIdLoggedUndecoded) {
   auto h = make();
   h.feed(Dir::kToClient, produce_response(3, 99, "p", 0, 0, 1));
@@ -751,7 +781,24 @@ TEST(Kafka, ProbeAcceptsRequests) {
                     fetch_request(13, 2, "", 0, 0), group_request(11, 7, 3, true, "g")}) {
     EXPECT_EQ(kafka_probe(Dir::kToServer, req), ProbeVerdict::kYes);
     EXPECT_EQ(kafka_probe(Dir::kToServer, std::span<const uint8_t>(req).first(6)), ProbeVerdict::kMaybe);
-    EXPECT_EQ(kafka_probe(Dir::kToClient, req), ProbeVerdict::kNo);
+    // kToClient may be a wrong guess for a flow picked up mid-connection: requests are accepted.
+    EXPECT_EQ(kafka_probe(Dir::kToClient, req), ProbeVerdict::kYes);
+  }
+  // An empty or null client id is legal; it is accepted where requests are expected only.
+  W anon = request_header(3, 1, 1, false, "");
+  anon.arr(0);
+  EXPECT_EQ(kafka_probe(Dir::kToServer, frame(anon)), ProbeVerdict::kYes);
+  EXPECT_EQ(kafka_probe(Dir::kToClient, frame(anon)), ProbeVerdict::kNo);
+  // Responses (mostly zero fields after the correlation id) are not taken for requests. Only a
+  // correlation id whose low 16 bits are a valid api_version (e.g. 0..14 for "Produce") followed by
+  // a short printable string could pass, e.g. a Produce response to one of the first requests of
+  // a connection: a response-first capture starting there may be misread.
+  W api_rsp;
+  api_rsp.i32(1).i16(0).carr(1).i16(18).i16(0).i16(3).tags().i32(0).tags();
+  for (auto& rsp : {produce_response(3, 1000, "o", 0, 0, 5), produce_response(9, 3, "o", 0, 0, 5),
+                    fetch_response(4, 5, 0, "t", 0, 0, {}), fetch_response(12, 2, 0, "", 0, 0, {}, false),
+                    group_response(3, false, true, 0), group_response(4, true, true, 0), frame(api_rsp)}) {
+    EXPECT_NE(kafka_probe(Dir::kToClient, rsp), ProbeVerdict::kYes) << ::testing::PrintToString(rsp);
   }
   W q = request_header(18, 3, 2, true, "adminclient-1");
   q.cstr("apache-kafka-java").cstr("3.0.0").tags();

@@ -38,10 +38,6 @@ void put16(Bytes& b, uint16_t v) {
   b.push_back(static_cast<uint8_t>(v >> 8));
   b.push_back(static_cast<uint8_t>(v));
 }
-void put32(Bytes& b, uint32_t v) {
-  put16(b, static_cast<uint16_t>(v >> 16));
-  put16(b, static_cast<uint16_t>(v));
-}
 Bytes str(std::string_view s) {
   Bytes b;
   put16(b, static_cast<uint16_t>(s.size()));
@@ -595,7 +591,7 @@ TEST(Mqtt, FixedHeaderValidated) {
       {0x80, 0x05, 0, 1, 0, 1, 'a'},   // SUBSCRIBE flags must be 0010
       {0x60, 0x02, 0x00, 0x01},        // PUBREL flags must be 0010
       {0x30, 0xff, 0xff, 0xff, 0xff, 0x01},  // remaining length over 4 bytes
-      {0x30, 0x80, 0x00},              // non-minimal remaining length
+      {0xc0, 0x80, 0x00},              // non-minimal remaining length (a PINGREQ otherwise)
   };
   for (const Bytes& b : bad) {
     auto h = make();
@@ -688,6 +684,24 @@ TEST(Mqtt, FourByteRemainingLengthAndOversizedPublish) {
   EXPECT_EQ(h.errors(), 0u);
 }
 
+TEST(Mqtt, OversizedPublishWaitsForItsHeader) {
+  // The topic (3000 bytes) does not fit the first segment: the parser waits for it (within the
+  // buffer bound) before logging the packet and skipping its payload.
+  ParserOptions opts;
+  opts.max_buffered = 4096;
+  ParserHarness h(mqtt::create_parser(), opts);
+  h.feed(C, connect("c", 4));
+  const std::string topic(3000, 't');
+  h.feed_split(C, publish(topic, std::string(100'000, 'z'), 1, 5), 1000);
+  h.feed(C, kPingreq);
+  auto& ms = h.messages();
+  ASSERT_EQ(ms.size(), 3u);
+  EXPECT_EQ(ms[1].fields.request_resource.view(), topic.substr(0, FieldCaps::kResource));
+  EXPECT_EQ(ms[1].id, 5u);
+  EXPECT_EQ(ms[2].fields.request_type.view(), "PINGREQ");
+  EXPECT_EQ(h.errors(), 0u);
+}
+
 TEST(Mqtt, GarbageCountsAnErrorAndResyncs) {
   auto h = make();
   h.feed(C, connect("c", 4));
@@ -763,6 +777,8 @@ TEST(Mqtt, ProbeAcceptsMqtt) {
   EXPECT_EQ(mqtt::probe(C, sv(publish("sensors/t", "21.5", 1, 4))), ProbeVerdict::kYes);
   EXPECT_EQ(mqtt::probe(S, sv(cat({pub_ack(4, 4), kPingresp}))), ProbeVerdict::kYes);
   EXPECT_EQ(mqtt::probe(S, sv(connack(0))), ProbeVerdict::kYes);
+  const Bytes no_props;  // 5.0 ack with a reason code and an empty property block
+  EXPECT_EQ(mqtt::probe(S, sv(cat({pub_ack(4, 9, 0x10, &no_props), kPingresp}))), ProbeVerdict::kYes);
   EXPECT_EQ(mqtt::probe(S, sv(connack(0, true, two_prop(0x21, 5)))), ProbeVerdict::kYes);
   EXPECT_EQ(mqtt::probe(C, sv(subscribe(1, {{"a/#", 1}}, true))), ProbeVerdict::kYes);
   const Bytes big = publish("sensors/t", std::string(5000, 'x'), 0);

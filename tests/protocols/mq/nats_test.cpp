@@ -1,5 +1,6 @@
 // NATS parser tests. The byte strings follow the NATS client protocol document and the wire
 // format seen in real captures (nats-server 2.9/2.10 with the Go, Java and JS clients).
+#include "protocols/core/session_pairing.hpp"
 #include "protocols/mq/nats.hpp"
 
 #include <gtest/gtest.h>
@@ -268,21 +269,27 @@ TEST(NatsParser, LargeHeaderBlockBeyondBufferUsesThePrefix) {
   EXPECT_EQ(h.messages()[1].fields.request_type.view(), "PING");
 }
 
-TEST(NatsParser, NewestPingIsTheOneAnswered) {
+TEST(NatsParser, PipelinedPingsPairInOrder) {
+  // Clients flush with several PINGs before the PONGs come back; the server answers in order.
   ParserHarness h(make());
-  h.feed(Dir::kToServer, bytes_of("PING\r\n"));
-  h.feed(Dir::kToServer, bytes_of("PING\r\n"));
-  h.feed(Dir::kToClient, bytes_of("PONG\r\n"));
-  h.feed(Dir::kToClient, bytes_of("PING\r\n"));  // the server pings too: its own sequence
-  h.feed(Dir::kToServer, bytes_of("PONG\r\n"));
-  auto& m = h.messages();
-  ASSERT_EQ(m.size(), 5u);
-  EXPECT_NE(m[0].id, m[1].id);
-  EXPECT_EQ(m[2].id, m[1].id);  // PONG pairs with the newer PING; the older one stays unanswered
-  EXPECT_EQ(m[2].pair_class, m[1].pair_class);
-  EXPECT_EQ(m[4].id, m[3].id);
-  EXPECT_EQ(m[4].dir, Dir::kToServer);
-  EXPECT_EQ(m[3].dir, Dir::kToClient);
+  h.feed(Dir::kToServer, bytes_of("PING\r\n"), 10);
+  h.feed(Dir::kToServer, bytes_of("PING\r\n"), 20);
+  h.feed(Dir::kToClient, bytes_of("PING\r\n"), 25);  // the server pings too: its own queue
+  h.feed(Dir::kToClient, bytes_of("PONG\r\nPONG\r\n"), 30);
+  h.feed(Dir::kToServer, bytes_of("PONG\r\n"), 40);
+  struct Records : RecordSink {
+    void on_record(FlowRecord& r) override { all.push_back(r); }
+    std::vector<FlowRecord> all;
+  } out;
+  SessionPairing pairing(16, 16, 1'000'000, out);
+  FlowSessions flow;
+  for (auto& m : h.messages()) pairing.on_message(flow, m);
+  ASSERT_EQ(out.all.size(), 3u);
+  for (auto& r : out.all) EXPECT_EQ(r.type, RecordType::kSession);
+  EXPECT_EQ(out.all[0].rrt_us, 20u);  // first PONG answers the first PING (ts 10)
+  EXPECT_EQ(out.all[1].rrt_us, 10u);  // second PONG, second PING (ts 20)
+  EXPECT_EQ(out.all[2].rrt_us, 15u);  // the client's PONG answers the server's PING (ts 25)
+  EXPECT_EQ(pairing.pending(), 0u);
 }
 
 TEST(NatsParser, ConnectWithoutInfoPairsWithNothing) {

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The Prometheus side of the RED metrics: the Asserts recording rules load and compute what their
+# unit tests expect, the example Prometheus config is valid, and every PromQL expression of the
+# Grafana dashboard parses and queries only metrics l7tap serves. Needs promtool, no l7tap binary.
+set -euo pipefail
+: "${L7TAP_SOURCE_DIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+cd "$L7TAP_SOURCE_DIR"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+command -v promtool >/dev/null || fail "promtool not found (Debian package prometheus)"
+
+RULES=conf/prometheus/l7tap-asserts-rules.yml
+promtool check rules "$RULES" || fail "promtool check rules rejected $RULES"
+promtool test rules tests/prometheus/l7tap-asserts-rules.test.yml ||
+  fail "the Asserts recording rules do not record what tests/prometheus/l7tap-asserts-rules.test.yml expects"
+
+# The example config loads the rules file (relative to itself).
+promtool check config conf/prometheus/prometheus.yml || fail "conf/prometheus/prometheus.yml is not valid"
+
+# The group interval is meant to be overridable by rewriting "interval: 15s"; make sure that stays
+# true (every group has exactly that line) and that the rewritten file still loads.
+WORK=$(mktemp -d /tmp/l7tap-promtool.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+groups=$(grep -c '^  - name: ' "$RULES")
+intervals=$(grep -c '^    interval: 15s$' "$RULES")
+[ "$groups" -gt 0 ] && [ "$groups" = "$intervals" ] ||
+  fail "$RULES: $groups rule groups but $intervals 'interval: 15s' lines"
+sed 's/^    interval: 15s$/    interval: 1s/' "$RULES" >"$WORK/rules-1s.yml"
+promtool check rules "$WORK/rules-1s.yml" >/dev/null || fail "rules with a rewritten interval do not load"
+
+python3 tests/prometheus/check_dashboard.py conf/prometheus/l7tap-grafana-dashboard.json \
+  --sources control dataplane protocols || fail "Grafana dashboard check failed"
+echo "PASS"
