@@ -308,7 +308,6 @@ TEST(RedMetrics, CountsRequestsResponsesAndErrorClasses) {
 }
 
 TEST(RedMetrics, DefaultBucketsFrom100usTo10s) {
-  RedMetrics red(options(), rules({}));
   RedOptions o = RedOptions::from_config(Config{});
   EXPECT_EQ(o.latency_buckets, default_latency_buckets());
   RedMetrics d(o, rules({}));
@@ -425,7 +424,9 @@ TEST(RedCaps, SeriesCapSendsNewLabelSetsToOverflowSeries) {
   EXPECT_EQ(s.counter("l7tap_client_errors_total", a_over), 1);
   EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "b", "__overflow__", "__overflow__")), 1);
   EXPECT_EQ(s.counter("l7tap_requests_total", labels("kafka", "b", "__overflow__", "__overflow__")), 1);
-  EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "a", "e1", "PUBLISH")), 2);
+  LabelMap a_e1 = labels("mqtt", "a", "e1", "PUBLISH");
+  a_e1["namespace"] = "ns-a";
+  EXPECT_EQ(s.counter("l7tap_requests_total", a_e1), 2);
   EXPECT_EQ(red.series_count(), 7u);  // 4 regular + 3 overflow
   for (const char* m : {"l7tap_requests_total", "l7tap_responses_total", "l7tap_client_errors_total",
                         "l7tap_server_errors_total", "l7tap_timeouts_total", "l7tap_request_bytes_total",
@@ -556,8 +557,9 @@ TEST(RedMetrics, HistogramConsistentUnderConcurrentScrapes) {
 }
 
 TEST(RedMetrics, EveryFamilyHasHelpText) {
-  RedMetrics red(options(1, 1), rules({}, UnmatchedServers::kDrop));
+  RedMetrics red(options(1, 1), rules({}));
   red.observe(record(ProtocolId::kKafka, "10.0.0.9", 9092, "a", "Produce"));
+  red.observe(record(ProtocolId::kKafka, "10.0.0.9", 9092, "b", "Produce"));  // both caps hit
   Scrape s(red);
   for (const char* name : {"l7tap_requests_total", "l7tap_responses_total", "l7tap_client_errors_total",
                            "l7tap_server_errors_total", "l7tap_timeouts_total",
