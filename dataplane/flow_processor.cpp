@@ -1,6 +1,9 @@
 #include "dataplane/flow_processor.hpp"
 
 #include <algorithm>
+#include <utility>
+
+#include "protocols/registry.hpp"
 
 namespace l7tap {
 
@@ -13,6 +16,7 @@ void FlowState::reset() {
   detect_attempts = 0;
   detect_first_dir = Dir::kToServer;
   src_lo_is_client = true;
+  reversed = false;
   fin = {};
 }
 
@@ -207,6 +211,16 @@ void FlowProcessor::feed_parser(FlowState& f, Dir dir, std::span<const uint8_t> 
   else
     f.driver.on_stream_data(dir, data, ctx);
   count_parser(f);
+  if (ctx.reversed && !f.reversed) {
+    // The parser proved our guess of who is the server wrong: records get the true endpoints, and
+    // later flows to the real server are recognised from the cache.
+    f.reversed = true;
+    NetTuple& n = f.sessions.net;
+    std::swap(n.client_ip, n.server_ip);
+    std::swap(n.client_port, n.server_port);
+    if (const ProtocolDescriptor* p = find_protocol(f.sessions.protocol))
+      detector_.remember(n.server_ip, n.server_port, n.l4_proto, p);
+  }
 }
 
 void FlowProcessor::count_parser(FlowState& f) {

@@ -45,6 +45,7 @@ struct FlowState {
   uint8_t detect_attempts = 0;
   Dir detect_first_dir = Dir::kToServer;
   bool src_lo_is_client = true;  // orientation: whether the key's "lo" endpoint is the client
+  bool reversed = false;         // the parser found the orientation guessed wrong (records swapped)
   std::array<bool, 2> fin{};
   void reset();
 };

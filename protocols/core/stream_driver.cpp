@@ -61,6 +61,7 @@ void StreamDriver::run(Dir dir, std::span<const uint8_t> data, bool from_buffer,
     ParseContext inner = ctx;
     inner.sink = &stamp;
     ParseResult r = parser_->parse(dir, view, inner);
+    ctx.reversed |= inner.reversed;
     if (r.error || r.consumed > view.size()) {
       handle_error(dir);
       return;
@@ -134,6 +135,7 @@ void StreamDriver::on_datagram(Dir dir, std::span<const uint8_t> data, ParseCont
   ParseContext inner = ctx;
   inner.sink = &stamp;
   ParseResult r = parser_->parse(dir, data, inner);
+  ctx.reversed |= inner.reversed;
   if (r.error) ++errors_;
 }
 

@@ -374,6 +374,8 @@ class KafkaParser final : public Parser {
           res.error = true;
           return res;
         }
+        // Kafka requests only ever come from clients.
+        if (roles_[static_cast<int>(Dir::kToClient)] == Role::kRequests) ctx.report_reversed();
       }
       const bool requests = role == Role::kRequests;
       if (requests ? (size < kMinRequestSize || size > kMaxRequestSize) : (size < 4 || size > kMaxResponseSize)) {

@@ -96,6 +96,27 @@ flow_log:
 metrics:
   listen: "[::1]:0"
   latency_buckets: [0.001, 0.1, 1, 30]
+  client_labels: true
+  max_series_per_metric: 500
+  max_endpoints_per_service: 0
+  normalize_endpoints: false
+  endpoint_rules:
+    - { match: "/users/[0-9]+", replace: "/users/{id}" }
+    - match: '\?.*'
+      replace: ""
+service_map:
+  unmatched: drop
+  rules:
+    - cidr: 10.0.0.2/32
+      ports: [1883, "8000-8010", 9000 - 9001]
+      vlan: 100
+      tunnel_id: 4242
+      service: broker
+      namespace: iot
+      workload: mosquitto
+      env: prod
+      site: dc1
+    - { cidr: "2001:db8::/32", service: v6 }
 )";
   Config c = load_config_text(yaml);
   EXPECT_THAT(c.eal_args, ElementsAre("-l", "2-5", "--in-memory", "7"));
@@ -141,6 +162,44 @@ metrics:
   EXPECT_EQ(c.flow_log_max_files, 9u);
   EXPECT_EQ(c.metrics_listen, "[::1]:0");
   EXPECT_THAT(c.latency_buckets, ElementsAre(0.001, 0.1, 1.0, 30.0));
+  EXPECT_TRUE(c.client_labels);
+  EXPECT_EQ(c.max_series_per_metric, 500u);
+  EXPECT_EQ(c.max_endpoints_per_service, 0u);
+  EXPECT_FALSE(c.normalize_endpoints);
+  EXPECT_THAT(c.endpoint_rules,
+              ElementsAre(EndpointRule{"/users/[0-9]+", "/users/{id}"}, EndpointRule{"\\?.*", ""}));
+  EXPECT_EQ(c.unmatched, UnmatchedServers::kDrop);
+  ASSERT_EQ(c.service_rules.size(), 2u);
+  const ServiceRule& r = c.service_rules[0];
+  EXPECT_EQ(r.cidr, "10.0.0.2/32");
+  EXPECT_THAT(r.ports, ElementsAre(PortRange{1883, 1883}, PortRange{8000, 8010}, PortRange{9000, 9001}));
+  EXPECT_TRUE(r.has_vlan);
+  EXPECT_EQ(r.vlan, 100);
+  EXPECT_TRUE(r.has_tunnel_id);
+  EXPECT_EQ(r.tunnel_id, 4242u);
+  EXPECT_EQ(r.service, "broker");
+  EXPECT_EQ(r.namespace_name, "iot");
+  EXPECT_EQ(r.workload, "mosquitto");
+  EXPECT_EQ(r.env, "prod");
+  EXPECT_EQ(r.site, "dc1");
+  const ServiceRule& v6 = c.service_rules[1];
+  EXPECT_EQ(v6.cidr, "2001:db8::/32");
+  EXPECT_TRUE(v6.ports.empty());
+  EXPECT_FALSE(v6.has_vlan);
+  EXPECT_FALSE(v6.has_tunnel_id);
+  EXPECT_EQ(v6.namespace_name, "");
+}
+
+TEST(ConfigLoad, MetricsAndServiceMapDefaults) {
+  Config c = load_config_text("service_map:\nmetrics:\n");
+  EXPECT_FALSE(c.client_labels);
+  EXPECT_EQ(c.max_series_per_metric, 10000u);
+  EXPECT_EQ(c.max_endpoints_per_service, 100u);
+  EXPECT_TRUE(c.normalize_endpoints);
+  EXPECT_TRUE(c.endpoint_rules.empty());
+  EXPECT_TRUE(c.service_rules.empty());
+  EXPECT_EQ(c.unmatched, UnmatchedServers::kName);
+  EXPECT_EQ(load_config_text("service_map: { unmatched: Name, rules: [] }\n").unmatched, UnmatchedServers::kName);
 }
 
 TEST(ConfigLoad, OffValuesAndAlternateSpellings) {
@@ -284,6 +343,88 @@ TEST(ConfigErrors, PortsValidation) {
   expect_error("ports: [ { device: x } ]\n", "ports[0].name", "must not be empty");
   expect_error("ports: [ { name: a } ]\n", "ports[0].device", "must not be empty");
   expect_error("workers: { dispatcher: sometimes }\n", "workers.dispatcher", "auto, always, never");
+}
+
+TEST(ConfigErrors, ServiceMap) {
+  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/33, service: a } ] }\n", "service_map.rules[0].cidr",
+               "bad prefix length \"33\"");
+  expect_error("service_map: { rules: [ { cidr: 10.0.0.1/8, service: a } ] }\n", "service_map.rules[0].cidr",
+               "host bits are set (the network is 10.0.0.0/8)");
+  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8, service: a }, { cidr: banana, service: b } ] }\n",
+               "service_map.rules[1].cidr", "bad IPv4 address \"banana\"");
+  expect_error("service_map: { rules: [ { cidr: \"2001:db8::x/32\", service: a } ] }\n", "service_map.rules[0].cidr",
+               "bad IPv6 address");
+  expect_error("service_map: { rules: [ { service: a } ] }\n", "service_map.rules[0].cidr", "required");
+  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8 } ] }\n", "service_map.rules[0].service", "required");
+  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8, service: \"\" } ] }\n", "service_map.rules[0].service",
+               "must not be empty");
+  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8, service: a, ports: [80, \"90-85\"] } ] }\n",
+               "service_map.rules[0].ports[1]", "range 90-85 ends before it starts");
+  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8, service: a, ports: [\"80-\"] } ] }\n",
+               "service_map.rules[0].ports[0]", "expected a port or a range");
+  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8, service: a, ports: [\"a-b\"] } ] }\n",
+               "service_map.rules[0].ports[0]", "expected a port or a range");
+  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8, service: a, ports: [70000] } ] }\n",
+               "service_map.rules[0].ports[0]", "0..65535");
+  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8, service: a, ports: [\"1-70000\"] } ] }\n",
+               "service_map.rules[0].ports[0]", "0..65535");
+  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8, service: a, ports: [0] } ] }\n",
+               "service_map.rules[0].ports[0]", "1..65535, got 0");
+  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8, service: a, ports: 80 } ] }\n",
+               "service_map.rules[0].ports", "expected a list");
+  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8, service: a, vlan: 4096 } ] }\n",
+               "service_map.rules[0].vlan", "0..4095");
+  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8, service: a, tunnel_id: -1 } ] }\n",
+               "service_map.rules[0].tunnel_id", "out of range");
+  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8, service: a, namespce: x } ] }\n",
+               "service_map.rules[0].namespce", "unknown key (did you mean \"namespace\"?)");
+  expect_error("service_map: { rules: [ 10.0.0.0/8 ] }\n", "service_map.rules[0]", "expected a map");
+  expect_error("service_map: { unmatched: ignore }\n", "service_map.unmatched", "expected name or drop");
+  expect_error("service_map: { rule: [] }\n", "service_map.rule", "did you mean \"rules\"?");
+}
+
+TEST(ConfigErrors, MetricsCardinalityAndEndpointRules) {
+  expect_error("metrics: { endpoint_rules: [ { match: \"/users/[0-9+\", replace: x } ] }\n",
+               "metrics.endpoint_rules[0].match", "Hyperscan cannot compile it");
+  expect_error("metrics: { endpoint_rules: [ { match: a, replace: b }, { match: \"(x\", replace: y } ] }\n",
+               "metrics.endpoint_rules[1].match", "Hyperscan cannot compile it");
+  expect_error("metrics: { endpoint_rules: [ { match: \"[0-9]*\", replace: x } ] }\n",
+               "metrics.endpoint_rules[0].match", "empty string");
+  expect_error("metrics: { endpoint_rules: [ { match: a } ] }\n", "metrics.endpoint_rules[0].replace", "required");
+  expect_error("metrics: { endpoint_rules: [ { replace: a } ] }\n", "metrics.endpoint_rules[0].match", "required");
+  expect_error("metrics: { endpoint_rules: [ { match: \"\", replace: a } ] }\n", "metrics.endpoint_rules[0].match",
+               "must not be empty");
+  expect_error("metrics: { endpoint_rules: [ { match: a, replace: b, flags: i } ] }\n",
+               "metrics.endpoint_rules[0].flags", "unknown key");
+  expect_error("metrics: { endpoint_rules: { match: a } }\n", "metrics.endpoint_rules", "expected a list");
+  expect_error("metrics: { max_series_per_metric: -5 }\n", "metrics.max_series_per_metric", "out of range");
+  expect_error("metrics: { max_endpoints_per_service: lots }\n", "metrics.max_endpoints_per_service", "got \"lots\"");
+  expect_error("metrics: { client_labels: sometimes }\n", "metrics.client_labels", "true or false");
+  expect_error("metrics: { normalise_endpoints: true }\n", "metrics.normalise_endpoints",
+               "did you mean \"normalize_endpoints\"?");
+}
+
+TEST(ConfigValidate, CodeBuiltServiceMapAndEndpointRules) {
+  Config c = defaults();
+  c.service_rules.push_back(ServiceRule{});
+  c.service_rules[0].cidr = "10.0.0.0/8";
+  c.service_rules[0].service = "a";
+  EXPECT_NO_THROW(validate_config(c));
+  c.service_rules[0].ports = {{10, 5}};
+  try {
+    validate_config(c);
+    ADD_FAILURE();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.path(), "service_map.rules[0].ports[0]");
+  }
+  c = defaults();
+  c.endpoint_rules = {{"ok", "x"}, {"(", "y"}};
+  try {
+    validate_config(c);
+    ADD_FAILURE();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.path(), "metrics.endpoint_rules[1].match");
+  }
 }
 
 TEST(ConfigErrors, YamlSyntaxErrorNamesLineAndColumn) {

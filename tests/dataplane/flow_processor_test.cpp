@@ -19,7 +19,7 @@ namespace fb = l7tap::fb;
 // --- a toy protocol ---------------------------------------------------------------------------
 class LineParser final : public Parser {
  public:
-  ParseResult parse(Dir, std::span<const uint8_t> data, ParseContext& ctx) override {
+  ParseResult parse(Dir dir, std::span<const uint8_t> data, ParseContext& ctx) override {
     ParseResult r;
     std::string_view s(reinterpret_cast<const char*>(data.data()), data.size());
     for (;;) {
@@ -42,6 +42,9 @@ class LineParser final : public Parser {
         m.fields.set_request_length(static_cast<uint32_t>(line.size() + 1));
       else
         m.fields.set_response_length(static_cast<uint32_t>(line.size() + 1));
+      // Like Kafka: only clients send requests, so a request travelling kToClient proves the
+      // flow's orientation was guessed wrong.
+      if (m.role == MsgRole::kRequest && dir == Dir::kToClient) ctx.report_reversed();
       ctx.emit(m);
       r.consumed = static_cast<uint32_t>(nl + 1);
     }
@@ -156,6 +159,22 @@ TEST_F(FlowProcessorTest, MidStreamPickupUsesPortHintForOrientation) {
   EXPECT_EQ(records_.all[1].type, RecordType::kSession);
   EXPECT_EQ(records_.all[1].net.server_port, 7000);
   EXPECT_EQ(records_.all[1].net.client_port, 6000);
+}
+
+TEST_F(FlowProcessorTest, ParserCorrectsAWrongOrientationGuess) {
+  // Mid-stream, no hint, and the client uses the lower port: the guess (higher port = client) is
+  // wrong until the parser sees who sends requests.
+  auto p = make();
+  Conn c;
+  c.cport = 3000;
+  c.sport = 9000;
+  feed(*p, c.data(true, "REQ 4\n"), 10);
+  feed(*p, c.data(false, "RSP 4\n"), 20);
+  ASSERT_EQ(records_.all.size(), 1u);
+  EXPECT_EQ(records_.all[0].type, RecordType::kSession);
+  EXPECT_EQ(records_.all[0].net.client_port, 3000);
+  EXPECT_EQ(records_.all[0].net.server_port, 9000);
+  EXPECT_EQ(records_.all[0].net.server_ip, fb::mapped(c.sip));
 }
 
 TEST_F(FlowProcessorTest, OutOfOrderAndSplitSegmentsAreReassembled) {

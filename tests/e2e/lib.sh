@@ -25,4 +25,4 @@ wait_for() {
 }
 
 # EAL arguments that work here: no hugepages, no PCI, no shared config (tests run in parallel).
-EAL_ARGS='"--no-huge", "--no-pci", "--no-shconf", "-m", "512", "--log-level", "lib.eal:error"'
+EAL_ARGS='"--no-huge", "--no-pci", "--no-shconf", "--no-telemetry", "-m", "512", "--log-level", "lib.eal:error"'
