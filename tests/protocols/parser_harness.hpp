@@ -1,8 +1,12 @@
-// Test helper for protocol parsers: drives a parser through the real StreamDriver (buffering,
-// skipping, error handling) and collects the messages it emits.
+// Test helpers for protocol parsers: ParserHarness drives a parser through the real StreamDriver
+// (buffering, skipping, error handling) and collects the messages it emits; SignatureMatcher checks
+// what one protocol's Hyperscan signatures match on their own.
 #pragma once
 
+#include <hs/hs.h>
+
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <span>
 #include <string>
@@ -67,6 +71,80 @@ class ParserHarness {
   StreamDriver driver_;
   CollectingSink sink_;
   uint32_t errors_ = 0;
+};
+
+// Compiles one protocol's signatures into a Hyperscan block-mode database with the flags the
+// product's SignatureDatabase uses (protocols/core/detector.cpp), so a test sees what detection
+// sees. Owns the database and scratch. Tests check ok() (with error()) before calling matches().
+class SignatureMatcher {
+ public:
+  explicit SignatureMatcher(const ProtocolDescriptor& proto) {
+    std::vector<std::string> patterns(proto.signatures.begin(), proto.signatures.end());
+    std::vector<const char*> exprs;
+    std::vector<unsigned> flags, ids;
+    for (std::size_t i = 0; i < patterns.size(); ++i) {
+      exprs.push_back(patterns[i].c_str());
+      flags.push_back(HS_FLAG_DOTALL | HS_FLAG_SINGLEMATCH);
+      ids.push_back(static_cast<unsigned>(i));
+    }
+    if (exprs.empty()) {
+      error_ = "protocol has no signatures";
+      return;
+    }
+    hs_compile_error_t* err = nullptr;
+    if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK,
+                         nullptr, &db_, &err) != HS_SUCCESS) {
+      error_ = "hs_compile_multi failed";
+      if (err != nullptr) {
+        if (err->expression >= 0) error_ += " (pattern " + patterns[static_cast<std::size_t>(err->expression)] + ")";
+        error_ += ": ";
+        error_ += err->message;
+        hs_free_compile_error(err);
+      }
+      db_ = nullptr;
+      return;
+    }
+    if (hs_alloc_scratch(db_, &scratch_) != HS_SUCCESS) {
+      error_ = "hs_alloc_scratch failed";
+      scratch_ = nullptr;
+    }
+  }
+  ~SignatureMatcher() {
+    if (scratch_ != nullptr) hs_free_scratch(scratch_);
+    if (db_ != nullptr) hs_free_database(db_);
+  }
+  SignatureMatcher(const SignatureMatcher&) = delete;
+  SignatureMatcher& operator=(const SignatureMatcher&) = delete;
+
+  bool ok() const { return db_ != nullptr && scratch_ != nullptr; }
+  const std::string& error() const { return error_; }
+
+  // True when any signature matches `data` (false when !ok()).
+  bool matches(std::span<const uint8_t> data) const {
+    return scan(reinterpret_cast<const char*>(data.data()), data.size());
+  }
+  bool matches(std::string_view text) const { return scan(text.data(), text.size()); }
+  bool matches(std::initializer_list<uint8_t> data) const {
+    return matches(std::span<const uint8_t>(data.begin(), data.size()));
+  }
+
+ private:
+  bool scan(const char* data, std::size_t size) const {
+    if (!ok()) return false;
+    bool hit = false;
+    hs_scan(
+        db_, data, static_cast<unsigned>(size), 0, scratch_,
+        [](unsigned, unsigned long long, unsigned long long, unsigned, void* ctx) -> int {
+          *static_cast<bool*>(ctx) = true;
+          return 0;
+        },
+        &hit);
+    return hit;
+  }
+
+  hs_database_t* db_ = nullptr;
+  hs_scratch_t* scratch_ = nullptr;
+  std::string error_;
 };
 
 }  // namespace l7tap::test

@@ -2,7 +2,6 @@
 // method argument lists, field-table encoding); real traffic from RabbitMQ + pika + amqp-tools is
 // captured by tests/e2e/rabbitmq_capture.sh.
 #include <gtest/gtest.h>
-#include <hs/hs.h>
 
 #include <cstring>
 #include <random>
@@ -747,43 +746,17 @@ TEST(AmqpProbe, DescriptorAndSignaturesCompile) {
   ASSERT_NE(kAmqpDescriptor.create, nullptr);
   EXPECT_NE(kAmqpDescriptor.create(), nullptr);
 
-  std::vector<std::string> pats(kAmqpDescriptor.signatures.begin(), kAmqpDescriptor.signatures.end());
-  std::vector<const char*> cp;
-  std::vector<unsigned> flags, ids;
-  for (std::size_t i = 0; i < pats.size(); ++i) {
-    cp.push_back(pats[i].c_str());
-    flags.push_back(HS_FLAG_DOTALL | HS_FLAG_SINGLEMATCH);
-    ids.push_back(static_cast<unsigned>(i));
-  }
-  hs_database_t* db = nullptr;
-  hs_compile_error_t* err = nullptr;
-  ASSERT_EQ(hs_compile_multi(cp.data(), flags.data(), ids.data(), static_cast<unsigned>(cp.size()), HS_MODE_BLOCK,
-                             nullptr, &db, &err),
-            HS_SUCCESS)
-      << (err != nullptr ? err->message : "");
-  hs_scratch_t* scratch = nullptr;
-  ASSERT_EQ(hs_alloc_scratch(db, &scratch), HS_SUCCESS);
-  auto matches = [&](const Bytes& b) {
-    bool hit = false;
-    hs_scan(db, reinterpret_cast<const char*>(b.data()), static_cast<unsigned>(b.size()), 0, scratch,
-            [](unsigned, unsigned long long, unsigned long long, unsigned, void* ctx) {
-              *static_cast<bool*>(ctx) = true;
-              return 0;
-            },
-            &hit);
-    return hit;
-  };
-  EXPECT_TRUE(matches(kHeader091));
-  EXPECT_TRUE(matches(Bytes{'A', 'M', 'Q', 'P', 1, 1, 0, 9}));
-  EXPECT_TRUE(matches(method(0, 10, 10, Args{}.u8(0).u8(9).b)));
-  EXPECT_TRUE(matches(method(7, 60, 40, publish_args("x", "k"))));
-  EXPECT_TRUE(matches(content_header(1, 5, 0, {})));
-  EXPECT_TRUE(matches(heartbeat()));
-  EXPECT_FALSE(matches(test::bytes_of("GET / HTTP/1.1\r\n\r\n")));
-  EXPECT_FALSE(matches(Bytes{'A', 'M', 'Q', 'P', 0, 1, 0, 0}));
-  EXPECT_FALSE(matches(Bytes{0x16, 0x03, 0x01, 0x00, 0xc8, 0x01, 0x00, 0x00, 0xc4, 0x03, 0x03}));
-  hs_free_scratch(scratch);
-  hs_free_database(db);
+  const test::SignatureMatcher sigs(kAmqpDescriptor);
+  ASSERT_TRUE(sigs.ok()) << sigs.error();
+  EXPECT_TRUE(sigs.matches(kHeader091));
+  EXPECT_TRUE(sigs.matches(Bytes{'A', 'M', 'Q', 'P', 1, 1, 0, 9}));
+  EXPECT_TRUE(sigs.matches(method(0, 10, 10, Args{}.u8(0).u8(9).b)));
+  EXPECT_TRUE(sigs.matches(method(7, 60, 40, publish_args("x", "k"))));
+  EXPECT_TRUE(sigs.matches(content_header(1, 5, 0, {})));
+  EXPECT_TRUE(sigs.matches(heartbeat()));
+  EXPECT_FALSE(sigs.matches(test::bytes_of("GET / HTTP/1.1\r\n\r\n")));
+  EXPECT_FALSE(sigs.matches(Bytes{'A', 'M', 'Q', 'P', 0, 1, 0, 0}));
+  EXPECT_FALSE(sigs.matches(Bytes{0x16, 0x03, 0x01, 0x00, 0xc8, 0x01, 0x00, 0x00, 0xc4, 0x03, 0x03}));
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 #include "protocols/mq/kafka.hpp"
 
 #include <gtest/gtest.h>
-#include <hs/hs.h>
 
 #include <random>
 #include <string>
@@ -837,42 +836,16 @@ TEST(Kafka, ProbeRejectsOtherProtocols) {
 }
 
 TEST(Kafka, SignaturesCompileAndMatchRequests) {
-  std::vector<std::string> pats(kKafkaDescriptor.signatures.begin(), kKafkaDescriptor.signatures.end());
-  std::vector<const char*> exprs;
-  std::vector<unsigned> flags, ids;
-  for (std::size_t i = 0; i < pats.size(); ++i) {
-    exprs.push_back(pats[i].c_str());
-    flags.push_back(HS_FLAG_DOTALL | HS_FLAG_SINGLEMATCH);
-    ids.push_back(static_cast<unsigned>(i));
-  }
-  hs_database_t* db = nullptr;
-  hs_compile_error_t* err = nullptr;
-  ASSERT_EQ(hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK,
-                             nullptr, &db, &err),
-            HS_SUCCESS)
-      << (err != nullptr ? err->message : "");
-  hs_scratch_t* scratch = nullptr;
-  ASSERT_EQ(hs_alloc_scratch(db, &scratch), HS_SUCCESS);
-  auto matches = [&](const std::vector<uint8_t>& d) {
-    bool hit = false;
-    hs_scan(db, reinterpret_cast<const char*>(d.data()), static_cast<unsigned>(d.size()), 0, scratch,
-            [](unsigned, unsigned long long, unsigned long long, unsigned, void* ctx) {
-              *static_cast<bool*>(ctx) = true;
-              return 0;
-            },
-            &hit);
-    return hit;
-  };
-  EXPECT_TRUE(matches(produce_request(9, 1, "o", 0, record_batch({}, {"v"}))));
-  EXPECT_TRUE(matches(fetch_request(13, 1, "", 0, 0)));
-  EXPECT_TRUE(matches(group_request(14, 5, 1, true, "g")));
-  EXPECT_FALSE(matches(test::bytes_of("GET / HTTP/1.1\r\n\r\n")));
-  EXPECT_FALSE(matches({0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc}));
+  const test::SignatureMatcher sigs(kKafkaDescriptor);
+  ASSERT_TRUE(sigs.ok()) << sigs.error();
+  EXPECT_TRUE(sigs.matches(produce_request(9, 1, "o", 0, record_batch({}, {"v"}))));
+  EXPECT_TRUE(sigs.matches(fetch_request(13, 1, "", 0, 0)));
+  EXPECT_TRUE(sigs.matches(group_request(14, 5, 1, true, "g")));
+  EXPECT_FALSE(sigs.matches(test::bytes_of("GET / HTTP/1.1\r\n\r\n")));
+  EXPECT_FALSE(sigs.matches({0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc}));
   EXPECT_EQ(kKafkaDescriptor.name, "kafka");
   EXPECT_EQ(kKafkaDescriptor.id, ProtocolId::kKafka);
   EXPECT_EQ(kKafkaDescriptor.default_ports[0], 9092);
-  hs_free_scratch(scratch);
-  hs_free_database(db);
 }
 
 }  // namespace

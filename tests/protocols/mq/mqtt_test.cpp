@@ -4,7 +4,6 @@
 #include "protocols/mq/mqtt.hpp"
 
 #include <gtest/gtest.h>
-#include <hs/hs.h>
 
 #include <cstdint>
 #include <random>
@@ -834,44 +833,17 @@ TEST(Mqtt, DescriptorAndSignatures) {
   ASSERT_NE(kMqttDescriptor.create, nullptr);
   EXPECT_NE(kMqttDescriptor.create(), nullptr);
 
-  std::vector<std::string> pats;
-  std::vector<const char*> ptrs;
-  std::vector<unsigned> flags, ids;
-  for (std::string_view s : kMqttDescriptor.signatures) pats.emplace_back(s);
-  for (std::size_t i = 0; i < pats.size(); ++i) {
-    ptrs.push_back(pats[i].c_str());
-    flags.push_back(HS_FLAG_DOTALL | HS_FLAG_SINGLEMATCH);
-    ids.push_back(static_cast<unsigned>(i));
-  }
-  hs_database_t* db = nullptr;
-  hs_compile_error_t* err = nullptr;
-  ASSERT_EQ(hs_compile_multi(ptrs.data(), flags.data(), ids.data(), static_cast<unsigned>(ptrs.size()),
-                             HS_MODE_BLOCK, nullptr, &db, &err),
-            HS_SUCCESS)
-      << (err != nullptr ? err->message : "");
-  hs_scratch_t* scratch = nullptr;
-  ASSERT_EQ(hs_alloc_scratch(db, &scratch), HS_SUCCESS);
-  auto matches = [&](const Bytes& b) {
-    bool hit = false;
-    hs_scan(db, reinterpret_cast<const char*>(b.data()), static_cast<unsigned>(b.size()), 0, scratch,
-            [](unsigned, unsigned long long, unsigned long long, unsigned, void* ctx) {
-              *static_cast<bool*>(ctx) = true;
-              return 0;
-            },
-            &hit);
-    return hit;
-  };
-  EXPECT_TRUE(matches(connect("c", 3)));
-  EXPECT_TRUE(matches(connect("c", 4)));
-  EXPECT_TRUE(matches(connect("c", 5)));
-  EXPECT_TRUE(matches(connect(std::string(300, 'c'), 4)));  // 2-byte remaining length
-  EXPECT_TRUE(matches(connack(0)));
-  EXPECT_FALSE(matches(text("GET / HTTP/1.1\r\n\r\n")));
-  EXPECT_FALSE(matches(Bytes{0x16, 0x03, 0x01, 0x00, 0xa5}));
+  const test::SignatureMatcher sigs(kMqttDescriptor);
+  ASSERT_TRUE(sigs.ok()) << sigs.error();
+  EXPECT_TRUE(sigs.matches(connect("c", 3)));
+  EXPECT_TRUE(sigs.matches(connect("c", 4)));
+  EXPECT_TRUE(sigs.matches(connect("c", 5)));
+  EXPECT_TRUE(sigs.matches(connect(std::string(300, 'c'), 4)));  // 2-byte remaining length
+  EXPECT_TRUE(sigs.matches(connack(0)));
+  EXPECT_FALSE(sigs.matches(text("GET / HTTP/1.1\r\n\r\n")));
+  EXPECT_FALSE(sigs.matches(Bytes{0x16, 0x03, 0x01, 0x00, 0xa5}));
   // Anchored: MQTT bytes later in the payload do not match.
-  EXPECT_FALSE(matches(cat({Bytes{0x00}, connect("c", 4)})));
-  hs_free_scratch(scratch);
-  hs_free_database(db);
+  EXPECT_FALSE(sigs.matches(cat({Bytes{0x00}, connect("c", 4)})));
 }
 
 TEST(Mqtt, ReasonCodeNames) {

@@ -4,7 +4,6 @@
 #include "protocols/mq/nats.hpp"
 
 #include <gtest/gtest.h>
-#include <hs/hs.h>
 
 #include <random>
 #include <string>
@@ -469,48 +468,21 @@ TEST(NatsDescriptor, SignaturesCompileAndMatch) {
   EXPECT_EQ(kNatsDescriptor.id, ProtocolId::kNats);
   EXPECT_EQ(kNatsDescriptor.name, "nats");
   ASSERT_FALSE(kNatsDescriptor.signatures.empty());
-  std::vector<std::string> pats(kNatsDescriptor.signatures.begin(), kNatsDescriptor.signatures.end());
-  std::vector<const char*> exprs;
-  std::vector<unsigned> flags, ids;
-  for (std::size_t i = 0; i < pats.size(); ++i) {
-    exprs.push_back(pats[i].c_str());
-    flags.push_back(HS_FLAG_DOTALL | HS_FLAG_SINGLEMATCH);
-    ids.push_back(static_cast<unsigned>(i));
-  }
-  hs_database_t* db = nullptr;
-  hs_compile_error_t* err = nullptr;
-  ASSERT_EQ(hs_compile_multi(exprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK,
-                             nullptr, &db, &err),
-            HS_SUCCESS)
-      << (err ? err->message : "");
-  hs_scratch_t* scratch = nullptr;
-  ASSERT_EQ(hs_alloc_scratch(db, &scratch), HS_SUCCESS);
-  auto matches = [&](std::string_view s) {
-    bool hit = false;
-    hs_scan(
-        db, s.data(), static_cast<unsigned>(s.size()), 0, scratch,
-        [](unsigned, unsigned long long, unsigned long long, unsigned, void* ctx) -> int {
-          *static_cast<bool*>(ctx) = true;
-          return 0;
-        },
-        &hit);
-    return hit;
-  };
-  EXPECT_TRUE(matches(kInfo));
-  EXPECT_TRUE(matches(kConnect));
-  EXPECT_TRUE(matches("pub foo 1\r\nx\r\n"));
-  EXPECT_TRUE(matches("HPUB foo 12 14\r\n"));
-  EXPECT_TRUE(matches("SUB foo 1\r\n"));
-  EXPECT_TRUE(matches("UNSUB 1\r\n"));
-  EXPECT_TRUE(matches("HMSG foo 1 12 14\r\n"));
-  EXPECT_TRUE(matches("PING\r\n"));
-  EXPECT_TRUE(matches("+OK\r\n"));
-  EXPECT_TRUE(matches("-ERR 'Authorization Violation'\r\n"));
-  EXPECT_FALSE(matches("PUT / HTTP/1.1\r\n"));
-  EXPECT_FALSE(matches("GET / HTTP/1.1\r\n"));
-  EXPECT_FALSE(matches("xPING\r\n"));
-  hs_free_scratch(scratch);
-  hs_free_database(db);
+  const test::SignatureMatcher sigs(kNatsDescriptor);
+  ASSERT_TRUE(sigs.ok()) << sigs.error();
+  EXPECT_TRUE(sigs.matches(kInfo));
+  EXPECT_TRUE(sigs.matches(kConnect));
+  EXPECT_TRUE(sigs.matches("pub foo 1\r\nx\r\n"));
+  EXPECT_TRUE(sigs.matches("HPUB foo 12 14\r\n"));
+  EXPECT_TRUE(sigs.matches("SUB foo 1\r\n"));
+  EXPECT_TRUE(sigs.matches("UNSUB 1\r\n"));
+  EXPECT_TRUE(sigs.matches("HMSG foo 1 12 14\r\n"));
+  EXPECT_TRUE(sigs.matches("PING\r\n"));
+  EXPECT_TRUE(sigs.matches("+OK\r\n"));
+  EXPECT_TRUE(sigs.matches("-ERR 'Authorization Violation'\r\n"));
+  EXPECT_FALSE(sigs.matches("PUT / HTTP/1.1\r\n"));
+  EXPECT_FALSE(sigs.matches("GET / HTTP/1.1\r\n"));
+  EXPECT_FALSE(sigs.matches("xPING\r\n"));
 }
 
 }  // namespace
