@@ -421,6 +421,8 @@ int run_live(const Config& config, const RunOptions& options) {
   }
   if (need_dispatcher) inputs.dispatcher = &live.dispatcher_stats;
   inputs.port_stats = [&live] { return sample_ports(live); };
+  inputs.config_path = options.config_path;
+  inputs.reload_requested = &g_reload;
   ControlPlane control(config, inputs);
   control.start();
   if (control.metrics_port() != 0)

@@ -13,6 +13,7 @@
 #include "dataplane/runners.hpp"
 
 std::atomic<bool> l7tap::g_stop{false};
+std::atomic<bool> l7tap::g_reload{false};
 
 namespace {
 
@@ -45,6 +46,7 @@ const char kUsage[] =
     "Exit status: 0 ok, 1 error during the run, 2 bad usage or bad conf.\n";
 
 void on_signal(int) { l7tap::g_stop.store(true); }
+void on_hangup(int) { l7tap::g_reload.store(true); }
 
 }  // namespace
 
@@ -86,6 +88,7 @@ int main(int argc, char** argv) {
     }
   }
   for (int i = optind; i < argc; ++i) run.eal_args.emplace_back(argv[i]);
+  run.config_path = config_path;
 
   l7tap::Config config;
   try {
@@ -108,6 +111,7 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGHUP, on_hangup);  // reload the service map and endpoint rules (--config file)
   try {
     return run.pcaps.empty() ? l7tap::run_live(config, run) : l7tap::run_offline(config, run);
   } catch (const l7tap::ConfigError& e) {

@@ -34,6 +34,8 @@ int run_offline(const Config& config, const RunOptions& options) {
   ControlInputs inputs;
   inputs.rings.push_back(&ring);
   inputs.workers.push_back(&stats);
+  inputs.config_path = options.config_path;
+  inputs.reload_requested = &g_reload;
   ControlPlane control(config, inputs);
   control.start();
 

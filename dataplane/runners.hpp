@@ -11,6 +11,7 @@
 namespace l7tap {
 
 struct RunOptions {
+  std::string config_path;            // re-read on SIGHUP (service map, endpoint rules); "" = none
   std::vector<std::string> pcaps;     // offline mode when non-empty
   std::vector<std::string> eal_args;  // after "--" on the command line (added to eal.args)
   bool linger = false;                // keep serving /metrics after the end of input until a signal
@@ -18,6 +19,8 @@ struct RunOptions {
 
 // Set by SIGINT/SIGTERM; every loop polls it.
 extern std::atomic<bool> g_stop;
+// Set by SIGHUP; the control thread reloads the service map and clears it.
+extern std::atomic<bool> g_reload;
 
 // Replays capture files through one worker with packet timestamps; exits after flushing every
 // open session. Returns the process exit code.

@@ -97,7 +97,8 @@ FlowRecord make_record(uint16_t worker, uint64_t i) {
 
 std::string kafka_series(const char* family, const char* endpoint) {
   return std::string(family) + "{endpoint=\"" + endpoint +
-         "\",protocol=\"kafka\",request_type=\"Produce\",server=\"10.0.0.9:9092\"}";
+         "\",env=\"\",namespace=\"\",protocol=\"kafka\",request_type=\"Produce\",service=\"10.0.0.9:9092\","
+         "site=\"\",workload=\"\"}";
 }
 
 TEST(ControlPlane, EveryRecordWrittenOnceAndAggregated) {
@@ -192,8 +193,9 @@ TEST(ControlPlane, EveryRecordWrittenOnceAndAggregated) {
   EXPECT_EQ(series_value(m, kafka_series("l7tap_request_bytes_total", "t-0")), 100 * n);
   EXPECT_EQ(series_value(m, kafka_series("l7tap_request_duration_seconds_count", "t-0")), n);
   // rrt_us = 100 + i % 1000: 401 of every 1000 are <= 500 µs, all are <= 1.1 ms, not all <= 1 ms.
-  EXPECT_EQ(series_value(m, "l7tap_request_duration_seconds_bucket{endpoint=\"t-0\",protocol=\"kafka\","
-                            "request_type=\"Produce\",server=\"10.0.0.9:9092\",le=\"0.0005\"}"),
+  EXPECT_EQ(series_value(m, "l7tap_request_duration_seconds_bucket{endpoint=\"t-0\",env=\"\",namespace=\"\","
+                            "protocol=\"kafka\",request_type=\"Produce\",service=\"10.0.0.9:9092\",site=\"\","
+                            "workload=\"\",le=\"0.0005\"}"),
             401 * n / 1000);
   EXPECT_EQ(series_value(m, "l7tap_worker_packets_total{worker=\"0\"}"), 11);
   EXPECT_EQ(series_value(m, "l7tap_worker_packets_total{worker=\"1\"}"), 77);

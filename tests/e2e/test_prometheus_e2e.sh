@@ -199,6 +199,15 @@ print(f"asserts ok: {total} requests over {len(services)} services, "
       f"{sum(want['latency_count'].values())} latencies")
 PY
 
+# ---- SIGHUP reloads the service map without losing counters ----------------------------------------
+before=$(curl -sf "http://127.0.0.1:$MPORT/metrics" | grep -c '^l7tap_requests_total{')
+kill -HUP "$L7PID"
+reloaded() { grep -q "reloaded" "$WORK/l7tap.err"; }
+wait_for reloaded || fail "no reload after SIGHUP: $(tail -3 "$WORK/l7tap.err")"
+kill -0 "$L7PID" || fail "l7tap died on SIGHUP"
+after=$(curl -sf "http://127.0.0.1:$MPORT/metrics" | grep -c '^l7tap_requests_total{')
+[ "$before" -gt 0 ] && [ "$after" -eq "$before" ] || fail "series changed across the reload: $before -> $after"
+
 # ---- stop -------------------------------------------------------------------------------------------
 curl -sf -X POST "http://127.0.0.1:$PPORT/-/quit" >/dev/null || fail "Prometheus refused /-/quit"
 wait "$PROMPID" || fail "Prometheus did not exit cleanly"
