@@ -153,8 +153,13 @@ int worker_main(void* arg) {
   std::vector<rte_mbuf*> bufs(burst);
   std::vector<uint8_t> scratch(65600);  // largest frame (64 KiB loopback MTU + headers)
   Clock clock;
-  std::fprintf(stderr, "l7tap: worker %u on lcore %u: %s\n", w.id, w.lcore,
-               w.ring != nullptr ? "fed by the dispatcher" : "polling its queues");
+  if (w.ring != nullptr) {
+    std::fprintf(stderr, "l7tap: worker %u on lcore %u: fed by the dispatcher\n", w.id, w.lcore);
+  } else {
+    std::string qs;
+    for (const QueueRef& q : w.queues) qs += " " + std::to_string(q.port) + "/" + std::to_string(q.queue);
+    std::fprintf(stderr, "l7tap: worker %u on lcore %u: polling port/queue%s\n", w.id, w.lcore, qs.c_str());
+  }
   uint32_t idle = 0;
   while (!g_stop.load(std::memory_order_relaxed)) {
     uint32_t got = 0;
@@ -365,12 +370,14 @@ int run_live(const Config& config, const RunOptions& options) {
   bool need_dispatcher = config.dispatcher == "always";
   if (config.dispatcher == "auto")
     for (const PortConfig& p : config.ports) need_dispatcher |= nw > 1 && p.rx_queues < nw;
-  if (config.dispatcher == "never")
-    for (std::size_t i = 0; i < config.ports.size(); ++i)
-      if (config.ports[i].rx_queues < nw)
-        throw ConfigError("workers.dispatcher", "\"never\" needs rx_queues >= workers.count on every port; ports[" +
-                                                    std::to_string(i) + "] has " +
-                                                    std::to_string(config.ports[i].rx_queues));
+  if (config.dispatcher == "never") {
+    unsigned queues = 0;
+    for (const PortConfig& p : config.ports) queues += p.rx_queues;
+    if (queues < nw)
+      throw ConfigError("workers.dispatcher", "\"never\" needs at least as many rx queues (all ports together) as "
+                                              "workers; there are " + std::to_string(queues) + " for " +
+                                              std::to_string(nw) + " workers");
+  }
   live.dispatcher = need_dispatcher;
   live.lossless = true;
   for (const PortConfig& p : config.ports) live.lossless &= p.device.find("rx_pcap=") != std::string::npos;
@@ -411,9 +418,12 @@ int run_live(const Config& config, const RunOptions& options) {
                                 RING_F_SP_ENQ | RING_F_SC_DEQ);
       if (w->ring == nullptr) throw std::runtime_error("rte_ring_create: " + std::string(rte_strerror(rte_errno)));
     } else {
+      // Every (port, queue) is polled by exactly one worker, dealt out in turn. A queue holds both
+      // directions of its flows (symmetric RSS, or a port that sees the whole conversation).
+      unsigned k = 0;
       for (const Port& p : live.ports)
-        for (uint16_t q = 0; q < p.queues; ++q)
-          if (q % nw == i) w->queues.push_back({p.id, q});
+        for (uint16_t q = 0; q < p.queues; ++q, ++k)
+          if (k % nw == i) w->queues.push_back({p.id, q});
     }
     inputs.rings.push_back(w->records.get());
     inputs.workers.push_back(&w->stats);

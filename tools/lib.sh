@@ -8,7 +8,10 @@ BUILD_PKGS=(g++ meson ninja-build pkg-config python3 dpdk-dev libdpdk-dev libhyp
   prometheus-cpp-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev libpcap-dev)
 # What the tests use besides: real servers and clients, capture tools, Prometheus, clang sanitizers.
 TEST_PKGS=(prometheus tshark tcpdump mosquitto mosquitto-clients clang libclang-rt-14-dev curl
-  rabbitmq-server amqp-tools python3-pika nats-server kcat nodejs npm)
+  rabbitmq-server amqp-tools python3-pika nats-server kcat)
+# Commands the tests need that the machine image may already provide from elsewhere (node and npm
+# come with the image's Node.js; Debian's npm package would conflict with it).
+TEST_CMDS=(node:nodejs npm:npm)
 
 install_missing() {
   local missing=() p
@@ -24,6 +27,13 @@ install_missing() {
   # tshark asks whether non-root users may capture; answer no without a prompt.
   echo "wireshark-common wireshark-common/install-setuid boolean false" | $sudo debconf-set-selections 2>/dev/null || true
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# install_commands CMD:PACKAGE... : installs PACKAGE only when CMD is not on PATH.
+install_commands() {
+  local pair pkgs=()
+  for pair in "$@"; do command -v "${pair%%:*}" >/dev/null 2>&1 || pkgs+=("${pair#*:}"); done
+  [ ${#pkgs[@]} -eq 0 ] || install_missing "${pkgs[@]}"
 }
 
 # build DIR [meson setup args...]
