@@ -17,6 +17,7 @@ void FlowState::reset() {
   detect_first_dir = Dir::kToServer;
   src_lo_is_client = true;
   reversed = false;
+  orientation_known = false;
   fin = {};
 }
 
@@ -60,6 +61,7 @@ void FlowProcessor::init_flow(FlowState& f, const DecodedPacket& p, const FlowKe
   auto hinted = [this](uint16_t port) { return (hinted_ports_[port / 32] >> (port % 32)) & 1u; };
   if (p.l4_proto == 6 && syn) {
     src_is_client = !ack;
+    f.orientation_known = true;
   } else if (hinted(p.dst_port) != hinted(p.src_port)) {
     src_is_client = hinted(p.dst_port) != 0;
   } else {
@@ -211,7 +213,7 @@ void FlowProcessor::feed_parser(FlowState& f, Dir dir, std::span<const uint8_t> 
   else
     f.driver.on_stream_data(dir, data, ctx);
   count_parser(f);
-  if (ctx.reversed && !f.reversed) {
+  if (ctx.reversed && !f.reversed && !f.orientation_known) {
     // The parser proved our guess of who is the server wrong: records get the true endpoints, and
     // later flows to the real server are recognised from the cache.
     f.reversed = true;

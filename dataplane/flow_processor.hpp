@@ -46,6 +46,7 @@ struct FlowState {
   Dir detect_first_dir = Dir::kToServer;
   bool src_lo_is_client = true;  // orientation: whether the key's "lo" endpoint is the client
   bool reversed = false;         // the parser found the orientation guessed wrong (records swapped)
+  bool orientation_known = false;  // seen from the handshake (SYN): parsers' reports are ignored
   std::array<bool, 2> fin{};
   void reset();
 };

@@ -74,8 +74,8 @@ struct ParseContext {
   uint64_t now_us = 0;  // timestamp of the segment being parsed
   // Set by a parser that finds the flow's orientation was guessed wrong (a flow picked up
   // mid-connection whose requests travel kToClient although the protocol's requests only come
-  // from clients). The framework then swaps the record's client and server; Dir values passed to
-  // the parser do not change.
+  // from clients). The framework then swaps the record's client and server (unless it saw the
+  // TCP handshake, which settles who the client is); Dir values passed to the parser do not change.
   bool reversed = false;
   void emit(Message& m) { sink->on_message(m); }
   void report_reversed() { reversed = true; }

@@ -418,6 +418,7 @@ ParseResult AmqpParser::parse(Dir dir, std::span<const uint8_t> data, ParseConte
       if (h < 0) return lost();
       if (h == 0) break;
       version_ = kProtocolHeaders[static_cast<std::size_t>(h - 1)].version;
+      if (dir == Dir::kToClient) ctx.report_reversed();  // only clients send the protocol header
       emit_one_way("Protocol-Header", kProtocolHeaders[0].bytes.size(), ctx);
       pos += kProtocolHeaders[0].bytes.size();
       resync = false;

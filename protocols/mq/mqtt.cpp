@@ -815,6 +815,11 @@ ParseResult MqttParser::parse(Dir dir, std::span<const uint8_t> data, ParseConte
     if (r == Decode::kNeedMore && rest.size() < cap) break;
     if (inferred_v5) level_ = 5;
     finish_message(dir, m, out);
+    // Only clients send CONNECT, SUBSCRIBE, UNSUBSCRIBE and PINGREQ: seen travelling kToClient,
+    // they prove the flow's orientation (guessed for flows picked up mid-connection) wrong.
+    if (dir == Dir::kToClient && (h.type == kConnect || h.type == kSubscribe || h.type == kUnsubscribe ||
+                                  h.type == kPingreq))
+      ctx.report_reversed();
     ctx.emit(m);
     if (!complete) {
       res.consumed = static_cast<uint32_t>(data.size());

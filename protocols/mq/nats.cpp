@@ -446,6 +446,12 @@ void NatsParser::emit(Dir dir, const Frame& f, std::span<const uint8_t> avail, P
   const int d = static_cast<int>(dir);
   const int peer = static_cast<int>(opposite(dir));
   const uint32_t size = static_cast<uint32_t>(std::min<uint64_t>(f.total, UINT32_MAX));
+  // INFO comes only from servers; CONNECT, PUB, HPUB, SUB and UNSUB only from clients. Either seen
+  // the other way proves the flow's guessed orientation wrong.
+  const bool server_verb = f.verb == Verb::kInfo;
+  const bool client_verb = f.verb == Verb::kConnect || f.verb == Verb::kPub || f.verb == Verb::kHpub ||
+                           f.verb == Verb::kSub || f.verb == Verb::kUnsub;
+  if ((server_verb && dir == Dir::kToServer) || (client_verb && dir == Dir::kToClient)) ctx.report_reversed();
   switch (f.verb) {
     case Verb::kInfo:
       learn_info(f.args);

@@ -2,46 +2,31 @@
 // writer's size-based rotation.
 #include "control/flow_log_writer.hpp"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
-#include <cstdlib>
-#include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "tests/control/test_support.hpp"
+
 namespace l7tap {
 namespace {
 
-std::array<uint8_t, 16> ip(const char* text) {
-  std::array<uint8_t, 16> a{};
-  in_addr v4;
-  if (inet_pton(AF_INET, text, &v4) == 1) {
-    a[10] = a[11] = 0xff;
-    std::memcpy(a.data() + 12, &v4, 4);
-  } else {
-    EXPECT_EQ(inet_pton(AF_INET6, text, a.data()), 1) << text;
-  }
-  return a;
-}
+using test::ip;
+using test::TempDir;
 
 FlowRecord minimal_record() {
-  FlowRecord r;
+  FlowRecord r = test::record_between("10.0.0.5", 51234, "10.0.0.9", 1883);
   r.type = RecordType::kRequest;
   r.protocol = ProtocolId::kMqtt;
   r.start_time_us = 1700000000000000;
   r.end_time_us = 1700000000000001;
-  r.net.client_ip = ip("10.0.0.5");
-  r.net.server_ip = ip("10.0.0.9");
-  r.net.client_port = 51234;
-  r.net.server_port = 1883;
   return r;
 }
 
@@ -264,22 +249,6 @@ TEST(FlowLogJson, ReusesTheStringsCapacity) {
 
 // ---- writer ----------------------------------------------------------------------------------
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/l7tap_flowlog_XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 std::string read_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   std::stringstream ss;
@@ -313,7 +282,7 @@ std::string numbered_line(int i) {
 }
 
 TEST(FlowLogWriter, RotatesBetweenLinesAndKeepsMaxFiles) {
-  TempDir dir;
+  TempDir dir("l7tap_flowlog");
   const std::string f = dir.path() + "/flow.log";
   const uint64_t max_bytes = 300;
   constexpr int kLines = 60;
@@ -351,7 +320,7 @@ TEST(FlowLogWriter, RotatesBetweenLinesAndKeepsMaxFiles) {
 }
 
 TEST(FlowLogWriter, LongLineGetsAFileOfItsOwn) {
-  TempDir dir;
+  TempDir dir("l7tap_flowlog");
   const std::string f = dir.path() + "/flow.log";
   FlowLogWriter w(f, 100, 3);
   w.append("{\"a\":1}\n");
@@ -366,7 +335,7 @@ TEST(FlowLogWriter, LongLineGetsAFileOfItsOwn) {
 }
 
 TEST(FlowLogWriter, NoRotationWhenMaxBytesIsZeroAndAppendsToExistingFile) {
-  TempDir dir;
+  TempDir dir("l7tap_flowlog");
   const std::string f = dir.path() + "/flow.log";
   {
     std::ofstream(f) << "{\"old\":1}\n";
@@ -381,7 +350,7 @@ TEST(FlowLogWriter, NoRotationWhenMaxBytesIsZeroAndAppendsToExistingFile) {
 }
 
 TEST(FlowLogWriter, ExistingSizeCountsTowardsRotation) {
-  TempDir dir;
+  TempDir dir("l7tap_flowlog");
   const std::string f = dir.path() + "/flow.log";
   {
     std::ofstream(f) << std::string(95, 'o') << "\n";
@@ -394,7 +363,7 @@ TEST(FlowLogWriter, ExistingSizeCountsTowardsRotation) {
 }
 
 TEST(FlowLogWriter, ZeroMaxFilesTruncates) {
-  TempDir dir;
+  TempDir dir("l7tap_flowlog");
   const std::string f = dir.path() + "/flow.log";
   FlowLogWriter w(f, 20, 0);
   w.append("0123456789abcdef\n");

@@ -177,6 +177,20 @@ TEST_F(FlowProcessorTest, ParserCorrectsAWrongOrientationGuess) {
   EXPECT_EQ(records_.all[0].net.server_ip, fb::mapped(c.sip));
 }
 
+TEST_F(FlowProcessorTest, HandshakeOrientationIsNotOverruledByTheParser) {
+  // The SYN settles who the client is: a request travelling towards it (a server-initiated call)
+  // must not swap the endpoints.
+  auto p = make();
+  Conn c;
+  for (auto& f : c.handshake()) feed(*p, f, 1);
+  feed(*p, c.data(false, "REQ 8\n"), 10);
+  feed(*p, c.data(true, "RSP 8\n"), 20);
+  ASSERT_EQ(records_.all.size(), 1u);
+  EXPECT_EQ(records_.all[0].type, RecordType::kSession);
+  EXPECT_EQ(records_.all[0].net.client_port, 40000);
+  EXPECT_EQ(records_.all[0].net.server_port, 7000);
+}
+
 TEST_F(FlowProcessorTest, OutOfOrderAndSplitSegmentsAreReassembled) {
   auto p = make();
   Conn c;

@@ -39,6 +39,7 @@ class ParserHarness {
     ctx.options = &options_;
     ctx.now_us = ts_us;
     driver_.on_stream_data(dir, data, ctx);
+    reversed_ |= ctx.reversed;
     errors_ += driver_.take_errors();
   }
   void feed(Dir dir, const std::vector<uint8_t>& data, uint64_t ts_us = 1'000'000) {
@@ -57,6 +58,7 @@ class ParserHarness {
     ctx.options = &options_;
     ctx.now_us = ts_us;
     driver_.on_datagram(dir, std::span<const uint8_t>(data), ctx);
+    reversed_ |= ctx.reversed;
     errors_ += driver_.take_errors();
   }
   void gap(Dir dir) { driver_.on_gap(dir); }
@@ -64,6 +66,9 @@ class ParserHarness {
   std::vector<Message>& messages() { return sink_.messages; }
   uint32_t errors() const { return errors_; }
   bool stopped() const { return driver_.stopped(); }
+  // True once any feed/datagram call's context came back with ParseContext::reversed set (the
+  // parser found the flow's orientation guessed wrong).
+  bool reversed() const { return reversed_; }
   ParserOptions& options() { return options_; }
 
  private:
@@ -71,6 +76,7 @@ class ParserHarness {
   StreamDriver driver_;
   CollectingSink sink_;
   uint32_t errors_ = 0;
+  bool reversed_ = false;
 };
 
 // Compiles one protocol's signatures into a Hyperscan block-mode database with the flags the

@@ -94,7 +94,10 @@ class LenParser final : public Parser {
 };
 
 std::vector<uint8_t> frame(std::string_view body) {
-  std::vector<uint8_t> out{static_cast<uint8_t>(body.size() >> 8), static_cast<uint8_t>(body.size() & 0xff)};
+  std::vector<uint8_t> out;
+  out.reserve(2 + body.size());
+  out.push_back(static_cast<uint8_t>(body.size() >> 8));
+  out.push_back(static_cast<uint8_t>(body.size() & 0xff));
   out.insert(out.end(), body.begin(), body.end());
   return out;
 }

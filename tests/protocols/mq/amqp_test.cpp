@@ -288,6 +288,20 @@ TEST(AmqpParser, AllFramesOfADirectionInOneSegment) {
   EXPECT_EQ(h.messages().size(), 30u);
 }
 
+// Only clients send the protocol header: seen travelling kToClient it proves the flow's guessed
+// orientation wrong. The whole conversation in its right orientation must not be reported.
+TEST(AmqpParser, ProtocolHeaderInToClientReportsReversedOrientation) {
+  const Conversation cv = full_conversation();
+  for (bool swapped : {false, true}) {
+    SCOPED_TRACE(swapped);
+    ParserHarness h(create_amqp_parser());
+    for (const auto& [dir, bytes] : cv.steps) h.feed(swapped ? opposite(dir) : dir, bytes);
+    EXPECT_EQ(h.errors(), 0u);
+    EXPECT_EQ(h.messages().size(), 30u);
+    EXPECT_EQ(h.reversed(), swapped);
+  }
+}
+
 // Every method of every class, with the name it is logged under and its pairing role.
 TEST(AmqpParser, EveryMethodIsNamed) {
   struct M {

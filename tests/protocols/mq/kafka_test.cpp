@@ -597,6 +597,7 @@ TEST(Kafka, ResponseFirstKeepsNormalRoles) {
   EXPECT_EQ(h.messages()[1].role, MsgRole::kRequest);
   EXPECT_EQ(h.messages()[1].fields.request_resource, "t-0:9");
   EXPECT_EQ(h.messages()[2].fields.request_type, "Fetch");
+  EXPECT_FALSE(h.reversed());  // a response first in kToClient is the right orientation
 }
 
 TEST(Kafka, UnknownCorrelationIdLoggedUndecoded) {
@@ -651,6 +652,21 @@ std::vector<std::string> run_split(std::size_t chunk) {
   std::vector<std::string> out;
   for (auto& m : h.messages()) out.push_back(describe(m));
   return out;
+}
+
+// Kafka requests only come from clients: requests found travelling kToClient prove the flow's
+// guessed orientation wrong; a normal conversation must not be reported.
+TEST(Kafka, RequestsInToClientReportReversedOrientation) {
+  for (bool swapped : {false, true}) {
+    SCOPED_TRACE(swapped);
+    const Dir client_dir = swapped ? Dir::kToClient : Dir::kToServer;
+    auto h = make();
+    h.feed(client_dir, client_stream());
+    h.feed(opposite(client_dir), server_stream());
+    EXPECT_EQ(h.errors(), 0u);
+    EXPECT_EQ(h.messages().size(), 8u);
+    EXPECT_EQ(h.reversed(), swapped);
+  }
 }
 
 TEST(Kafka, SplitSegmentsGiveIdenticalMessages) {

@@ -640,6 +640,34 @@ TEST(Mqtt, SplitAcrossSegmentsGivesSameMessages) {
   }
 }
 
+// Only clients send CONNECT, SUBSCRIBE, UNSUBSCRIBE and PINGREQ: one of them travelling kToClient
+// proves the flow's guessed orientation wrong. A normal conversation, whose server also publishes
+// to the client, must not be reported.
+TEST(Mqtt, ClientOnlyPacketsInToClientReportReversedOrientation) {
+  for (bool swapped : {false, true}) {
+    SCOPED_TRACE(swapped);
+    const Dir client = swapped ? S : C;
+    auto h = make();
+    h.feed(client, conversation_c2s());
+    h.feed(opposite(client), conversation_s2c());
+    h.feed(opposite(client), publish("s/1", "to-subscriber", 1, 9, true));
+    h.feed(client, pub_ack(4, 9));
+    EXPECT_EQ(h.errors(), 0u);
+    EXPECT_EQ(h.messages().size(), 17u);
+    EXPECT_EQ(h.reversed(), swapped);
+  }
+
+  // Each client-only packet on its own is proof; in kToServer it is not.
+  for (const Bytes& p : {connect("c", 4), subscribe(5, {{"a", 0}}), unsubscribe(6, {"a"}), kPingreq}) {
+    for (Dir d : {C, S}) {
+      auto h = make();
+      h.feed(d, p);
+      ASSERT_EQ(h.messages().size(), 1u) << int(p[0]);
+      EXPECT_EQ(h.reversed(), d == S) << int(p[0]) << " dir " << int(d);
+    }
+  }
+}
+
 TEST(Mqtt, SeveralPacketsInOneSegment) {
   auto h = make();
   h.feed(C, cat({connect("c", 4), publish("a", "1", 0), publish("b", "2", 1, 1), kPingreq}));

@@ -123,6 +123,37 @@ TEST(NatsParser, DecodesEveryMessageType) {
   EXPECT_EQ(m[14].fields.version.view(), "2.10.7");
 }
 
+// INFO comes only from servers; CONNECT, PUB, HPUB, SUB and UNSUB only from clients. Either seen
+// the other way proves the flow's guessed orientation wrong; the normal conversation (whose server
+// side also sends MSG, HMSG, PONG, +OK and -ERR) must not be reported.
+TEST(NatsParser, VerbsSeenTheWrongWayReportReversedOrientation) {
+  for (bool swapped : {false, true}) {
+    SCOPED_TRACE(swapped);
+    const Dir client_dir = swapped ? Dir::kToClient : Dir::kToServer;
+    ParserHarness h(make());
+    h.feed(opposite(client_dir), bytes_of(kServerSide));
+    h.feed(client_dir, bytes_of(kClientSide));
+    EXPECT_EQ(h.errors(), 0u);
+    EXPECT_EQ(h.messages().size(), 15u);
+    EXPECT_EQ(h.reversed(), swapped);
+  }
+  // Each such verb on its own is proof when it travels the wrong way, and only then.
+  const std::pair<std::string, Dir> wrong_way[] = {{kInfo, Dir::kToServer},
+                                                    {kConnect, Dir::kToClient},
+                                                    {"PUB A 1\r\nx\r\n", Dir::kToClient},
+                                                    {"HPUB A 12 12\r\nNATS/1.0\r\n\r\n\r\n", Dir::kToClient},
+                                                    {"SUB A 1\r\n", Dir::kToClient},
+                                                    {"UNSUB 1\r\n", Dir::kToClient}};
+  for (const auto& [line, wrong] : wrong_way) {
+    for (Dir d : {Dir::kToServer, Dir::kToClient}) {
+      ParserHarness h(make());
+      h.feed(d, bytes_of(line));
+      ASSERT_EQ(h.messages().size(), 1u) << line;
+      EXPECT_EQ(h.reversed(), d == wrong) << line;
+    }
+  }
+}
+
 TEST(NatsParser, SplitFeedingGivesIdenticalMessages) {
   const std::string client = kClientSide;
   const std::string server = kServerSide;
