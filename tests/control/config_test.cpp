@@ -7,7 +7,10 @@
 
 #include <cstdio>
 #include <fstream>
+#include <initializer_list>
+#include <optional>
 #include <string>
+#include <utility>
 
 #ifndef L7TAP_SOURCE_DIR
 #error "L7TAP_SOURCE_DIR must be defined (path of the source tree, for conf/l7tap.yaml)"
@@ -19,15 +22,50 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// Loads `yaml`, expects a ConfigError with exactly `path` and a reason containing `reason_part`.
-void expect_error(const std::string& yaml, const std::string& path, const std::string& reason_part) {
+// The ConfigError that `f` throws; a test failure ("no error" + `context`) and nothing when it
+// throws none. Other exceptions pass through (and fail the test).
+template <typename F>
+std::optional<ConfigError> thrown_config_error(F&& f, const std::string& context = "") {
   try {
-    load_config_text(yaml);
-    ADD_FAILURE() << "no error for:\n" << yaml;
+    f();
   } catch (const ConfigError& e) {
-    EXPECT_EQ(e.path(), path) << e.what();
-    EXPECT_THAT(e.what(), HasSubstr(reason_part)) << "for:\n" << yaml;
+    return e;
   }
+  ADD_FAILURE() << "no error" << context;
+  return std::nullopt;
+}
+
+// `f` throws a ConfigError naming `path`.
+template <typename F>
+void expect_error_path(F&& f, const std::string& path, const std::string& context = "") {
+  if (auto e = thrown_config_error(f, context)) {
+    EXPECT_EQ(e->path(), path) << context;
+  }
+}
+
+// Loads `yaml`, expects a ConfigError with exactly `path` and a reason containing `reason_part`;
+// gives the error for further checks.
+std::optional<ConfigError> expect_error(const std::string& yaml, const std::string& path,
+                                        const std::string& reason_part) {
+  auto e = thrown_config_error([&] { load_config_text(yaml); }, " for:\n" + yaml);
+  if (e) {
+    EXPECT_EQ(e->path(), path) << e->what();
+    EXPECT_THAT(e->what(), HasSubstr(reason_part)) << "for:\n" << yaml;
+  }
+  return e;
+}
+
+// A service_map rule "{ cidr: 10.0.0.0/8, service: a, <more> }" must fail at
+// "service_map.rules[0].<key>" with `reason_part`.
+void expect_rule_error(const std::string& more, const std::string& key, const std::string& reason_part) {
+  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8, service: a, " + more + " } ] }\n",
+               "service_map.rules[0]." + key, reason_part);
+}
+
+// `parse(key, text)` rejects every one of `bad` with a ConfigError naming `key`.
+template <typename Parse>
+void expect_rejected(Parse parse, const std::string& key, std::initializer_list<const char*> bad) {
+  for (const char* text : bad) expect_error_path([&] { parse(key, text); }, key, std::string(" for ") + text);
 }
 
 Config defaults() {
@@ -232,11 +270,8 @@ TEST(ConfigLoad, ListenAddressForms) {
 
 TEST(ConfigErrors, UnknownTopLevelKey) {
   expect_error("workers: { count: 2 }\nflow: {}\n", "flow", "unknown key (did you mean \"flows\"?)");
-  expect_error("bogus_section: 1\n", "bogus_section", "unknown key");
-  try {
-    load_config_text("bogus_section: 1\n");
-  } catch (const ConfigError& e) {
-    EXPECT_THAT(e.what(), ::testing::Not(HasSubstr("did you mean")));  // nothing close
+  if (auto e = expect_error("bogus_section: 1\n", "bogus_section", "unknown key")) {
+    EXPECT_THAT(e->what(), ::testing::Not(HasSubstr("did you mean")));  // nothing close
   }
 }
 
@@ -322,13 +357,12 @@ TEST(ConfigErrors, UnknownProtocol) {
 }
 
 TEST(ConfigErrors, BadListenAddress) {
-  expect_error("metrics: { listen: \"9464\" }\n", "metrics.listen", "host:port");
-  expect_error("metrics: { listen: \"127.0.0.1:99999\" }\n", "metrics.listen", "bad port");
-  expect_error("metrics: { listen: \"127.0.0.1:http\" }\n", "metrics.listen", "bad port");
-  expect_error("metrics: { listen: \"300.1.1.1:9464\" }\n", "metrics.listen", "bad IPv4 address");
-  expect_error("metrics: { listen: \"::1:9464\" }\n", "metrics.listen", "in brackets");
-  expect_error("metrics: { listen: \"[::g]:9464\" }\n", "metrics.listen", "bad IPv6 address");
-  expect_error("metrics: { listen: \":9464\" }\n", "metrics.listen", "host:port");
+  const std::pair<const char*, const char*> bad_listen_and_reason[] = {
+      {"9464", "host:port"}, {"127.0.0.1:99999", "bad port"}, {"127.0.0.1:http", "bad port"},
+      {"300.1.1.1:9464", "bad IPv4 address"}, {"::1:9464", "in brackets"}, {"[::g]:9464", "bad IPv6 address"},
+      {":9464", "host:port"}};
+  for (const auto& [listen, reason] : bad_listen_and_reason)
+    expect_error(std::string("metrics: { listen: \"") + listen + "\" }\n", "metrics.listen", reason);
 }
 
 TEST(ConfigErrors, BadBuckets) {
@@ -358,26 +392,16 @@ TEST(ConfigErrors, ServiceMap) {
   expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8 } ] }\n", "service_map.rules[0].service", "required");
   expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8, service: \"\" } ] }\n", "service_map.rules[0].service",
                "must not be empty");
-  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8, service: a, ports: [80, \"90-85\"] } ] }\n",
-               "service_map.rules[0].ports[1]", "range 90-85 ends before it starts");
-  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8, service: a, ports: [\"80-\"] } ] }\n",
-               "service_map.rules[0].ports[0]", "expected a port or a range");
-  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8, service: a, ports: [\"a-b\"] } ] }\n",
-               "service_map.rules[0].ports[0]", "expected a port or a range");
-  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8, service: a, ports: [70000] } ] }\n",
-               "service_map.rules[0].ports[0]", "0..65535");
-  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8, service: a, ports: [\"1-70000\"] } ] }\n",
-               "service_map.rules[0].ports[0]", "0..65535");
-  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8, service: a, ports: [0] } ] }\n",
-               "service_map.rules[0].ports[0]", "1..65535, got 0");
-  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8, service: a, ports: 80 } ] }\n",
-               "service_map.rules[0].ports", "expected a list");
-  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8, service: a, vlan: 4096 } ] }\n",
-               "service_map.rules[0].vlan", "0..4095");
-  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8, service: a, tunnel_id: -1 } ] }\n",
-               "service_map.rules[0].tunnel_id", "out of range");
-  expect_error("service_map: { rules: [ { cidr: 10.0.0.0/8, service: a, namespce: x } ] }\n",
-               "service_map.rules[0].namespce", "unknown key (did you mean \"namespace\"?)");
+  expect_rule_error("ports: [80, \"90-85\"]", "ports[1]", "range 90-85 ends before it starts");
+  expect_rule_error("ports: [\"80-\"]", "ports[0]", "expected a port or a range");
+  expect_rule_error("ports: [\"a-b\"]", "ports[0]", "expected a port or a range");
+  expect_rule_error("ports: [70000]", "ports[0]", "0..65535");
+  expect_rule_error("ports: [\"1-70000\"]", "ports[0]", "0..65535");
+  expect_rule_error("ports: [0]", "ports[0]", "1..65535, got 0");
+  expect_rule_error("ports: 80", "ports", "expected a list");
+  expect_rule_error("vlan: 4096", "vlan", "0..4095");
+  expect_rule_error("tunnel_id: -1", "tunnel_id", "out of range");
+  expect_rule_error("namespce: x", "namespce", "unknown key (did you mean \"namespace\"?)");
   expect_error("service_map: { rules: [ 10.0.0.0/8 ] }\n", "service_map.rules[0]", "expected a map");
   expect_error("service_map: { unmatched: ignore }\n", "service_map.unmatched", "expected name or drop");
   expect_error("service_map: { rule: [] }\n", "service_map.rule", "did you mean \"rules\"?");
@@ -411,29 +435,17 @@ TEST(ConfigValidate, CodeBuiltServiceMapAndEndpointRules) {
   c.service_rules[0].service = "a";
   EXPECT_NO_THROW(validate_config(c));
   c.service_rules[0].ports = {{10, 5}};
-  try {
-    validate_config(c);
-    ADD_FAILURE();
-  } catch (const ConfigError& e) {
-    EXPECT_EQ(e.path(), "service_map.rules[0].ports[0]");
-  }
+  expect_error_path([&] { validate_config(c); }, "service_map.rules[0].ports[0]");
   c = defaults();
   c.endpoint_rules = {{"ok", "x"}, {"(", "y"}};
-  try {
-    validate_config(c);
-    ADD_FAILURE();
-  } catch (const ConfigError& e) {
-    EXPECT_EQ(e.path(), "metrics.endpoint_rules[1].match");
-  }
+  expect_error_path([&] { validate_config(c); }, "metrics.endpoint_rules[1].match");
 }
 
 TEST(ConfigErrors, YamlSyntaxErrorNamesLineAndColumn) {
   expect_error("workers:\n  count: [1, 2\nflows: {}\n", "<config text>", "YAML syntax error at line");
-  try {
-    load_config_text("flows:\n  capacity: 10\n   idle_timeout: 5s\n  : : :\n");
-    ADD_FAILURE() << "no error";
-  } catch (const ConfigError& e) {
-    EXPECT_THAT(e.what(), ::testing::MatchesRegex(".*YAML syntax error at line [0-9]+, column [0-9]+: .+"));
+  const char* misindented = "flows:\n  capacity: 10\n   idle_timeout: 5s\n  : : :\n";
+  if (auto e = thrown_config_error([&] { load_config_text(misindented); })) {
+    EXPECT_THAT(e->what(), ::testing::MatchesRegex(".*YAML syntax error at line [0-9]+, column [0-9]+: .+"));
   }
 }
 
@@ -443,24 +455,18 @@ TEST(ConfigFile, SyntaxErrorNamesFile) {
     std::ofstream out(path);
     out << "# comment\nworkers:\n  count: 1\n  burst_size: [32\nflows: {}\n";
   }
-  try {
-    load_config_file(path);
-    ADD_FAILURE() << "no error";
-  } catch (const ConfigError& e) {
-    EXPECT_EQ(e.path(), path);
+  if (auto e = thrown_config_error([&] { load_config_file(path); })) {
+    EXPECT_EQ(e->path(), path);
     // yaml-cpp notices the unclosed "[" where the next line starts (line 5, 1-based).
-    EXPECT_THAT(e.what(), HasSubstr("YAML syntax error at line 5, column"));
+    EXPECT_THAT(e->what(), HasSubstr("YAML syntax error at line 5, column"));
   }
   std::remove(path.c_str());
 }
 
 TEST(ConfigFile, MissingFile) {
-  try {
-    load_config_file("/nonexistent/l7tap.yaml");
-    ADD_FAILURE() << "no error";
-  } catch (const ConfigError& e) {
-    EXPECT_EQ(e.path(), "/nonexistent/l7tap.yaml");
-    EXPECT_THAT(e.what(), HasSubstr("cannot open"));
+  if (auto e = thrown_config_error([] { load_config_file("/nonexistent/l7tap.yaml"); })) {
+    EXPECT_EQ(e->path(), "/nonexistent/l7tap.yaml");
+    EXPECT_THAT(e->what(), HasSubstr("cannot open"));
   }
 }
 
@@ -471,12 +477,7 @@ TEST(ConfigValidate, CodeBuiltConfig) {
   Config c = defaults();
   EXPECT_NO_THROW(validate_config(c));
   c.record_ring_size = 100;
-  try {
-    validate_config(c);
-    ADD_FAILURE();
-  } catch (const ConfigError& e) {
-    EXPECT_EQ(e.path(), "records.ring_size");
-  }
+  expect_error_path([&] { validate_config(c); }, "records.ring_size");
   c = defaults();
   c.trace_id_headers = {"X-Upper"};
   EXPECT_THROW(validate_config(c), ConfigError);
@@ -501,15 +502,9 @@ TEST(ParseDuration, Good) {
 }
 
 TEST(ParseDuration, Bad) {
-  for (const char* bad : {"", "abc", "s", "5x", "-1s", "1e3", "5 seconds", "1.5.2s", "0.5us", "0.0000001",
-                          "99999999999999999999999h", "30S", "5mm"}) {
-    try {
-      parse_duration_us("flows.idle_timeout", bad);
-      ADD_FAILURE() << "accepted " << bad;
-    } catch (const ConfigError& e) {
-      EXPECT_EQ(e.path(), "flows.idle_timeout") << bad;
-    }
-  }
+  expect_rejected(parse_duration_us, "flows.idle_timeout",
+                  {"", "abc", "s", "5x", "-1s", "1e3", "5 seconds", "1.5.2s", "0.5us", "0.0000001",
+                   "99999999999999999999999h", "30S", "5mm"});
 }
 
 TEST(ParseSize, Good) {
@@ -528,14 +523,8 @@ TEST(ParseSize, Good) {
 }
 
 TEST(ParseSize, Bad) {
-  for (const char* bad : {"", "lots", "KiB", "-1", "64K", "1.5", "0.1KiB", "64 KiBs", "1e6", "20000000TiB"}) {
-    try {
-      parse_size_bytes("flow_log.max_bytes", bad);
-      ADD_FAILURE() << "accepted " << bad;
-    } catch (const ConfigError& e) {
-      EXPECT_EQ(e.path(), "flow_log.max_bytes") << bad;
-    }
-  }
+  expect_rejected(parse_size_bytes, "flow_log.max_bytes",
+                  {"", "lots", "KiB", "-1", "64K", "1.5", "0.1KiB", "64 KiBs", "1e6", "20000000TiB"});
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -10,72 +10,32 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "control/self_metrics.hpp"
+#include "tests/control/test_support.hpp"
 
 namespace l7tap {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/l7tap_control_XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
+using test::find_family;
+using test::series_value;
+using test::TempDir;
 
- private:
-  std::string path_;
-};
-
-// GET http://127.0.0.1:<port><path> with a plain socket (HTTP/1.0: the server closes when done).
-// Returns the body; fails the test unless the status is 200.
-std::string http_get(uint16_t port, const std::string& path) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  EXPECT_GE(fd, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0) << std::strerror(errno);
-  const std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-  EXPECT_EQ(::send(fd, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
-  std::string resp;
-  char buf[8192];
-  ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) resp.append(buf, static_cast<std::size_t>(n));
-  ::close(fd);
-  EXPECT_EQ(resp.rfind("HTTP/1.1 200", 0), 0u) << resp.substr(0, 200);
-  const std::size_t body = resp.find("\r\n\r\n");
-  return body == std::string::npos ? std::string() : resp.substr(body + 4);
-}
-
-// Value of the exposition line "<series> <value>", or -1 when the series is absent.
-double series_value(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
-        line[series.size()] == ' ')
-      return std::strtod(line.c_str() + series.size() + 1, nullptr);
-  return -1;
+// The body of GET /metrics; fails the test unless the status is 200.
+std::string scrape_metrics(uint16_t port) {
+  const test::HttpReply reply = test::http_get(port, "/metrics");
+  EXPECT_EQ(reply.raw.rfind("HTTP/1.1 200", 0), 0u) << reply.raw.substr(0, 200);
+  return reply.body;
 }
 
 FlowRecord make_record(uint16_t worker, uint64_t i) {
-  FlowRecord r;
+  FlowRecord r = test::record_between("10.0.0.5", static_cast<uint16_t>(40000 + worker), "10.0.0.9", 9092);
   r.type = RecordType::kSession;
   r.protocol = ProtocolId::kKafka;
   r.worker = worker;
@@ -83,10 +43,6 @@ FlowRecord make_record(uint16_t worker, uint64_t i) {
   r.rrt_us = 100 + i % 1000;
   r.start_time_us = 1700000000000000 + i;
   r.end_time_us = r.start_time_us + r.rrt_us;
-  r.net.client_ip = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 5};
-  r.net.server_ip = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 9};
-  r.net.client_port = static_cast<uint16_t>(40000 + worker);
-  r.net.server_port = 9092;
   r.l7.request_type = "Produce";
   r.l7.endpoint = worker == 0 ? "t-0" : "t-1";
   r.l7.set_request_id(worker * 1'000'000ull + i);
@@ -102,7 +58,7 @@ std::string kafka_series(const char* family, const char* endpoint) {
 }
 
 TEST(ControlPlane, EveryRecordWrittenOnceAndAggregated) {
-  TempDir dir;
+  TempDir dir("l7tap_control");
   Config c;
   c.flow_log_path = dir.path() + "/flow.log";
   c.flow_log_max_bytes = 0;
@@ -133,7 +89,7 @@ TEST(ControlPlane, EveryRecordWrittenOnceAndAggregated) {
   cp.start();
   ASSERT_NE(cp.metrics_port(), 0);
   // A scrape while records flow: the server answers with both collectables.
-  std::string during = http_get(cp.metrics_port(), "/metrics");
+  std::string during = scrape_metrics(cp.metrics_port());
   EXPECT_NE(during.find("# HELP l7tap_worker_packets_total"), std::string::npos);
 
   auto produce = [](RecordRing& ring, uint16_t worker) {
@@ -147,7 +103,7 @@ TEST(ControlPlane, EveryRecordWrittenOnceAndAggregated) {
   std::thread scraper([&cp] {
     double last = 0;
     for (int i = 0; i < 20; ++i) {
-      const double v = series_value(http_get(cp.metrics_port(), "/metrics"),
+      const double v = series_value(scrape_metrics(cp.metrics_port()),
                                     "l7tap_records_total{protocol=\"kafka\",type=\"session\"}");
       if (v >= 0) {
         EXPECT_GE(v, last);
@@ -183,7 +139,7 @@ TEST(ControlPlane, EveryRecordWrittenOnceAndAggregated) {
   EXPECT_EQ(ids.count(1'000'000 + kPerWorker - 1), 1u);
 
   // After stop() the exposer still serves the final counts.
-  const std::string m = http_get(cp.metrics_port(), "/metrics");
+  const std::string m = scrape_metrics(cp.metrics_port());
   const double n = static_cast<double>(kPerWorker);
   EXPECT_EQ(series_value(m, "l7tap_records_total{protocol=\"kafka\",type=\"session\"}"), 2 * n);
   EXPECT_EQ(series_value(m, kafka_series("l7tap_requests_total", "t-0")), n);
@@ -275,13 +231,6 @@ TEST(ControlPlane, FlowLogOpenErrorIsAClearError) {
 }
 
 // ---- self metrics on their own ----------------------------------------------------------------
-
-const prometheus::MetricFamily* find_family(const std::vector<prometheus::MetricFamily>& fs,
-                                            const std::string& name) {
-  for (const auto& f : fs)
-    if (f.name == name) return &f;
-  return nullptr;
-}
 
 std::map<std::string, double> series_of(const prometheus::MetricFamily& f) {
   std::map<std::string, double> out;

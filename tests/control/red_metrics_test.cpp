@@ -5,27 +5,28 @@
 // (directly and through the control thread's SIGHUP path).
 #include "control/red_metrics.hpp"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
-#include <filesystem>
 #include <fstream>
+#include <initializer_list>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "control/control_thread.hpp"
+#include "tests/control/test_support.hpp"
 
 namespace l7tap {
 namespace {
@@ -33,27 +34,17 @@ namespace {
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using LabelMap = std::map<std::string, std::string>;
+using L = RedLabelValues;
 
-std::array<uint8_t, 16> ip(const char* text) {
-  std::array<uint8_t, 16> a{};
-  in_addr v4;
-  if (inet_pton(AF_INET, text, &v4) == 1) {
-    a[10] = a[11] = 0xff;
-    std::memcpy(a.data() + 12, &v4, 4);
-  } else {
-    EXPECT_EQ(inet_pton(AF_INET6, text, a.data()), 1) << text;
-  }
-  return a;
-}
+using test::find_family;
+using test::ip;
+using test::rule;
+using test::series_value;
 
 FlowRecord record(ProtocolId proto, const char* server, uint16_t port, const char* endpoint,
                   const char* request_type) {
-  FlowRecord r;
+  FlowRecord r = test::record_between("10.0.0.1", 40000, server, port);
   r.protocol = proto;
-  r.net.server_ip = ip(server);
-  r.net.server_port = port;
-  r.net.client_ip = ip("10.0.0.1");
-  r.net.client_port = 40000;
   r.l7.endpoint = endpoint;
   r.l7.request_type = request_type;
   return r;
@@ -85,15 +76,10 @@ class Scrape {
     return m ? m->counter.value : -1;
   }
   std::size_t series(const std::string& name) const {
-    for (const MetricFamily& f : families_)
-      if (f.name == name) return f.metric.size();
-    return 0;
+    const MetricFamily* f = family(name);
+    return f ? f->metric.size() : 0;
   }
-  const MetricFamily* family(const std::string& name) const {
-    for (const MetricFamily& f : families_)
-      if (f.name == name) return &f;
-    return nullptr;
-  }
+  const MetricFamily* family(const std::string& name) const { return find_family(families_, name); }
   // Samples in the text exposition of the RED families (a histogram series is its buckets, _sum
   // and _count).
   std::size_t red_samples() const {
@@ -133,17 +119,17 @@ RedRules rules(std::vector<ServiceRule> service_rules, UnmatchedServers unmatche
   return RedRules::from_config(c);
 }
 
-ServiceRule rule(const char* cidr, const char* service, const char* ns = "", const char* workload = "",
-                 const char* env = "", const char* site = "") {
-  ServiceRule r;
-  r.cidr = cidr;
-  r.service = service;
-  r.namespace_name = ns;
-  r.workload = workload;
-  r.env = env;
-  r.site = site;
-  return r;
+// Checks the listed label values of `v`, one expectation per label.
+void expect_values(const RedLabelValues& v,
+                   std::initializer_list<std::pair<L::Index, std::string_view>> want) {
+  for (const auto& [index, value] : want) EXPECT_EQ(v.values[index], value) << L::kNames[index];
 }
+
+// The RED families every label set has.
+constexpr const char* kRedFamilies[] = {"l7tap_requests_total",      "l7tap_responses_total",
+                                        "l7tap_client_errors_total", "l7tap_server_errors_total",
+                                        "l7tap_timeouts_total",      "l7tap_request_bytes_total",
+                                        "l7tap_response_bytes_total", "l7tap_request_duration_seconds"};
 
 RedOptions options(std::size_t max_series = 10000, std::size_t max_endpoints = 100, bool client_labels = false) {
   RedOptions o;
@@ -161,14 +147,10 @@ TEST(RedLabels, UnmatchedServerIsIpColonPortWithBracketsForIpv6) {
   RedMetrics red({0.01});
   RedLabelValues v;
   ASSERT_TRUE(red.series_labels(record(ProtocolId::kGrpc, "2001:db8::1", 50051, "", "POST"), v));
-  EXPECT_EQ(v.values[RedLabelValues::kProtocol], "grpc");
-  EXPECT_EQ(v.values[RedLabelValues::kService], "[2001:db8::1]:50051");
-  EXPECT_EQ(v.values[RedLabelValues::kNamespace], "");
-  EXPECT_EQ(v.values[RedLabelValues::kEndpoint], "");
-  EXPECT_EQ(v.values[RedLabelValues::kRequestType], "POST");
+  expect_values(v, {{L::kProtocol, "grpc"}, {L::kService, "[2001:db8::1]:50051"}, {L::kNamespace, ""},
+                    {L::kEndpoint, ""}, {L::kRequestType, "POST"}});
   ASSERT_TRUE(red.series_labels(record(ProtocolId::kKafka, "10.0.0.9", 9092, "events-0", "Produce"), v));  // reuses v
-  EXPECT_EQ(v.values[RedLabelValues::kService], "10.0.0.9:9092");
-  EXPECT_EQ(v.values[RedLabelValues::kEndpoint], "events-0");
+  expect_values(v, {{L::kService, "10.0.0.9:9092"}, {L::kEndpoint, "events-0"}});
 }
 
 TEST(RedLabels, ServiceMapRuleGivesServerLabels) {
@@ -177,27 +159,22 @@ TEST(RedLabels, ServiceMapRuleGivesServerLabels) {
   RedMetrics red(options(), rules({broker}));
   RedLabelValues v;
   ASSERT_TRUE(red.series_labels(record(ProtocolId::kMqtt, "10.0.0.2", 1883, "devices/42/temp", "PUBLISH"), v));
-  EXPECT_EQ(v.values[RedLabelValues::kService], "broker");
-  EXPECT_EQ(v.values[RedLabelValues::kNamespace], "iot");
-  EXPECT_EQ(v.values[RedLabelValues::kWorkload], "mosquitto");
-  EXPECT_EQ(v.values[RedLabelValues::kEnv], "prod");
-  EXPECT_EQ(v.values[RedLabelValues::kSite], "dc1");
-  EXPECT_EQ(v.values[RedLabelValues::kEndpoint], "devices/{}/temp");  // built-in normalisation
+  expect_values(v, {{L::kService, "broker"}, {L::kNamespace, "iot"}, {L::kWorkload, "mosquitto"}, {L::kEnv, "prod"},
+                    {L::kSite, "dc1"}, {L::kEndpoint, "devices/{}/temp"}});  // endpoint: built-in normalisation
   ASSERT_TRUE(red.series_labels(record(ProtocolId::kMqtt, "10.0.0.2", 8883, "", "CONNECT"), v));
-  EXPECT_EQ(v.values[RedLabelValues::kService], "10.0.0.2:8883");  // port not in the rule
-  EXPECT_EQ(v.values[RedLabelValues::kNamespace], "");
+  expect_values(v, {{L::kService, "10.0.0.2:8883"}, {L::kNamespace, ""}});  // port not in the rule
 }
 
 TEST(RedLabels, ValuesAreValidUtf8) {
   RedMetrics red({0.01});
   RedLabelValues v;
   ASSERT_TRUE(red.series_labels(record(ProtocolId::kKafka, "10.0.0.9", 9092, "t\xff\xc3", "a\x01\xc3\xa9\n"), v));
-  EXPECT_EQ(v.values[RedLabelValues::kEndpoint], "t\xef\xbf\xbd\xef\xbf\xbd");
-  EXPECT_EQ(v.values[RedLabelValues::kRequestType], "a\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd");
+  expect_values(v, {{L::kEndpoint, "t\xef\xbf\xbd\xef\xbf\xbd"},
+                    {L::kRequestType, "a\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd"}});
   // A conf rule that cuts a multi-byte character in half still yields valid UTF-8.
   RedMetrics cut(options(), rules({}, UnmatchedServers::kName, {{"\xc3", "x"}}));
   ASSERT_TRUE(cut.series_labels(record(ProtocolId::kKafka, "10.0.0.9", 9092, "caf\xc3\xa9", "P"), v));
-  EXPECT_EQ(v.values[RedLabelValues::kEndpoint], "cafx\xef\xbf\xbd");
+  EXPECT_EQ(v.values[L::kEndpoint], "cafx\xef\xbf\xbd");
 }
 
 TEST(RedLabels, ExactLabelNamesWithAndWithoutClientLabels) {
@@ -236,10 +213,10 @@ TEST(RedLabels, ClientRuleWithPortsLooksAtTheClientPort) {
   FlowRecord r = record(ProtocolId::kKafka, "10.0.0.9", 9092, "t", "Produce");
   r.net.client_ip = ip("10.0.1.7");
   ASSERT_TRUE(red.series_labels(r, v));
-  EXPECT_EQ(v.values[RedLabelValues::kClientService], "gateway");
+  EXPECT_EQ(v.values[L::kClientService], "gateway");
   r.net.client_port = 50000;
   ASSERT_TRUE(red.series_labels(r, v));
-  EXPECT_EQ(v.values[RedLabelValues::kClientService], "10.0.1.7");
+  EXPECT_EQ(v.values[L::kClientService], "10.0.1.7");
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -362,9 +339,8 @@ TEST(RedMetrics, NormalisedEndpointsShareASeries) {
 
 TEST(RedMetrics, UnmatchedServersDropped) {
   RedMetrics red(options(), rules({rule("10.0.0.2/32", "broker")}, UnmatchedServers::kDrop));
-  red.observe(record(ProtocolId::kMqtt, "10.0.0.2", 1883, "a", "PUBLISH"));
-  red.observe(record(ProtocolId::kMqtt, "10.0.0.3", 1883, "a", "PUBLISH"));
-  red.observe(record(ProtocolId::kMqtt, "10.0.0.4", 1883, "a", "PUBLISH"));
+  for (const char* server : {"10.0.0.2", "10.0.0.3", "10.0.0.4"})
+    red.observe(record(ProtocolId::kMqtt, server, 1883, "a", "PUBLISH"));
   Scrape s(red);
   EXPECT_EQ(red.series_count(), 1u);
   EXPECT_EQ(s.series("l7tap_requests_total"), 1u);
@@ -428,9 +404,7 @@ TEST(RedCaps, SeriesCapSendsNewLabelSetsToOverflowSeries) {
   a_e1["namespace"] = "ns-a";
   EXPECT_EQ(s.counter("l7tap_requests_total", a_e1), 2);
   EXPECT_EQ(red.series_count(), 7u);  // 4 regular + 3 overflow
-  for (const char* m : {"l7tap_requests_total", "l7tap_responses_total", "l7tap_client_errors_total",
-                        "l7tap_server_errors_total", "l7tap_timeouts_total", "l7tap_request_bytes_total",
-                        "l7tap_response_bytes_total", "l7tap_request_duration_seconds"})
+  for (const char* m : kRedFamilies)
     EXPECT_EQ(s.counter("l7tap_metric_series_overflow_total", {{"metric", m}}), 5) << m;
 }
 
@@ -561,12 +535,10 @@ TEST(RedMetrics, EveryFamilyHasHelpText) {
   red.observe(record(ProtocolId::kKafka, "10.0.0.9", 9092, "a", "Produce"));
   red.observe(record(ProtocolId::kKafka, "10.0.0.9", 9092, "b", "Produce"));  // both caps hit
   Scrape s(red);
-  for (const char* name : {"l7tap_requests_total", "l7tap_responses_total", "l7tap_client_errors_total",
-                           "l7tap_server_errors_total", "l7tap_timeouts_total",
-                           "l7tap_request_bytes_total", "l7tap_response_bytes_total",
-                           "l7tap_request_duration_seconds", "l7tap_records_total",
-                           "l7tap_metric_series_overflow_total", "l7tap_endpoint_overflow_total",
-                           "l7tap_red_records_dropped_total"}) {
+  std::vector<std::string> names(std::begin(kRedFamilies), std::end(kRedFamilies));
+  names.insert(names.end(), {"l7tap_records_total", "l7tap_metric_series_overflow_total",
+                             "l7tap_endpoint_overflow_total", "l7tap_red_records_dropped_total"});
+  for (const std::string& name : names) {
     const MetricFamily* f = s.family(name);
     ASSERT_NE(f, nullptr) << name;
     EXPECT_FALSE(f->help.empty()) << name;
@@ -576,33 +548,6 @@ TEST(RedMetrics, EveryFamilyHasHelpText) {
 // ------------------------------------------------------------------------------------------------
 // SIGHUP reload through the control thread: the conf file is re-read on the drain thread, counts
 // survive, a bad file keeps the previous rules.
-
-std::string http_get(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  EXPECT_GE(fd, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0) << std::strerror(errno);
-  const std::string req = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-  EXPECT_EQ(::send(fd, req.data(), req.size(), 0), static_cast<ssize_t>(req.size()));
-  std::string resp;
-  char buf[8192];
-  ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) resp.append(buf, static_cast<std::size_t>(n));
-  ::close(fd);
-  const std::size_t body = resp.find("\r\n\r\n");
-  return body == std::string::npos ? std::string() : resp.substr(body + 4);
-}
-
-double sample(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);)
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ')
-      return std::strtod(line.c_str() + series.size() + 1, nullptr);
-  return -1;
-}
 
 // Polls `done` for up to 10 s (a bound, not a timing assumption: it normally takes < 1 ms).
 template <typename F>
@@ -615,9 +560,8 @@ bool eventually(F done) {
 }
 
 TEST(RedReload, SighupFlagReloadsServiceMapThroughTheControlThread) {
-  const std::string dir = ::testing::TempDir() + "l7tap_reload_" + std::to_string(::getpid());
-  std::filesystem::create_directories(dir);
-  const std::string conf = dir + "/l7tap.yaml";
+  const test::TempDir dir("l7tap_reload");
+  const std::string conf = dir.path() + "/l7tap.yaml";
   auto write_conf = [&](const std::string& service_rules) {
     std::ofstream out(conf, std::ios::trunc);
     out << "flow_log: { path: \"\" }\nmetrics: { listen: \"127.0.0.1:0\" }\nservice_map:\n  rules:\n"
@@ -656,14 +600,13 @@ TEST(RedReload, SighupFlagReloadsServiceMapThroughTheControlThread) {
   EXPECT_EQ(cp.records_written(), 10u);
   EXPECT_EQ(cp.reloads_done(), 1u);
 
-  const std::string m = http_get(cp.metrics_port());
-  EXPECT_EQ(sample(m, "l7tap_requests_total{endpoint=\"t\",env=\"\",namespace=\"\",protocol=\"kafka\","
-                      "request_type=\"Produce\",service=\"kafka-a\",site=\"\",workload=\"\"}"),
+  const std::string m = test::http_get(cp.metrics_port(), "/metrics").body;
+  EXPECT_EQ(series_value(m, "l7tap_requests_total{endpoint=\"t\",env=\"\",namespace=\"\",protocol=\"kafka\","
+                            "request_type=\"Produce\",service=\"kafka-a\",site=\"\",workload=\"\"}"),
             5);
-  EXPECT_EQ(sample(m, "l7tap_requests_total{endpoint=\"t\",env=\"prod\",namespace=\"\",protocol=\"kafka\","
-                      "request_type=\"Produce\",service=\"kafka-b\",site=\"\",workload=\"\"}"),
+  EXPECT_EQ(series_value(m, "l7tap_requests_total{endpoint=\"t\",env=\"prod\",namespace=\"\",protocol=\"kafka\","
+                            "request_type=\"Produce\",service=\"kafka-b\",site=\"\",workload=\"\"}"),
             5);  // 3 after the reload + 2 after the failed one (old rules kept)
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -3,41 +3,29 @@
 // as an uncached linear scan (also when every key collides in a one-slot cache).
 #include "control/service_map.hpp"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
-#include <cstring>
+#include <algorithm>
+#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "tests/control/test_support.hpp"
+
 namespace l7tap {
 namespace {
 
-std::array<uint8_t, 16> ip(const char* text) {
-  std::array<uint8_t, 16> a{};
-  in_addr v4;
-  if (inet_pton(AF_INET, text, &v4) == 1) {
-    a[10] = a[11] = 0xff;
-    std::memcpy(a.data() + 12, &v4, 4);
-  } else {
-    EXPECT_EQ(inet_pton(AF_INET6, text, a.data()), 1) << text;
-  }
-  return a;
-}
+using test::ip;
+using test::rule;
+using test::with_tunnel;
+using test::with_vlan;
 
 ServiceKey key(const char* addr, uint16_t port = 0) {
   ServiceKey k;
   k.ip = ip(addr);
   k.port = port;
   return k;
-}
-
-ServiceRule rule(const char* cidr, const char* service) {
-  ServiceRule r;
-  r.cidr = cidr;
-  r.service = service;
-  return r;
 }
 
 // The name of the rule `map` picks, or "-" for none.
@@ -133,35 +121,19 @@ TEST(ServiceMap, PortsAndRanges) {
 }
 
 TEST(ServiceMap, VlanAndTunnelConditions) {
-  ServiceRule v100 = rule("10.0.0.0/24", "vlan100");
-  v100.has_vlan = true;
-  v100.vlan = 100;
-  ServiceRule vni = rule("10.0.0.0/24", "vni4242");
-  vni.has_tunnel_id = true;
-  vni.tunnel_id = 4242;
-  ServiceRule vlan0 = rule("10.0.0.0/24", "priority-tagged");
-  vlan0.has_vlan = true;
-  vlan0.vlan = 0;
-  ServiceMap map({v100, vni, vlan0, rule("10.0.0.0/24", "plain")});
+  ServiceMap map({with_vlan(rule("10.0.0.0/24", "vlan100"), 100), with_tunnel(rule("10.0.0.0/24", "vni4242"), 4242),
+                  with_vlan(rule("10.0.0.0/24", "priority-tagged"), 0), rule("10.0.0.0/24", "plain")});
 
-  ServiceKey k = key("10.0.0.1", 1883);
+  const ServiceKey k = key("10.0.0.1", 1883);
   EXPECT_EQ(name(map, k), "plain");
-  k.has_vlan = true;
-  k.vlan = 100;
-  EXPECT_EQ(name(map, k), "vlan100");
-  k.vlan = 101;
-  EXPECT_EQ(name(map, k), "plain");
-  k.vlan = 0;
-  EXPECT_EQ(name(map, k), "priority-tagged");
-  k.has_vlan = false;
-  k.has_tunnel_id = true;
-  k.tunnel_id = 4242;
-  EXPECT_EQ(name(map, k), "vni4242");
-  k.tunnel_id = 4243;
-  EXPECT_EQ(name(map, k), "plain");
-  k.has_tunnel_id = false;
-  k.tunnel_id = 4242;  // an id without the flag is no tunnel
-  EXPECT_EQ(name(map, k), "plain");
+  EXPECT_EQ(name(map, with_vlan(k, 100)), "vlan100");
+  EXPECT_EQ(name(map, with_vlan(k, 101)), "plain");
+  EXPECT_EQ(name(map, with_vlan(k, 0)), "priority-tagged");
+  EXPECT_EQ(name(map, with_tunnel(k, 4242)), "vni4242");
+  EXPECT_EQ(name(map, with_tunnel(k, 4243)), "plain");
+  ServiceKey flagless = k;
+  flagless.tunnel_id = 4242;  // an id without the flag is no tunnel
+  EXPECT_EQ(name(map, flagless), "plain");
 }
 
 TEST(ServiceMap, EmptyMapMatchesNothing) {
@@ -278,23 +250,17 @@ TEST(ServiceMap, CacheGivesTheSameAnswersAsALinearScan) {
 TEST(ServiceMap, CacheKeyIncludesPortVlanAndTunnel) {
   ServiceRule p = rule("10.0.0.0/24", "port-rule");
   p.ports = {{80, 80}};
-  ServiceRule v = rule("10.0.0.0/24", "vlan-rule");
-  v.has_vlan = true;
-  v.vlan = 5;
-  ServiceRule t = rule("10.0.0.0/24", "tunnel-rule");
-  t.has_tunnel_id = true;
-  t.tunnel_id = 9;
-  ServiceMap map({p, v, t}, UnmatchedServers::kName, 1);
+  ServiceMap map({p, with_vlan(rule("10.0.0.0/24", "vlan-rule"), 5),
+                  with_tunnel(rule("10.0.0.0/24", "tunnel-rule"), 9)},
+                 UnmatchedServers::kName, 1);
   ServiceKey k = key("10.0.0.1", 80);
   EXPECT_EQ(name(map, k), "port-rule");
   k.port = 81;
   EXPECT_EQ(name(map, k), "-");
-  k.has_vlan = true;
-  k.vlan = 5;
+  k = with_vlan(k, 5);
   EXPECT_EQ(name(map, k), "vlan-rule");
-  k.has_vlan = false;
-  k.has_tunnel_id = true;
-  k.tunnel_id = 9;
+  k.has_vlan = false;  // the stale vlan value stays in the key
+  k = with_tunnel(k, 9);
   EXPECT_EQ(name(map, k), "tunnel-rule");
   EXPECT_EQ(name(map, k), "tunnel-rule");
   EXPECT_EQ(map.cache_hits(), 1u);
