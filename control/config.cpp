@@ -478,6 +478,10 @@ void validate_config(const Config& c) {
   if (c.flow_capacity < 1) throw ConfigError("flows.capacity", "must be at least 1");
   if (c.flow_idle_timeout_us == 0) throw ConfigError("flows.idle_timeout", "must be greater than 0");
   if (c.max_buffered_bytes == 0) throw ConfigError("flows.max_buffered_bytes", "must be at least 1 byte");
+  if (c.max_buffered_total < c.max_buffered_bytes + c.max_out_of_order_bytes)
+    throw ConfigError("flows.max_buffered_total",
+                      "must hold at least one flow's buffers (max_buffered_bytes + max_out_of_order_bytes = " +
+                          std::to_string(c.max_buffered_bytes + uint64_t{c.max_out_of_order_bytes}) + " bytes)");
 
   if (c.request_timeout_us == 0) throw ConfigError("sessions.request_timeout", "must be greater than 0");
   if (c.max_pending_per_flow < 1) throw ConfigError("sessions.max_pending_per_flow", "must be at least 1");
@@ -688,12 +692,14 @@ Config load_root(const Node& root) {
   read_duration(w, "exit_when_idle", c.exit_when_idle_us);
 
   Section f(top.get("flows"), "flows",
-            {"capacity", "idle_timeout", "tcp_close_timeout", "max_out_of_order_bytes", "max_buffered_bytes"});
+            {"capacity", "idle_timeout", "tcp_close_timeout", "max_out_of_order_bytes", "max_buffered_bytes",
+             "max_buffered_total"});
   read_uint(f, "capacity", c.flow_capacity);
   read_duration(f, "idle_timeout", c.flow_idle_timeout_us);
   read_duration(f, "tcp_close_timeout", c.tcp_close_timeout_us);
   read_size(f, "max_out_of_order_bytes", c.max_out_of_order_bytes);
   read_size(f, "max_buffered_bytes", c.max_buffered_bytes);
+  read_size(f, "max_buffered_total", c.max_buffered_total);
 
   Section se(top.get("sessions"), "sessions", {"request_timeout", "max_pending_per_flow"});
   read_duration(se, "request_timeout", c.request_timeout_us);

@@ -85,6 +85,7 @@ struct Config {
   uint64_t tcp_close_timeout_us = 2'000'000;    // flows.tcp_close_timeout
   uint32_t max_out_of_order_bytes = 65536;      // flows.max_out_of_order_bytes (per direction)
   uint32_t max_buffered_bytes = 65536;          // flows.max_buffered_bytes (parser tail per direction)
+  uint64_t max_buffered_total = 256ull << 20;   // flows.max_buffered_total (all flows of a worker)
 
   // --- sessions ---
   uint64_t request_timeout_us = 30'000'000;  // sessions.request_timeout

@@ -140,6 +140,12 @@ std::vector<MetricFamily> SelfMetrics::Collect() const {
                 &WorkerStats::pending_overflow);
   worker_family("l7tap_detection_failures_total", "Flows whose protocol could not be identified.",
                 &WorkerStats::detection_failures);
+  worker_family("l7tap_buffered_bytes",
+                "Bytes the worker's flows hold in parser and out-of-order buffers (flows.max_buffered_total).",
+                &WorkerStats::buffered_bytes, MetricType::Gauge);
+  worker_family("l7tap_buffer_budget_refusals_total",
+                "Buffers refused because the worker's flows.max_buffered_total was spent (that flow lost them).",
+                &WorkerStats::buffer_budget_refusals);
 
   using ProtoArray = std::array<Counter, kProtocolCount>;
   auto protocol_family = [&](const char* name, const char* help, const ProtoArray WorkerStats::*field) {

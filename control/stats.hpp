@@ -46,6 +46,8 @@ struct alignas(64) WorkerStats {
   Counter record_ring_drops;  // record dropped: worker → control ring full
   Counter pending_overflow;   // request dropped from a flow's pending list (per-flow cap)
   Counter detection_failures; // flows whose protocol could not be identified
+  Counter buffered_bytes;     // gauge: the worker's MemoryBudget in use
+  Counter buffer_budget_refusals;  // buffers refused because the worker's budget was spent
   std::array<Counter, kProtocolCount> protocol_flows;  // flows identified per protocol
   std::array<Counter, kProtocolCount> parse_errors;    // per protocol
   std::array<Counter, kProtocolCount> messages;        // parsed messages per protocol

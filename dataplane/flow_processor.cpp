@@ -68,7 +68,10 @@ void FlowProcessor::init_flow(FlowState& f, const DecodedPacket& p, const FlowKe
     src_is_client = p.src_port >= p.dst_port;
   }
   f.src_lo_is_client = src_is_client == !swapped;
-  for (auto& t : f.tcp) t.set_max_out_of_order_bytes(cfg_.max_out_of_order_bytes);
+  for (auto& t : f.tcp) {
+    t.set_max_out_of_order_bytes(cfg_.max_out_of_order_bytes);
+    t.set_budget(&budget_);
+  }
   NetTuple& n = f.sessions.net;
   n.client_ip = src_is_client ? p.src_ip : p.dst_ip;
   n.server_ip = src_is_client ? p.dst_ip : p.src_ip;
@@ -208,6 +211,7 @@ void FlowProcessor::feed_parser(FlowState& f, Dir dir, std::span<const uint8_t> 
   ctx.sink = &sink;
   ctx.options = &cfg_.parser;
   ctx.now_us = ts_us;
+  ctx.budget = &budget_;
   if (datagram)
     f.driver.on_datagram(dir, data, ctx);
   else
@@ -263,6 +267,8 @@ void FlowProcessor::publish_stats() {
   stats_.reassembly_out_of_order.set(reasm_stats_.out_of_order);
   stats_.reassembly_retransmissions.set(reasm_stats_.retransmitted);
   stats_.pending_overflow.set(pairing_.stats().pending_overflow);
+  stats_.buffered_bytes.set(budget_.used);
+  stats_.buffer_budget_refusals.set(budget_.refused);
 }
 
 void FlowProcessor::on_record(FlowRecord& r) {

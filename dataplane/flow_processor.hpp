@@ -29,6 +29,7 @@ struct FlowProcessorConfig {
   uint64_t request_timeout_us = 30'000'000;
   uint32_t max_pending_per_flow = 256;
   uint32_t pending_pool = 8192;
+  uint64_t max_buffered_total = 256ull << 20;  // the worker's MemoryBudget
   ParserOptions parser;  // must outlive the processor (spans point into the owner's storage)
   // Bytes a flow may show (per direction) before detection gives up.
   uint32_t max_detect_bytes = 4096;
@@ -91,6 +92,7 @@ class FlowProcessor : public RecordSink {
   RecordSink& out_;
   WorkerStats& stats_;
   SessionPairing pairing_;
+  MemoryBudget budget_;  // declared before table_: flows give their charges back as they end
   Table table_;
   ReassemblyStats reasm_stats_;
   uint64_t now_us_ = 0;  // latest packet or housekeeping time seen

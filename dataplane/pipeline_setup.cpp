@@ -41,6 +41,7 @@ PipelineSetup::PipelineSetup(const Config& c) {
   p.max_out_of_order_bytes = c.max_out_of_order_bytes;
   p.request_timeout_us = c.request_timeout_us;
   p.max_pending_per_flow = c.max_pending_per_flow;
+  p.max_buffered_total = c.max_buffered_total;
   p.parser.max_buffered = c.max_buffered_bytes;
   p.parser.max_pending = c.max_pending_per_flow;
   p.parser.trace_id_headers = trace_id_headers_;

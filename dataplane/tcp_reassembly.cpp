@@ -17,7 +17,14 @@ TcpReassembler::TcpReassembler(uint32_t max_out_of_order_bytes) : max_ooo_(max_o
 void TcpReassembler::set_max_out_of_order_bytes(uint32_t n) {
   if (held_bytes_ != 0 || n == max_ooo_) return;
   max_ooo_ = n;
-  std::vector<uint8_t>().swap(buf_);  // reallocated at the new size when data is next held
+  release_storage();  // reallocated at the new size when data is next held
+}
+
+void TcpReassembler::release_storage() {
+  std::vector<uint8_t>().swap(buf_);
+  std::vector<Held>().swap(held_);
+  if (budget_ != nullptr) budget_->give(charged_);
+  charged_ = 0;
 }
 
 bool TcpReassembler::fin_seen() const { return fin_seen_; }
@@ -31,7 +38,7 @@ void TcpReassembler::reset() {
   held_bytes_ = 0;
   held_n_ = 0;
   head_ = 0;
-  // buf_ and held_ keep their storage for the next flow using this entry.
+  release_storage();
 }
 
 void TcpReassembler::on_segment(uint32_t seq, bool syn, bool fin, std::span<const uint8_t> payload,
@@ -190,6 +197,9 @@ bool TcpReassembler::hold(uint32_t seq, std::span<const uint8_t> data, Reassembl
   if (static_cast<int>(held_n_) + delta > static_cast<int>(kMaxHeld)) return false;
 
   if (buf_.empty()) {  // first out-of-order segment of this direction: allocate once
+    const uint64_t bytes_needed = uint64_t{max_ooo_} + kMaxHeld * sizeof(Held);
+    if (budget_ != nullptr && !budget_->take(bytes_needed)) return false;  // worker out of memory
+    charged_ = budget_ != nullptr ? bytes_needed : 0;
     buf_.resize(max_ooo_);
     held_.resize(kMaxHeld);
   }

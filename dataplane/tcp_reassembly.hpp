@@ -11,6 +11,8 @@
 #include <span>
 #include <vector>
 
+#include "protocols/core/memory_budget.hpp"
+
 namespace l7tap {
 
 class StreamConsumer {
@@ -57,6 +59,9 @@ class TcpReassembler {
   // Changes the holding cap; only while nothing is held (a flow's reassemblers are default-built
   // by the flow table and configured when the flow starts).
   void set_max_out_of_order_bytes(uint32_t n);
+  // The worker's buffer budget: holding storage is charged when allocated and returned by reset().
+  // When the budget refuses, the segment is treated as not fitting (a counted gap). Null = none.
+  void set_budget(MemoryBudget* budget) { budget_ = budget; }
 
  private:
   // One held (out-of-order) run of bytes: stream position and where its bytes sit in buf_.
@@ -98,9 +103,13 @@ class TcpReassembler {
   uint32_t held_bytes_ = 0;  // bytes in buf_[head_, head_ + held_bytes_)
   uint32_t head_ = 0;
   uint32_t held_n_ = 0;      // entries used in held_
-  // Allocated the first time a segment must be held, kept across reset() (no allocation per packet).
+  // Allocated the first time a segment must be held (charged to budget_), freed by reset() when
+  // the flow ends, so only flows that lose packets hold memory. No allocation per packet.
   std::vector<uint8_t> buf_;
   std::vector<Held> held_;
+  MemoryBudget* budget_ = nullptr;
+  uint64_t charged_ = 0;
+  void release_storage();
 };
 
 }  // namespace l7tap

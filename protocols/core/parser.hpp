@@ -14,6 +14,7 @@
 #include <span>
 #include <string_view>
 
+#include "protocols/core/memory_budget.hpp"
 #include "protocols/core/record.hpp"
 
 namespace l7tap {
@@ -72,6 +73,8 @@ struct ParseContext {
   MessageSink* sink = nullptr;
   const ParserOptions* options = nullptr;
   uint64_t now_us = 0;  // timestamp of the segment being parsed
+  // The worker's budget for buffered bytes (null = unbounded); charged by the stream driver.
+  MemoryBudget* budget = nullptr;
   // Set by a parser that finds the flow's orientation was guessed wrong (a flow picked up
   // mid-connection whose requests travel kToClient although the protocol's requests only come
   // from clients). The framework then swaps the record's client and server (unless it saw the

@@ -30,13 +30,35 @@ class StreamDriver::StampingSink final : public MessageSink {
 void StreamDriver::reset() {
   parser_.reset();
   for (auto& d : dirs_) {
-    d.buf.clear();
+    std::vector<uint8_t>().swap(d.buf);
+    if (budget_ != nullptr) budget_->give(d.charged);
+    d.charged = 0;
     d.buf_ts_us = 0;
     d.skip = 0;
   }
   errors_ = 0;
   messages_ = 0;
   stopped_ = false;
+}
+
+void StreamDriver::account(Dir dir) {
+  Direction& d = dirs_[static_cast<int>(dir)];
+  if (d.buf.empty() && d.buf.capacity() > kKeepCapacity) std::vector<uint8_t>().swap(d.buf);
+  if (budget_ == nullptr) return;
+  const uint64_t now = d.buf.capacity();
+  if (now <= d.charged) {
+    budget_->give(d.charged - now);
+  } else if (!budget_->take(now - d.charged)) {
+    // The worker is out of buffer memory: this flow loses its tail (counted), others keep theirs.
+    std::vector<uint8_t>().swap(d.buf);
+    budget_->give(d.charged);
+    d.charged = 0;
+    d.skip = 0;
+    ++errors_;
+    if (parser_ != nullptr && !parser_->on_gap(dir)) stopped_ = true;
+    return;
+  }
+  d.charged = now;
 }
 
 void StreamDriver::handle_error(Dir dir) {
@@ -101,6 +123,12 @@ void StreamDriver::run(Dir dir, std::span<const uint8_t> data, bool from_buffer,
 
 void StreamDriver::on_stream_data(Dir dir, std::span<const uint8_t> data, ParseContext& ctx) {
   if (parser_ == nullptr) return;
+  if (ctx.budget != nullptr) budget_ = ctx.budget;
+  feed(dir, data, ctx);
+  account(dir);
+}
+
+void StreamDriver::feed(Dir dir, std::span<const uint8_t> data, ParseContext& ctx) {
   Direction& d = dirs_[static_cast<int>(dir)];
   const uint32_t cap = ctx.options != nullptr ? ctx.options->max_buffered : 64 * 1024;
   // Each pass uses up some of `data` or empties the buffer, so this ends; no recursion.
@@ -145,6 +173,7 @@ void StreamDriver::on_gap(Dir dir) {
   d.buf.clear();
   d.skip = 0;
   if (!parser_->on_gap(dir)) stopped_ = true;
+  account(dir);
 }
 
 }  // namespace l7tap

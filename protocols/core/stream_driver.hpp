@@ -47,17 +47,26 @@ class StreamDriver {
 
  private:
   struct Direction {
-    std::vector<uint8_t> buf;     // incomplete tail; capacity kept for reuse
+    std::vector<uint8_t> buf;     // incomplete tail
     uint64_t buf_ts_us = 0;       // timestamp of the first buffered byte
     uint64_t skip = 0;            // bytes still to drop (body of an oversized message)
+    uint64_t charged = 0;         // bytes of buf's capacity charged to the budget
   };
+  // Small tails keep their storage between messages; a buffer emptied after a large message is
+  // freed so idle flows do not sit on memory.
+  static constexpr std::size_t kKeepCapacity = 4096;
   class StampingSink;
 
   // Runs the parser over `data` (repeatedly while it makes progress), keeping what is left.
   void run(Dir dir, std::span<const uint8_t> data, bool from_buffer, ParseContext& ctx);
   void handle_error(Dir dir);
+  void feed(Dir dir, std::span<const uint8_t> data, ParseContext& ctx);
+  // Charges (or returns) the change in `dir`'s buffer storage to the budget; over budget, the
+  // buffer is dropped like a gap.
+  void account(Dir dir);
 
   std::unique_ptr<Parser> parser_;
+  MemoryBudget* budget_ = nullptr;
   std::array<Direction, 2> dirs_;
   uint32_t errors_ = 0;
   uint32_t messages_ = 0;

@@ -558,3 +558,16 @@ TEST(KnownProtocols, SortedAndComplete) {
 
 }  // namespace
 }  // namespace l7tap
+
+namespace l7tap {
+namespace {
+
+TEST(ConfigErrors, BufferBudgetMustHoldOneFlow) {
+  expect_error("flows: { max_buffered_total: 64KiB }\n", "flows.max_buffered_total",
+               "must hold at least one flow's buffers");
+  EXPECT_EQ(load_config_text("flows: { max_buffered_total: 1GiB }\n").max_buffered_total, 1ull << 30);
+  EXPECT_EQ(load_config_text("{}").max_buffered_total, 256ull << 20);
+}
+
+}  // namespace
+}  // namespace l7tap

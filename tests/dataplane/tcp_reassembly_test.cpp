@@ -548,3 +548,39 @@ TEST(TcpReassemblyRandom, LossAndSmallCapKeepPositionsExact) {
 
 }  // namespace
 }  // namespace l7tap
+
+namespace l7tap {
+namespace {
+
+TEST(TcpReassembly, HoldingStorageIsChargedToTheBudgetAndReturnedOnReset) {
+  MemoryBudget budget;
+  Harness h(1024);
+  h.r.set_budget(&budget);
+  h.seg(kIsn, "", true);
+  h.seg(kIsn + 1 + 5, "world");  // ahead of "hello": must be held
+  EXPECT_GE(budget.used, 1024u);
+  EXPECT_TRUE(h.c.gap_events.empty());
+  h.seg(kIsn + 1, "hello");
+  EXPECT_EQ(h.c.str(), "helloworld");
+  h.r.reset();
+  EXPECT_EQ(budget.used, 0u);
+}
+
+TEST(TcpReassembly, BudgetRefusalBecomesAGapNotALoss) {
+  MemoryBudget budget;
+  budget.limit = 100;  // less than the holding storage
+  Harness h(1024);
+  h.r.set_budget(&budget);
+  h.seg(kIsn, "", true);
+  h.seg(kIsn + 1 + 5, "world");  // cannot be held: the hole before it is given up
+  EXPECT_GE(budget.refused, 1u);
+  EXPECT_EQ(budget.used, 0u);
+  ASSERT_EQ(h.c.gap_events.size(), 1u);
+  EXPECT_EQ(h.c.gap_events[0], 5u);
+  EXPECT_EQ(h.c.str(), "#####world");
+  h.seg(kIsn + 1 + 10, "!");  // in order again: delivered, nothing held
+  EXPECT_EQ(h.c.str(), "#####world!");
+}
+
+}  // namespace
+}  // namespace l7tap

@@ -536,3 +536,63 @@ TEST(ByteReader, Varints) {
 
 }  // namespace
 }  // namespace l7tap
+
+namespace l7tap {
+namespace {
+
+struct BudgetFixture {
+  LenParserState st;
+  ParserOptions options;
+  test::CollectingSink sink;
+  MemoryBudget budget;
+  ParseContext ctx() {
+    ParseContext c;
+    c.sink = &sink;
+    c.options = &options;
+    c.budget = &budget;
+    c.now_us = 1;
+    return c;
+  }
+  std::unique_ptr<StreamDriver> driver() {
+    auto d = std::make_unique<StreamDriver>();
+    d->attach(std::make_unique<LenParser>(st));
+    return d;
+  }
+};
+
+TEST(StreamDriver, BufferedTailsAreChargedToTheBudgetAndReturned) {
+  BudgetFixture f;
+  auto d = f.driver();
+  auto ctx = f.ctx();
+  const auto msg = frame(std::string(5000, 'a'));
+  d->on_stream_data(Dir::kToServer, std::span<const uint8_t>(msg).first(2000), ctx);
+  EXPECT_GE(f.budget.used, 2000u);
+  d->on_stream_data(Dir::kToServer, std::span<const uint8_t>(msg).subspan(2000), ctx);
+  ASSERT_EQ(f.sink.messages.size(), 1u);
+  EXPECT_EQ(f.budget.used, 0u);  // an emptied large buffer is freed, its charge returned
+  d->on_stream_data(Dir::kToServer, std::span<const uint8_t>(msg).first(10), ctx);
+  EXPECT_GT(f.budget.used, 0u);
+  d->reset();
+  EXPECT_EQ(f.budget.used, 0u);
+}
+
+TEST(StreamDriver, OverBudgetFlowLosesItsTailOthersKeepTheirs) {
+  BudgetFixture f;
+  f.budget.limit = 3000;
+  auto a = f.driver(), b = f.driver();
+  auto ctx = f.ctx();
+  const auto msg = frame(std::string(5000, 'a'));
+  a->on_stream_data(Dir::kToServer, std::span<const uint8_t>(msg).first(2000), ctx);
+  b->on_stream_data(Dir::kToServer, std::span<const uint8_t>(msg).first(2000), ctx);  // 4000 > 3000
+  EXPECT_EQ(f.budget.refused, 1u);
+  EXPECT_LE(f.budget.used, f.budget.limit);
+  EXPECT_EQ(a->take_errors(), 0u);
+  EXPECT_EQ(b->take_errors(), 1u);
+  EXPECT_EQ(f.st.gaps[0], 1);  // b's parser was told to resync
+  a->on_stream_data(Dir::kToServer, std::span<const uint8_t>(msg).subspan(2000), ctx);
+  ASSERT_EQ(f.sink.messages.size(), 1u);  // a's message survived
+  EXPECT_EQ(f.sink.messages[0].fields.request_length, 5002u);
+}
+
+}  // namespace
+}  // namespace l7tap
