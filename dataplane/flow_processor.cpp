@@ -47,6 +47,7 @@ FlowProcessor::FlowProcessor(uint16_t worker_id, const FlowProcessorConfig& cfg,
       table_(cfg.flow_capacity, cfg.flow_idle_timeout_us,
              [this](Table::Entry& e, FlowEndReason why) { on_flow_end(e, why); }) {
   for (auto [port, id] : port_hints) hinted_ports_[port / 32] |= 1u << (port % 32);
+  budget_.limit = cfg.max_buffered_total;
 }
 
 FlowProcessor::~FlowProcessor() = default;

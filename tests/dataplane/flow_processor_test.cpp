@@ -191,6 +191,28 @@ TEST_F(FlowProcessorTest, HandshakeOrientationIsNotOverruledByTheParser) {
   EXPECT_EQ(records_.all[0].net.server_port, 7000);
 }
 
+TEST_F(FlowProcessorTest, WorkerBufferBudgetBoundsAllFlowsTogether) {
+  // Each flow holds one out-of-order segment (8 KiB of holding storage each); the worker may
+  // buffer 20 KiB in all, so the third flow is refused (a counted gap) and the others keep theirs.
+  FlowProcessorConfig cfg;
+  cfg.max_out_of_order_bytes = 8192;
+  cfg.max_buffered_total = 20 * 1024;
+  auto p = make(cfg);
+  for (uint16_t i = 0; i < 4; ++i) {
+    Conn c;
+    c.cport = static_cast<uint16_t>(41000 + i);
+    for (auto& f : c.handshake()) feed(*p, f, 1);
+    c.cseq += 4;  // "REQ " is lost: what follows must be held
+    feed(*p, c.data(true, "1\n"), 2);
+  }
+  p->publish_stats();
+  EXPECT_LE(stats_.buffered_bytes.get(), 20u * 1024);
+  EXPECT_GE(stats_.buffered_bytes.get(), 2u * 8192);  // two flows hold their segment
+  EXPECT_GE(stats_.buffer_budget_refusals.get(), 2u);  // the other two were refused
+  p->flush_all();
+  EXPECT_EQ(stats_.buffered_bytes.get(), 0u);
+}
+
 TEST_F(FlowProcessorTest, OutOfOrderAndSplitSegmentsAreReassembled) {
   auto p = make();
   Conn c;
