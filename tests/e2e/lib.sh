@@ -26,3 +26,19 @@ wait_for() {
 
 # EAL arguments that work here: no hugepages, no PCI, no shared config (tests run in parallel).
 EAL_ARGS='"--no-huge", "--no-pci", "--no-shconf", "--no-telemetry", "-m", "512", "--log-level", "lib.eal:error"'
+
+# live_replay WANT METRICS_PORT: runs l7tap live on $WORK/l7tap.yaml until $WORK/flow.jsonl holds
+# WANT lines (30 s at most), saves /metrics to $WORK/metrics.txt, then stops l7tap with SIGTERM
+# (which flushes every open session) and fails unless it exits cleanly. Its stderr: $WORK/l7tap.err.
+live_replay() {
+  local want=$1 port=$2 pid
+  "$L7TAP" --config "$WORK/l7tap.yaml" 2>"$WORK/l7tap.err" &
+  pid=$!
+  PIDS+=("$pid")
+  enough() { [ "$(wc -l <"$WORK/flow.jsonl" 2>/dev/null || echo 0)" -ge "$want" ]; }
+  wait_for enough || echo "note: fewer than $want records before shutdown; comparing after it" >&2
+  curl -sf "http://127.0.0.1:$port/metrics" >"$WORK/metrics.txt" || fail "no /metrics on port $port"
+  kill -TERM "$pid"
+  wait "$pid" || fail "l7tap did not exit cleanly"
+  PIDS=()
+}

@@ -25,12 +25,7 @@ metrics:
   listen: "127.0.0.1:$PORT"
 YAML
 want=$(wc -l <"$WORK/offline.jsonl")
-"$L7TAP" --config "$WORK/l7tap.yaml" 2>"$WORK/l7tap.err" &
-PIDS+=($!)
-enough() { [ "$(wc -l <"$WORK/flow.jsonl" 2>/dev/null || echo 0)" -ge "$want" ]; }
-wait_for enough || echo "note: fewer than $want records before shutdown; comparing after it" >&2
-curl -sf "http://127.0.0.1:$PORT/metrics" >"$WORK/metrics.txt" || fail "no /metrics"
-kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}" || fail "l7tap did not exit cleanly"; PIDS=()
+live_replay "$want" "$PORT"
 grep -q "dispatcher on main lcore" "$WORK/l7tap.err" && fail "the dispatcher ran although workers.dispatcher is never"
 grep -q "polling port/queue" "$WORK/l7tap.err" || fail "workers did not poll queues: $(cat "$WORK/l7tap.err")"
 python3 - "$WORK/offline.jsonl" "$WORK/flow.jsonl" "$WORK/metrics.txt" <<'PY'
