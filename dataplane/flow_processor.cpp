@@ -40,13 +40,11 @@ FlowProcessor::FlowProcessor(uint16_t worker_id, const FlowProcessorConfig& cfg,
     : worker_id_(worker_id),
       cfg_(cfg),
       detector_(sigs, port_hints),
-      hinted_ports_(65536 / 32, 0),
       out_(out),
       stats_(stats),
       pairing_(cfg.pending_pool, cfg.max_pending_per_flow, cfg.request_timeout_us, *this),
       table_(cfg.flow_capacity, cfg.flow_idle_timeout_us,
              [this](Table::Entry& e, FlowEndReason why) { on_flow_end(e, why); }) {
-  for (auto [port, id] : port_hints) hinted_ports_[port / 32] |= 1u << (port % 32);
   budget_.limit = cfg.max_buffered_total;
 }
 
@@ -59,12 +57,11 @@ void FlowProcessor::init_flow(FlowState& f, const DecodedPacket& p, const FlowKe
   // is not a known service port, else the side with the higher (ephemeral) port.
   bool src_is_client;
   const bool syn = (p.tcp_flags & tcp_flag::kSyn) != 0, ack = (p.tcp_flags & tcp_flag::kAck) != 0;
-  auto hinted = [this](uint16_t port) { return (hinted_ports_[port / 32] >> (port % 32)) & 1u; };
   if (p.l4_proto == 6 && syn) {
     src_is_client = !ack;
     f.orientation_known = true;
-  } else if (hinted(p.dst_port) != hinted(p.src_port)) {
-    src_is_client = hinted(p.dst_port) != 0;
+  } else if (detector_.hinted(p.dst_port) != detector_.hinted(p.src_port)) {
+    src_is_client = detector_.hinted(p.dst_port);
   } else {
     src_is_client = p.src_port >= p.dst_port;
   }
@@ -147,7 +144,7 @@ void FlowProcessor::on_stream_gap(FlowState& f, Dir dir) {
   if (f.detect == FlowState::Detect::kDone) f.driver.on_gap(dir);
 }
 
-bool FlowProcessor::try_detect(FlowState& f, Dir dir, std::span<const uint8_t> data, uint64_t ts_us,
+void FlowProcessor::try_detect(FlowState& f, Dir dir, std::span<const uint8_t> data, uint64_t ts_us,
                                bool datagram) {
   auto& buf = f.detect_buf[static_cast<int>(dir)];
   std::span<const uint8_t> probe_bytes = data;
@@ -166,28 +163,21 @@ bool FlowProcessor::try_detect(FlowState& f, Dir dir, std::span<const uint8_t> d
     stats_.protocol_flows[static_cast<std::size_t>(r.protocol->id)].add();
     // Replay what was held back, the direction that spoke first first.
     const Dir other = opposite(dir);
-    auto& obuf = f.detect_buf[static_cast<int>(other)];
-    if (!obuf.empty() && f.detect_first_dir == other) {
-      std::vector<uint8_t> held;
-      held.swap(obuf);
-      feed_parser(f, other, held, ts_us, datagram);
-    }
-    std::vector<uint8_t> mine;
+    std::vector<uint8_t> mine, theirs;
     mine.swap(buf);
+    theirs.swap(f.detect_buf[static_cast<int>(other)]);
+    const bool theirs_first = !theirs.empty() && f.detect_first_dir == other;
+    if (theirs_first) feed_parser(f, other, theirs, ts_us, datagram);
     feed_parser(f, dir, mine.empty() ? data : std::span<const uint8_t>(mine), ts_us, datagram);
-    if (!obuf.empty()) {
-      std::vector<uint8_t> held;
-      held.swap(obuf);
-      feed_parser(f, other, held, ts_us, datagram);
-    }
-    return true;
+    if (!theirs_first && !theirs.empty()) feed_parser(f, other, theirs, ts_us, datagram);
+    return;
   }
   ++f.detect_attempts;
   if (f.detect_attempts >= cfg_.max_detect_attempts || probe_bytes.size() >= cfg_.max_detect_bytes) {
     f.detect = FlowState::Detect::kFailed;
     for (auto& b : f.detect_buf) std::vector<uint8_t>().swap(b);
     stats_.detection_failures.add();
-    return false;
+    return;
   }
   if (r.need_more && !datagram) {
     if (buf.empty()) {
@@ -197,7 +187,6 @@ bool FlowProcessor::try_detect(FlowState& f, Dir dir, std::span<const uint8_t> d
   } else {
     buf.clear();  // not a prefix of anything we know; later bytes get their own chance
   }
-  return false;
 }
 
 void FlowProcessor::feed_parser(FlowState& f, Dir dir, std::span<const uint8_t> data, uint64_t ts_us,

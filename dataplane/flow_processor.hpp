@@ -80,7 +80,7 @@ class FlowProcessor : public RecordSink {
   void on_flow_end(Table::Entry& e, FlowEndReason why);
   void on_stream_data(FlowState& f, Dir dir, std::span<const uint8_t> data, uint64_t ts_us);
   void on_stream_gap(FlowState& f, Dir dir);
-  bool try_detect(FlowState& f, Dir dir, std::span<const uint8_t> data, uint64_t ts_us, bool datagram);
+  void try_detect(FlowState& f, Dir dir, std::span<const uint8_t> data, uint64_t ts_us, bool datagram);
   void feed_parser(FlowState& f, Dir dir, std::span<const uint8_t> data, uint64_t ts_us, bool datagram);
   void init_flow(FlowState& f, const DecodedPacket& p, const FlowKey& key, bool swapped);
   void count_parser(FlowState& f);
@@ -88,7 +88,6 @@ class FlowProcessor : public RecordSink {
   uint16_t worker_id_;
   FlowProcessorConfig cfg_;
   ProtocolDetector detector_;
-  std::vector<uint32_t> hinted_ports_;  // bitmask per port: any protocol hinted (server side guess)
   RecordSink& out_;
   WorkerStats& stats_;
   SessionPairing pairing_;

@@ -55,6 +55,8 @@ class ProtocolDetector {
   ProtocolDetector& operator=(const ProtocolDetector&) = delete;
 
   DetectResult detect(Dir dir, std::span<const uint8_t> data, uint16_t server_port, uint16_t client_port);
+  // Whether the conf hints any protocol on this port (also used to guess which side serves).
+  bool hinted(uint16_t port) const { return port_mask_[port] != 0; }
 
   // Per-server verdict cache (direct-mapped; a collision just replaces the older entry).
   const ProtocolDescriptor* cached(const std::array<uint8_t, 16>& ip, uint16_t port, uint8_t l4) const;

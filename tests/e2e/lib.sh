@@ -42,3 +42,9 @@ live_replay() {
   wait "$pid" || fail "l7tap did not exit cleanly"
   PIDS=()
 }
+
+# offline_replay PCAP OUT: replays PCAP through `l7tap --pcap`, appending its flow log to OUT and its
+# stderr to $WORK/l7tap.err; fails when l7tap does.
+offline_replay() {
+  "$L7TAP" --pcap "$1" --flow-log - >>"$2" 2>>"$WORK/l7tap.err" || fail "l7tap --pcap $1 failed"
+}

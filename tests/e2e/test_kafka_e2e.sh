@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 bash "$L7TAP_SOURCE_DIR/tests/e2e/kafka_capture.sh" "$WORK" >/dev/null
 pcap=$(ls "$WORK"/*.pcap | head -1)
-"$L7TAP" --pcap "$pcap" --flow-log - >"$WORK/flow.jsonl" 2>"$WORK/l7tap.err" || fail "l7tap failed"
+offline_replay "$pcap" "$WORK/flow.jsonl"
 python3 - "$WORK/flow.jsonl" <<'PY'
 import collections, json, sys
 recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]

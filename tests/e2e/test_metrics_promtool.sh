@@ -19,7 +19,7 @@ YAML
 "$L7TAP" --config "$WORK/l7tap.yaml" 2>"$WORK/l7tap.err" &
 PIDS+=($!)
 # Offline replay of the same capture tells how many records to expect.
-"$L7TAP" --pcap "$WORK/mqtt.pcap" --flow-log "$WORK/offline.jsonl" 2>/dev/null
+offline_replay "$WORK/mqtt.pcap" "$WORK/offline.jsonl"
 want=$(grep -c '"type":"session"' "$WORK/offline.jsonl")
 [ "$want" -gt 5 ] || fail "offline replay produced only $want sessions"
 has_sessions() { [ "$(grep -c '"type":"session"' "$WORK/flow.jsonl" 2>/dev/null)" -ge "$want" ]; }

@@ -5,6 +5,6 @@
 source "$(dirname "$0")/lib.sh"
 bash "$L7TAP_SOURCE_DIR/tests/e2e/mosquitto_capture.sh" "$WORK" >/dev/null
 [ -s "$WORK/mqtt.pcap" ] || fail "no capture"
-"$L7TAP" --pcap "$WORK/mqtt.pcap" --flow-log - >"$WORK/flow.jsonl" 2>"$WORK/l7tap.err" || fail "l7tap failed"
+offline_replay "$WORK/mqtt.pcap" "$WORK/flow.jsonl"
 python3 "$L7TAP_SOURCE_DIR/tests/e2e/check_mosquitto_flow_log.py" "$WORK/flow.jsonl"
 echo "PASS"

@@ -7,8 +7,8 @@ python3 "$L7TAP_SOURCE_DIR/tools/gen_mqtt_pcap.py" "$WORK/a.pcap" --repeat 5 >/d
 python3 "$L7TAP_SOURCE_DIR/tools/gen_mqtt_pcap.py" "$WORK/b.pcap" --repeat 7 >/dev/null
 # Port k goes to worker k % 2, so each worker replays one capture: the reference is one offline run
 # per capture (the two captures share flows, which only separate workers keep apart).
-"$L7TAP" --pcap "$WORK/a.pcap" --flow-log "$WORK/offline.jsonl" 2>/dev/null
-"$L7TAP" --pcap "$WORK/b.pcap" --flow-log - 2>/dev/null >>"$WORK/offline.jsonl"
+offline_replay "$WORK/a.pcap" "$WORK/offline.jsonl"
+offline_replay "$WORK/b.pcap" "$WORK/offline.jsonl"
 PORT=$(free_port)
 cat > "$WORK/l7tap.yaml" <<YAML
 eal:

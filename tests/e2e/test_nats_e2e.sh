@@ -4,7 +4,7 @@
 # for the random port, so detection must work from the bytes.
 source "$(dirname "$0")/lib.sh"
 bash "$L7TAP_SOURCE_DIR/tests/e2e/nats_capture.sh" "$WORK" >/dev/null
-"$L7TAP" --pcap "$WORK/nats.pcap" --flow-log - >"$WORK/flow.jsonl" 2>"$WORK/l7tap.err" || fail "l7tap failed"
+offline_replay "$WORK/nats.pcap" "$WORK/flow.jsonl"
 python3 - "$WORK/flow.jsonl" <<'PY'
 import collections, json, sys
 recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]

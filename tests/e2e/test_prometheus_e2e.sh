@@ -68,7 +68,7 @@ L7PID=$!
 PIDS+=($L7PID)
 
 # The offline replay of the same capture says how many records the live run must write.
-"$L7TAP" --pcap "$WORK/mqtt.pcap" --flow-log "$WORK/offline.jsonl" 2>/dev/null || fail "offline replay failed"
+offline_replay "$WORK/mqtt.pcap" "$WORK/offline.jsonl"
 want=$(grep -c '' "$WORK/offline.jsonl")
 [ "$want" -gt 30 ] || fail "offline replay produced only $want records"
 all_written() { [ "$(grep -c '' "$WORK/flow.jsonl" 2>/dev/null)" -ge "$want" ]; }

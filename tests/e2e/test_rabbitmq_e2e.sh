@@ -4,7 +4,7 @@
 # and replayed through `l7tap --pcap`.
 source "$(dirname "$0")/lib.sh"
 bash "$L7TAP_SOURCE_DIR/tests/e2e/rabbitmq_capture.sh" "$WORK" >/dev/null
-"$L7TAP" --pcap "$WORK/rabbitmq.pcap" --flow-log - >"$WORK/flow.jsonl" 2>"$WORK/l7tap.err" || fail "l7tap failed"
+offline_replay "$WORK/rabbitmq.pcap" "$WORK/flow.jsonl"
 python3 - "$WORK/flow.jsonl" <<'PY'
 import collections, json, sys
 recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]

@@ -21,7 +21,7 @@ flow_log:
 metrics:
   listen: "127.0.0.1:$PORT"
 YAML
-"$L7TAP" --pcap "$WORK/mqtt.pcap" --flow-log "$WORK/offline.jsonl" 2>/dev/null
+offline_replay "$WORK/mqtt.pcap" "$WORK/offline.jsonl"
 want=$(wc -l <"$WORK/offline.jsonl")
 live_replay "$want" "$PORT"
 grep -q "dispatcher on main lcore" "$WORK/l7tap.err" || fail "the dispatcher did not run"
