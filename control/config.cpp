@@ -22,6 +22,8 @@
 
 #include "control/endpoint_normalizer.hpp"
 #include "control/service_map.hpp"
+#include "protocols/core/record.hpp"
+#include "protocols/registry.hpp"
 
 namespace l7tap {
 
@@ -352,29 +354,13 @@ std::vector<double> default_latency_buckets() {
 }
 
 const std::vector<std::string>& known_protocol_names() {
-  // Sorted; the protocol registry must implement a subset of these names.
-  static const std::vector<std::string> names = {"amqp",     "brpc", "dubbo",   "fastcgi", "grpc",
-                                                 "kafka",    "mqtt", "nats",    "openwire", "pulsar",
-                                                 "rocketmq", "sofarpc", "tars", "zmtp"};
+  // The protocol registry is the single source of truth: a name is known when it is implemented.
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (std::string_view n : protocol_names()) v.emplace_back(n);
+    return v;
+  }();
   return names;
-}
-
-std::map<std::string, std::vector<uint16_t>> default_port_hints() {
-  std::map<std::string, std::vector<uint16_t>> hints;
-  for (const auto& name : known_protocol_names()) hints[name] = {};
-  // IANA / project defaults. Protocols without a well-known port (bRPC, gRPC, Tars, ZMTP) rely on
-  // signature detection alone.
-  hints["amqp"] = {5672};
-  hints["dubbo"] = {20880};
-  hints["fastcgi"] = {9000};             // php-fpm's default TCP listener
-  hints["kafka"] = {9092};
-  hints["mqtt"] = {1883, 8883};
-  hints["nats"] = {4222};
-  hints["openwire"] = {61616};
-  hints["pulsar"] = {6650};
-  hints["rocketmq"] = {9876, 10911};     // name server, broker
-  hints["sofarpc"] = {12200};            // SOFA bolt
-  return hints;
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -477,6 +463,8 @@ void validate_config(const Config& c) {
 
   if (c.flow_capacity < 1) throw ConfigError("flows.capacity", "must be at least 1");
   if (c.flow_idle_timeout_us == 0) throw ConfigError("flows.idle_timeout", "must be greater than 0");
+  if (c.no_payload_timeout_us == 0) throw ConfigError("flows.no_payload_timeout", "must be greater than 0");
+  if (c.tcp_close_timeout_us == 0) throw ConfigError("flows.tcp_close_timeout", "must be greater than 0");
   if (c.max_buffered_bytes == 0) throw ConfigError("flows.max_buffered_bytes", "must be at least 1 byte");
   if (c.max_buffered_total < c.max_buffered_bytes + c.max_out_of_order_bytes)
     throw ConfigError("flows.max_buffered_total",
@@ -503,7 +491,10 @@ void validate_config(const Config& c) {
   check_header_names("protocols.trace_headers.span_id", c.span_id_headers);
   check_header_names("protocols.trace_headers.x_request_id", c.x_request_id_headers);
 
-  check_ring("records.ring_size", c.record_ring_size);
+  if (c.record_ring_size < kMinRecordRingBytes)
+    throw ConfigError("records.ring_size", "must be at least 64KiB (it holds records of up to " +
+                                               std::to_string(FlowRecord::max_wire_size()) + " bytes), got " +
+                                               std::to_string(c.record_ring_size));
 
   if (c.flow_log_max_files < 1) throw ConfigError("flow_log.max_files", "must be at least 1");
 
@@ -580,7 +571,7 @@ void load_protocols(const Node& n, Config& c) {
         if (port == 0) throw ConfigError(ip, "port must be in 1..65535, got 0");
         ports.push_back(static_cast<uint16_t>(port));
       });
-      c.port_hints[name] = std::move(ports);  // replaces only this protocol's defaults
+      c.port_hints[name] = std::move(ports);  // replaces only this protocol's default ports
     }
   }
 
@@ -671,7 +662,6 @@ void load_endpoint_rules(const Node& n, const std::string& path, Config& c) {
 
 Config load_root(const Node& root) {
   Config c;
-  c.port_hints = default_port_hints();
   c.latency_buckets = default_latency_buckets();
 
   Section top(root, "", {"eal", "ports", "workers", "flows", "sessions", "protocols", "records", "flow_log", "metrics",
@@ -692,10 +682,11 @@ Config load_root(const Node& root) {
   read_duration(w, "exit_when_idle", c.exit_when_idle_us);
 
   Section f(top.get("flows"), "flows",
-            {"capacity", "idle_timeout", "tcp_close_timeout", "max_out_of_order_bytes", "max_buffered_bytes",
-             "max_buffered_total"});
+            {"capacity", "idle_timeout", "no_payload_timeout", "tcp_close_timeout", "max_out_of_order_bytes",
+             "max_buffered_bytes", "max_buffered_total"});
   read_uint(f, "capacity", c.flow_capacity);
   read_duration(f, "idle_timeout", c.flow_idle_timeout_us);
+  read_duration(f, "no_payload_timeout", c.no_payload_timeout_us);
   read_duration(f, "tcp_close_timeout", c.tcp_close_timeout_us);
   read_size(f, "max_out_of_order_bytes", c.max_out_of_order_bytes);
   read_size(f, "max_buffered_bytes", c.max_buffered_bytes);
@@ -708,7 +699,7 @@ Config load_root(const Node& root) {
   load_protocols(top.get("protocols"), c);
 
   Section r(top.get("records"), "records", {"ring_size"});
-  read_uint(r, "ring_size", c.record_ring_size);
+  read_size(r, "ring_size", c.record_ring_size);
 
   Section fl(top.get("flow_log"), "flow_log", {"path", "max_bytes", "max_files"});
   read_string(fl, "path", c.flow_log_path);

@@ -82,6 +82,7 @@ struct Config {
   // --- flows ---
   uint32_t flow_capacity = 65536;         // flows.capacity (per worker)
   uint64_t flow_idle_timeout_us = 60'000'000;   // flows.idle_timeout
+  uint64_t no_payload_timeout_us = 10'000'000;  // flows.no_payload_timeout (flows that carried no payload)
   uint64_t tcp_close_timeout_us = 2'000'000;    // flows.tcp_close_timeout
   uint32_t max_out_of_order_bytes = 65536;      // flows.max_out_of_order_bytes (per direction)
   uint32_t max_buffered_bytes = 65536;          // flows.max_buffered_bytes (parser tail per direction)
@@ -93,13 +94,14 @@ struct Config {
 
   // --- protocols ---
   std::vector<std::string> enabled_protocols;                 // protocols.enabled (empty = all)
-  std::map<std::string, std::vector<uint16_t>> port_hints;    // protocols.port_hints.<name>
+  // protocols.port_hints.<name>: replaces that protocol's default ports (its descriptor's)
+  std::map<std::string, std::vector<uint16_t>> port_hints;
   std::vector<std::string> trace_id_headers;                  // protocols.trace_headers.trace_id
   std::vector<std::string> span_id_headers;                   // protocols.trace_headers.span_id
   std::vector<std::string> x_request_id_headers;              // protocols.trace_headers.x_request_id
 
   // --- records (worker → control thread) ---
-  uint32_t record_ring_size = 8192;  // records.ring_size (per worker)
+  uint64_t record_ring_size = 4u << 20;  // records.ring_size: bytes per worker
 
   // --- flow log ---
   std::string flow_log_path = "-";          // flow_log.path ("-" = stdout, "" = off)
@@ -129,12 +131,11 @@ Config load_config_text(const std::string& yaml_text);
 void validate_config(const Config& c);
 // Default latency buckets: 100 µs … 10 s.
 std::vector<double> default_latency_buckets();
-// Every protocol name the conf accepts (protocols.enabled, protocols.port_hints), sorted.
+// Every protocol name the conf accepts (protocols.enabled, protocols.port_hints): the registered
+// protocols (protocols/registry.hpp), sorted.
 const std::vector<std::string>& known_protocol_names();
-// The port hints used when protocols.port_hints is absent: one entry per known protocol (empty vector
-// for protocols without a well-known port). A port_hints map in the conf replaces only the entries
-// it names.
-std::map<std::string, std::vector<uint16_t>> default_port_hints();
+// Smallest records.ring_size.
+inline constexpr uint64_t kMinRecordRingBytes = 64u << 10;
 // Parses "250ms", "30s", "5m", "1h", "100us" or a bare number of seconds into µs; throws
 // ConfigError(path, ...) on garbage.
 uint64_t parse_duration_us(const std::string& path, const std::string& text);

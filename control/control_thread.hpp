@@ -11,14 +11,15 @@
 
 #include "control/config.hpp"
 #include "control/record_ring.hpp"
-#include "control/stats.hpp"
+#include "control/self_metrics.hpp"
+#include "protocols/core/counters.hpp"
 
 namespace l7tap {
 
 struct ControlInputs {
   std::vector<RecordRing*> rings;                 // one per worker
-  std::vector<const WorkerStats*> workers;        // same order as rings
-  const DispatcherStats* dispatcher = nullptr;    // null when no dispatcher runs
+  std::vector<const CounterBlock*> workers;       // same order as rings (label worker="<index>")
+  std::vector<const CounterBlock*> globals;       // e.g. the dispatcher's (no worker label)
   PortStatsFn port_stats;                         // empty in offline mode
   // SIGHUP reload: when *reload_requested is true the drain thread clears it, re-reads
   // config_path and, if the file is valid, swaps in its service map and endpoint rules (RED

@@ -1,37 +1,19 @@
-// The l7_flow_log writer: one JSON object per line (../shared/spec/l7-flow-log-schema.md), written
-// to a file with size-based rotation, or to stdout. Runs on the control thread only.
+// The l7_flow_log writer: one JSON object per line (flow_log_json.hpp), written to a file with
+// size-based rotation, or to stdout. Runs on the control thread only. Records are formatted
+// straight into the writer's buffer, which is written out once per drained batch.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
-#include "control/stats.hpp"
+#include "control/flow_log_json.hpp"
+#include "protocols/core/counters.hpp"
 #include "protocols/core/record.hpp"
 
 namespace l7tap {
-
-// Appends `rec` as one JSON object followed by '\n' to `out` and returns the bytes appended.
-// Field order follows the schema table; fields without a value are omitted. Only grows `out`
-// (reuse one string and its capacity: nothing else is allocated).
-std::size_t format_record_json(const FlowRecord& rec, std::string& out);
-
-// Appends `s` as a JSON string literal (quotes included). Control characters are escaped, and
-// every byte that is not part of a well-formed UTF-8 sequence is written as \u00XX of the byte,
-// so the output is valid JSON and valid UTF-8 whatever the input.
-void append_json_string(std::string& out, std::string_view s);
-
-// Appends `s` with every byte that is not part of a well-formed UTF-8 sequence, and every control
-// character (C0, DEL), replaced by U+FFFD: Prometheus label values must be valid UTF-8, and one bad
-// value would make the server reject the whole scrape.
-void append_utf8_sanitized(std::string& out, std::string_view s);
-
-// Text form of a 16-byte address: IPv4-mapped (::ffff:a.b.c.d) as dotted quad, anything else as
-// IPv6 text. Writes into `buf` (no allocation) and returns a view of it.
-using IpTextBuffer = std::array<char, 48>;
-std::string_view format_ip(const std::array<uint8_t, 16>& addr, IpTextBuffer& buf);
 
 // Writer counters, read by the self-metrics collector from the scrape thread.
 struct FlowLogCounters {
@@ -45,7 +27,8 @@ struct FlowLogCounters {
 class FlowLogWriter {
  public:
   // path: file name, "-" for stdout, "" for disabled (every call is then a no-op).
-  // max_bytes: rotate before a line would take the file past this size (0 = never rotate).
+  // max_bytes: rotate before a line would take the file past this size (0 = never rotate). A path
+  // that is not a regular file (/dev/null, a FIFO, a character device) is never rotated.
   // max_files: rotated files kept (f.1 … f.N; 0 = the file is simply truncated on rotation).
   // Throws std::runtime_error("flow_log.path <path>: <strerror>") when the file cannot be opened.
   FlowLogWriter(std::string path, uint64_t max_bytes, uint32_t max_files);
@@ -59,6 +42,8 @@ class FlowLogWriter {
   // Appends one complete line (ending in '\n'). Lines are buffered and written whole: rotation
   // happens between lines, never inside one.
   void append(std::string_view line);
+  // Appends `rec`'s JSON line, formatted in place in the buffer (no copy, no allocation).
+  void append(const FlowRecord& rec);
   // Writes everything buffered (the control thread calls this after every batch).
   void flush();
   // Flushes and closes the file (stdout is flushed, not closed). Idempotent.
@@ -74,6 +59,12 @@ class FlowLogWriter {
   void open_file();  // throws
   bool reopen_after_error();
   void rotate();
+  // Makes room for `n` more bytes after the buffered ones (flushing, or for a line longer than
+  // the buffer, growing it).
+  void reserve(std::size_t n);
+  // Takes the `n` bytes just written after the buffered ones as the next line (rotating first
+  // when it would take the file past max_bytes).
+  void commit(std::size_t n);
 
   // Buffered bytes beyond this are written at once, even mid-batch.
   static constexpr std::size_t kBufferLimit = 256 * 1024;
@@ -83,8 +74,11 @@ class FlowLogWriter {
   uint32_t max_files_;
   Mode mode_ = Mode::kOff;
   int fd_ = -1;
+  bool regular_ = false;       // the path is a regular file: only then rotate and truncate
   uint64_t size_ = 0;          // bytes in the current file + buffered
-  std::string buf_;            // pending whole lines
+  std::unique_ptr<char[]> buf_;  // pending whole lines: [0, len_)
+  std::size_t len_ = 0;
+  std::size_t cap_ = 0;
   uint64_t buf_lines_ = 0;     // lines in buf_
   std::string rename_from_;    // scratch for rotation file names
   std::string rename_to_;

@@ -1,56 +1,71 @@
 #include "control/red_metrics.hpp"
 
-#include <prometheus/counter.h>
-#include <prometheus/family.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
-
-#include <functional>
+#include <cstring>
+#include <utility>
 
 #include "control/flow_log_writer.hpp"
+#include "protocols/registry.hpp"
 
 namespace l7tap {
 
 namespace {
 
-using V = RedLabelValues;
+// Request types are a few dozen names per protocol; unmatched addresses as many as the service
+// map's own cache remembers.
+constexpr std::size_t kRequestTypeCacheEntries = 256;
+constexpr std::size_t kAddressCacheEntries = ServiceMap::kDefaultCacheSlots;
 
-constexpr const char* kFamilyNames[] = {
-    "l7tap_requests_total",      "l7tap_responses_total",      "l7tap_client_errors_total",
-    "l7tap_server_errors_total", "l7tap_timeouts_total",       "l7tap_request_bytes_total",
-    "l7tap_response_bytes_total", "l7tap_request_duration_seconds"};
+// The entry for `raw`, made with make(raw, text) on a miss.
+template <typename Make>
+LabelCache::Entry& cached(LabelCache& cache, std::string_view raw, Make&& make) {
+  const uint64_t h = hash_string(raw);
+  if (LabelCache::Entry* e = cache.find(raw, h)) return *e;
+  LabelCache::Entry& e = cache.insert(raw, h);
+  make(raw, e.text);
+  return e;
+}
 
-constexpr const char* kFamilyHelp[] = {
-    "L7 requests seen (flow records of type session or request).",
-    "L7 responses seen (paired sessions and unpaired responses).",
-    "Records whose response_status is client_error.",
-    "Records whose response_status is server_error.",
-    "Records whose response_status is timeout (no response within sessions.request_timeout).",
-    "Sum of request_length of the records, in bytes.",
-    "Sum of response_length of the records, in bytes.",
-    "Response time (last request byte to first response byte), in seconds."};
+// The id of the entry's text in `table` (find(text)), or kNone. Looked up again only when the
+// table has grown since the last look: strings are interned only for new series, which stop
+// coming in a steady state, so a label no series has costs nothing per record either.
+template <typename Find>
+uint32_t interned_id(LabelCache::Entry& e, const StringTable& table, Find&& find) {
+  if (e.id == StringTable::kNone && e.checked != table.size()) {
+    e.id = find(e.text);
+    e.checked = table.size();
+  }
+  return e.id;
+}
 
-void set_rule_labels(const ServiceRule& r, std::string& service, std::string& ns, std::string& workload,
-                     std::string& env, std::string& site) {
-  service.assign(r.service);
-  ns.assign(r.namespace_name);
-  workload.assign(r.workload);
-  env.assign(r.env);
-  site.assign(r.site);
+void make_request_type(std::string_view raw, std::string& text) {
+  text.clear();
+  append_utf8_sanitized(text, raw);
+}
+
+uint64_t pair_key(uint32_t name, uint32_t endpoint) { return static_cast<uint64_t>(name) << 32 | endpoint; }
+
+// Unregistered ids all get protocol="unknown": one series, as their labels are the same.
+ProtocolId label_protocol(ProtocolId p) { return protocol_by_id(p) != nullptr ? p : kUnknownProtocol; }
+
+RedRules default_rules() {
+  RedRules r;
+  r.service_map = std::make_unique<ServiceMap>(std::vector<ServiceRule>{});
+  r.normalizer = std::make_unique<EndpointNormalizer>(std::vector<EndpointRule>{}, true);
+  return r;
+}
+
+RedOptions options_with(std::vector<double> buckets) {
+  RedOptions o;
+  o.latency_buckets = std::move(buckets);
+  return o;
+}
+
+RedOptions with_default_buckets(RedOptions o) {
+  if (o.latency_buckets.empty()) o.latency_buckets = default_latency_buckets();
+  return o;
 }
 
 }  // namespace
-
-std::size_t RedLabelHash::operator()(const RedLabelValues& v) const noexcept {
-  std::size_t h = 0;
-  for (const std::string& s : v.values)
-    h ^= std::hash<std::string_view>{}(s) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-  return h;
-}
-
-bool red_has_response(const FlowRecord& rec) {
-  return rec.type == RecordType::kResponse || (rec.type == RecordType::kSession && rec.has_rrt);
-}
 
 RedOptions RedOptions::from_config(const Config& c) {
   RedOptions o;
@@ -68,70 +83,134 @@ RedRules RedRules::from_config(const Config& c) {
   return r;
 }
 
-namespace {
-RedRules default_rules() {
-  RedRules r;
-  r.service_map = std::make_unique<ServiceMap>(std::vector<ServiceRule>{});
-  r.normalizer = std::make_unique<EndpointNormalizer>(std::vector<EndpointRule>{}, true);
-  return r;
-}
-RedOptions options_with(std::vector<double> buckets) {
-  RedOptions o;
-  o.latency_buckets = std::move(buckets);
-  return o;
-}
-}  // namespace
-
 RedMetrics::RedMetrics(std::vector<double> latency_buckets)
     : RedMetrics(options_with(std::move(latency_buckets)), default_rules()) {}
 
 RedMetrics::RedMetrics(RedOptions options, RedRules rules)
-    : opt_(std::move(options)), rules_(std::move(rules)), registry_(std::make_shared<prometheus::Registry>()) {
-  if (opt_.latency_buckets.empty()) opt_.latency_buckets = default_latency_buckets();
-  auto counter = [this](const char* name, const char* help) {
-    return &prometheus::BuildCounter().Name(name).Help(help).Register(*registry_);
-  };
-  for (std::size_t i = 0; i < counters_.size(); ++i) counters_[i] = counter(kFamilyNames[i], kFamilyHelp[i]);
-  duration_ = &prometheus::BuildHistogram()
-                   .Name(kFamilyNames[kRedFamilies - 1])
-                   .Help(kFamilyHelp[kRedFamilies - 1])
-                   .Register(*registry_);
-  records_ = counter("l7tap_records_total",
-                     "Flow records seen by the RED aggregation (aggregated or dropped), by protocol and type.");
-  auto* overflow = counter("l7tap_metric_series_overflow_total",
-                           "Records aggregated into a (protocol, service) overflow series (endpoint and "
-                           "request_type \"__overflow__\") because the family reached "
-                           "metrics.max_series_per_metric label sets.");
-  for (std::size_t i = 0; i < kRedFamilies; ++i) series_overflow_[i] = &overflow->Add({{"metric", kFamilyNames[i]}});
-  endpoint_overflow_ = counter("l7tap_endpoint_overflow_total",
-                               "Records whose endpoint was replaced by \"__overflow__\" because their service "
-                               "reached metrics.max_endpoints_per_service distinct endpoints.");
-  dropped_unmatched_ = &counter("l7tap_red_records_dropped_total",
-                                "Records not aggregated into RED metrics (still in the flow log): "
-                                "reason unmatched_service = no service_map rule matched the server and "
-                                "service_map.unmatched is drop.")
-                            ->Add({{"reason", "unmatched_service"}});
-  series_.reserve(1024);
+    : opt_(with_default_buckets(std::move(options))),
+      rules_(std::move(rules)),
+      collector_(std::make_shared<RedCollector>(opt_.latency_buckets, opt_.client_labels)),
+      t_(collector_->tables()),
+      endpoint_cache_(opt_.endpoint_cache_entries),
+      request_type_cache_(kRequestTypeCacheEntries),
+      server_cache_(kAddressCacheEntries),
+      client_cache_(kAddressCacheEntries) {
+  std::lock_guard<std::mutex> lock(collector_->mutex());
+  empty_tuple_ = intern_tuple("");
+  overflow_tuple_ = intern_tuple(kOverflow);
+  overflow_endpoint_ = t_.endpoints.add(kOverflow);
+  overflow_request_type_ = t_.request_types.add(kOverflow);
+  intern_rules();
 }
 
 RedMetrics::~RedMetrics() = default;
 
-void RedMetrics::set_rules(RedRules rules) { rules_ = std::move(rules); }
+std::shared_ptr<prometheus::Collectable> RedMetrics::collectable() const { return collector_; }
 
-void RedMetrics::set_server_labels(int rule, const FlowRecord& rec, RedLabelValues& out) {
-  auto& v = out.values;
-  if (rule == ServiceMap::kNoMatch) {
-    format_address_port(rec.net.server_ip, rec.net.server_port, v[V::kService]);
-    for (std::size_t i : {V::kNamespace, V::kWorkload, V::kEnv, V::kSite}) v[i].clear();
-  } else {
-    set_rule_labels(rules_.service_map->rule(rule), v[V::kService], v[V::kNamespace], v[V::kWorkload],
-                    v[V::kEnv], v[V::kSite]);
+void RedMetrics::set_rules(RedRules rules) {
+  RedRules old;
+  {
+    std::lock_guard<std::mutex> lock(collector_->mutex());
+    old = std::exchange(rules_, std::move(rules));
+    intern_rules();
+  }
+  // Their labels came from the old rules (the client cache only has addresses: still right).
+  endpoint_cache_.clear();
+  server_cache_.clear();
+}
+
+void RedMetrics::intern_rules() {
+  const ServiceMap& map = *rules_.service_map;
+  rule_tuple_.resize(map.size());
+  for (std::size_t i = 0; i < map.size(); ++i) {
+    const ServiceRule& r = map.rule(static_cast<int>(i));
+    rule_tuple_[i] = intern_tuple(r.service, r.namespace_name, r.workload, r.env, r.site);
   }
 }
 
-bool RedMetrics::series_labels(const FlowRecord& rec, RedLabelValues& out) {
-  auto& v = out.values;
-  ServiceMap& map = *rules_.service_map;
+uint32_t RedMetrics::intern_tuple(std::string_view service, std::string_view ns, std::string_view workload,
+                                  std::string_view env, std::string_view site) {
+  encode_label_tuple(scratch_, service, ns, workload, env, site);
+  const uint32_t id = t_.tuples.add(scratch_);
+  if (id == t_.tuple_name.size()) {
+    const uint32_t name = t_.names.add(service);
+    t_.tuple_name.push_back(name);
+    if (name >= endpoints_per_name_.size()) {
+      endpoints_per_name_.resize(name + 1, 0);
+      t_.endpoint_overflow.resize(name + 1, 0);
+    }
+  }
+  return id;
+}
+
+void RedMetrics::make_endpoint(std::string_view raw, std::string& text) {
+  sanitized_.clear();
+  append_utf8_sanitized(sanitized_, raw);
+  EndpointNormalizer& n = *rules_.normalizer;
+  if (n.rule_count() == 0) {
+    // Built-in rule only (or nothing): it replaces whole segments, so UTF-8 stays valid.
+    n.normalize(sanitized_, text);
+  } else {
+    // A pattern may match part of a multi-byte character: sanitise the result again.
+    n.normalize(sanitized_, normalized_);
+    text.clear();
+    append_utf8_sanitized(text, normalized_);
+  }
+}
+
+uint32_t RedMetrics::tuple_of_text(LabelCache::Entry& e) {
+  return interned_id(e, t_.tuples, [this](const std::string& s) {
+    encode_label_tuple(scratch_, s, {}, {}, {}, {});
+    return t_.tuples.find(scratch_);
+  });
+}
+
+bool RedMetrics::resolve_server(const ServiceKey& key, Resolved& r) {
+  // The whole lookup key is the cache key: the entry remembers the rule's tuple, "drop", or the
+  // unmatched server's "ip:port" (the cache is emptied when the rules change).
+  char raw[25];
+  std::memcpy(raw, key.ip.data(), 16);
+  std::memcpy(raw + 16, &key.port, 2);
+  std::memcpy(raw + 18, &key.vlan, 2);
+  std::memcpy(raw + 20, &key.tunnel_id, 4);
+  raw[24] = static_cast<char>(key.has_vlan | key.has_tunnel_id << 1);
+  const std::string_view k(raw, sizeof raw);
+  const uint64_t h = hash_bytes(raw, sizeof raw);
+  LabelCache::Entry* e = server_cache_.find(k, h);
+  if (e == nullptr) {
+    e = &server_cache_.insert(k, h);
+    e->text.clear();
+    ServiceMap& map = *rules_.service_map;
+    if (const int rule = map.lookup(key); rule != ServiceMap::kNoMatch)
+      e->id = rule_tuple_[static_cast<std::size_t>(rule)];
+    else if (map.unmatched() == UnmatchedServers::kDrop)
+      e->id = kDropped;
+    else
+      format_address_port(key.ip, key.port, e->text);  // id: interned or not, see below
+  }
+  if (e->id == kDropped) return false;
+  r.server = tuple_of_text(*e);
+  r.server_text = e->text.empty() ? nullptr : &e->text;
+  return true;
+}
+
+uint32_t RedMetrics::resolve_client(const FlowRecord& rec, ServiceKey key, const std::string*& text) {
+  key.ip = rec.net.client_ip;
+  key.port = rec.net.client_port;  // only rules that list ports look at it
+  const int rule = rules_.service_map->lookup(key);
+  text = nullptr;
+  if (rule != ServiceMap::kNoMatch) return rule_tuple_[static_cast<std::size_t>(rule)];
+  // Unmatched: the address alone (client ports are ephemeral), cached by address.
+  const std::array<uint8_t, 16>& ip = rec.net.client_ip;
+  LabelCache::Entry& e =
+      cached(client_cache_, std::string_view(reinterpret_cast<const char*>(ip.data()), ip.size()),
+             [&ip](std::string_view, std::string& out) { format_address(ip, out); });
+  text = &e.text;
+  return tuple_of_text(e);
+}
+
+bool RedMetrics::resolve(const FlowRecord& rec, Resolved& r) {
+  r.protocol = label_protocol(rec.protocol);
   ServiceKey key;
   key.ip = rec.net.server_ip;
   key.port = rec.net.server_port;
@@ -139,136 +218,110 @@ bool RedMetrics::series_labels(const FlowRecord& rec, RedLabelValues& out) {
   key.vlan = rec.net.vlan;
   key.has_tunnel_id = rec.net.has_tunnel_id;
   key.tunnel_id = rec.net.tunnel_id;
-  const int server_rule = map.lookup(key);
-  if (server_rule == ServiceMap::kNoMatch && map.unmatched() == UnmatchedServers::kDrop) return false;
+  if (!resolve_server(key, r)) return false;
+  r.client = opt_.client_labels ? resolve_client(rec, key, r.client_text) : empty_tuple_;
 
-  v[V::kProtocol].assign(protocol_name(rec.protocol));
-  set_server_labels(server_rule, rec, out);
-
-  if (opt_.client_labels) {
-    key.ip = rec.net.client_ip;
-    key.port = rec.net.client_port;  // only rules that list ports look at it
-    const int client_rule = map.lookup(key);
-    if (client_rule == ServiceMap::kNoMatch) {
-      format_address(rec.net.client_ip, v[V::kClientService]);  // no port: client ports are ephemeral
-      for (std::size_t i : {V::kClientNamespace, V::kClientWorkload, V::kClientEnv, V::kClientSite}) v[i].clear();
-    } else {
-      set_rule_labels(map.rule(client_rule), v[V::kClientService], v[V::kClientNamespace],
-                      v[V::kClientWorkload], v[V::kClientEnv], v[V::kClientSite]);
-    }
-  } else {
-    for (std::size_t i = V::kClientService; i <= V::kClientSite; ++i) v[i].clear();
-  }
-
-  raw_endpoint_.clear();
-  append_utf8_sanitized(raw_endpoint_, rec.l7.endpoint);
-  std::string& endpoint = v[V::kEndpoint];
-  if (rules_.normalizer->rule_count() == 0) {
-    // Built-in rule only (or nothing): it replaces whole segments, so UTF-8 stays valid.
-    rules_.normalizer->normalize(raw_endpoint_, endpoint);
-  } else {
-    // A pattern may match part of a multi-byte character: sanitise the result again.
-    std::string& tmp = v[V::kRequestType];  // free until set below
-    rules_.normalizer->normalize(raw_endpoint_, tmp);
-    endpoint.clear();
-    append_utf8_sanitized(endpoint, tmp);
-  }
-  v[V::kRequestType].clear();
-  append_utf8_sanitized(v[V::kRequestType], rec.l7.request_type);
+  LabelCache::Entry& e = cached(endpoint_cache_, rec.l7.get(Field::kEndpoint),
+                                [this](std::string_view raw, std::string& text) { make_endpoint(raw, text); });
+  r.endpoint = interned_id(e, t_.endpoints, [this](const std::string& s) { return t_.endpoints.find(s); });
+  r.endpoint_text = &e.text;
+  LabelCache::Entry& t = cached(request_type_cache_, rec.l7.get(Field::kRequestType), make_request_type);
+  r.request_type = interned_id(t, t_.request_types, [this](const std::string& s) { return t_.request_types.find(s); });
+  r.request_type_text = &t.text;
   return true;
 }
 
-RedMetrics::Series RedMetrics::make_series(const RedLabelValues& values) {
-  prometheus::Labels labels;
-  for (std::size_t i = 0; i < V::kCount; ++i) {
-    if (!opt_.client_labels && i >= V::kClientService && i <= V::kClientSite) continue;
-    labels.emplace(std::string(V::kNames[i]), values.values[i]);
-  }
-  return Series{
-      &counters_[0]->Add(labels), &counters_[1]->Add(labels), &counters_[2]->Add(labels),
-      &counters_[3]->Add(labels), &counters_[4]->Add(labels), &counters_[5]->Add(labels),
-      &counters_[6]->Add(labels), &duration_->Add(labels, opt_.latency_buckets),
+bool RedMetrics::series_labels(const FlowRecord& rec, RedLabelValues& out) {
+  using V = RedLabelValues;
+  Resolved r;
+  if (!resolve(rec, r)) return false;
+  auto tuple = [this](uint32_t id, const std::string* text) {
+    return id != kNone ? decode_label_tuple(t_.tuples[id]) : LabelTuple{*text, "", "", "", ""};
   };
-}
-
-prometheus::Counter& RedMetrics::endpoint_overflow_counter(const std::string& service) {
-  if (auto it = endpoint_overflow_by_service_.find(service); it != endpoint_overflow_by_service_.end())
-    return *it->second;
-  auto* c = &endpoint_overflow_->Add({{"service", service}});
-  endpoint_overflow_by_service_.emplace(service, c);
-  return *c;
-}
-
-RedMetrics::Series& RedMetrics::overflow_series() {
-  for (prometheus::Counter* c : series_overflow_) c->Increment();
-  auto& v = scratch_.values;
-  v[V::kEndpoint].assign(kOverflow);
-  v[V::kRequestType].assign(kOverflow);
-  for (std::size_t i = V::kClientService; i <= V::kClientSite; ++i) v[i].clear();
-  if (auto it = series_.find(scratch_); it != series_.end()) return it->second;
-  if (opt_.max_series_per_metric != 0 && overflow_series_ >= opt_.max_series_per_metric) {
-    // Too many services even for overflow series: one per protocol.
-    v[V::kService].assign(kOverflow);
-    for (std::size_t i : {V::kNamespace, V::kWorkload, V::kEnv, V::kSite}) v[i].clear();
-    if (auto it = series_.find(scratch_); it != series_.end()) return it->second;
+  auto& v = out.values;
+  v[V::kProtocol].assign(protocol_name(r.protocol));
+  const LabelTuple server = tuple(r.server, r.server_text);
+  const LabelTuple client = tuple(r.client, r.client_text);
+  for (std::size_t i = 0; i < 5; ++i) {
+    v[V::kService + i] = server[i];
+    v[V::kClientService + i] = client[i];
   }
-  ++overflow_series_;
-  Series s = make_series(scratch_);
-  return series_.emplace(scratch_, s).first->second;
+  v[V::kEndpoint] = *r.endpoint_text;
+  v[V::kRequestType] = *r.request_type_text;
+  return true;
 }
 
-RedMetrics::Series* RedMetrics::series_for(const FlowRecord& rec) {
-  if (!series_labels(rec, scratch_)) return nullptr;
-  auto& v = scratch_.values;
-  if (opt_.max_endpoints_per_service != 0) {
-    const auto it = endpoints_.find(v[V::kService]);
-    const bool known = it != endpoints_.end() && it->second.count(v[V::kEndpoint]) != 0;
-    const std::size_t have = it == endpoints_.end() ? 0 : it->second.size();
-    if (!known && have >= opt_.max_endpoints_per_service) {
-      endpoint_overflow_counter(v[V::kService]).Increment();
-      v[V::kEndpoint].assign(kOverflow);
-    }
-  }
-  if (auto it = series_.find(scratch_); it != series_.end()) return &it->second;
-  if (opt_.max_series_per_metric != 0 && regular_series_ >= opt_.max_series_per_metric) return &overflow_series();
-
-  Series s = make_series(scratch_);
-  ++regular_series_;
-  if (opt_.max_endpoints_per_service != 0 && v[V::kEndpoint] != kOverflow)
-    endpoints_[v[V::kService]].insert(v[V::kEndpoint]);
-  return &series_.emplace(scratch_, s).first->second;
-}
-
-prometheus::Counter& RedMetrics::records_counter(ProtocolId p, RecordType t) {
-  auto pi = static_cast<std::size_t>(p);
-  if (pi >= records_by_type_.size()) pi = 0;
-  auto ti = static_cast<std::size_t>(t);
-  if (ti >= kTypeCount) ti = 0;
-  prometheus::Counter*& c = records_by_type_[pi][ti];
-  if (c == nullptr)
-    c = &records_->Add({{"protocol", std::string(protocol_name(static_cast<ProtocolId>(pi)))},
-                        {"type", std::string(record_type_name(static_cast<RecordType>(ti)))}});
-  return *c;
+uint32_t RedMetrics::service_name(const Resolved& r) const {
+  return r.server != kNone ? t_.tuple_name[r.server] : t_.names.find(*r.server_text);
 }
 
 void RedMetrics::observe(const FlowRecord& rec) {
-  records_counter(rec.protocol, rec.type).Increment();
-  Series* s = series_for(rec);
-  if (s == nullptr) {
-    dropped_unmatched_->Increment();
+  Batch batch(*this);
+  batch.observe(rec);
+}
+
+void RedMetrics::observe_locked(const FlowRecord& rec) {
+  auto type = static_cast<std::size_t>(rec.type);
+  if (type >= RedTables::kRecordTypes) type = 0;
+  ++t_.records[label_protocol(rec.protocol) * RedTables::kRecordTypes + type];
+  Resolved r;
+  if (!resolve(rec, r)) {
+    ++t_.dropped_unmatched;
     return;
   }
-  if (rec.type == RecordType::kSession || rec.type == RecordType::kRequest) s->requests->Increment();
-  if (red_has_response(rec)) s->responses->Increment();
-  switch (rec.l7.response_status) {
-    case ResponseStatus::kClientError: s->client_errors->Increment(); break;
-    case ResponseStatus::kServerError: s->server_errors->Increment(); break;
-    case ResponseStatus::kTimeout: s->timeouts->Increment(); break;
-    default: break;
+  t_.series.count(series_for(r), rec);
+}
+
+uint32_t RedMetrics::series_for(Resolved& r) {
+  SeriesKey key{r.server, r.client, r.endpoint, r.request_type, r.protocol};
+  auto interned = [&key] {
+    return key.server != kNone && key.client != kNone && key.endpoint != kNone && key.request_type != kNone;
+  };
+  // The steady state: the series exists. Its endpoint is already counted for its service (only
+  // series with "__overflow__" are made without), so the endpoint cap has nothing to say.
+  if (interned() && key.endpoint != overflow_endpoint_)
+    if (const uint32_t i = t_.series.find(key); i != SeriesTable::kNone) return i;
+
+  const std::size_t max_endpoints = opt_.max_endpoints_per_service;
+  if (max_endpoints != 0) {
+    const uint32_t name = service_name(r);  // kNone: no series has this service
+    const bool known = name != kNone && key.endpoint != kNone && name_endpoints_.count(pair_key(name, key.endpoint)) != 0;
+    const std::size_t have = name == kNone ? 0 : endpoints_per_name_[name];
+    if (!known && have >= max_endpoints) {
+      ++t_.endpoint_overflow[name];
+      key.endpoint = overflow_endpoint_;
+    }
   }
-  if (rec.l7.has_request_length) s->request_bytes->Increment(rec.l7.request_length);
-  if (rec.l7.has_response_length) s->response_bytes->Increment(rec.l7.response_length);
-  if (rec.has_rrt) s->duration->Observe(static_cast<double>(rec.rrt_us) / 1e6);
+  if (interned())
+    if (const uint32_t i = t_.series.find(key); i != SeriesTable::kNone) return i;
+  if (opt_.max_series_per_metric != 0 && regular_series_ >= opt_.max_series_per_metric) return overflow_series(r);
+
+  if (key.server == kNone) key.server = intern_tuple(*r.server_text);
+  if (key.client == kNone) key.client = intern_tuple(*r.client_text);
+  if (key.endpoint == kNone) key.endpoint = t_.endpoints.add(*r.endpoint_text);
+  if (key.request_type == kNone) key.request_type = t_.request_types.add(*r.request_type_text);
+  const uint32_t i = t_.series.add(key);
+  ++regular_series_;
+  if (max_endpoints != 0 && key.endpoint != overflow_endpoint_) {
+    const uint32_t name = t_.tuple_name[key.server];
+    if (name_endpoints_.insert(pair_key(name, key.endpoint)).second) ++endpoints_per_name_[name];
+  }
+  return i;
+}
+
+uint32_t RedMetrics::overflow_series(Resolved& r) {
+  ++t_.series_overflow;
+  SeriesKey key{r.server, empty_tuple_, overflow_endpoint_, overflow_request_type_, r.protocol};
+  if (key.server != kNone)
+    if (const uint32_t i = t_.series.find(key); i != SeriesTable::kNone) return i;
+  if (opt_.max_series_per_metric != 0 && overflow_series_ >= opt_.max_series_per_metric) {
+    // Too many services even for overflow series: one per protocol.
+    key.server = overflow_tuple_;
+    if (const uint32_t i = t_.series.find(key); i != SeriesTable::kNone) return i;
+  }
+  if (key.server == kNone) key.server = intern_tuple(*r.server_text);
+  ++overflow_series_;
+  return t_.series.add(key);
 }
 
 }  // namespace l7tap

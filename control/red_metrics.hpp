@@ -1,7 +1,6 @@
-// RED (rate, errors, duration) aggregation of flow records into prometheus-cpp metrics, one series
-// per label set. Only the control thread calls observe() and set_rules(); scrapes read the metric
-// objects concurrently (prometheus-cpp families, counters and histograms are internally
-// synchronised, and a histogram's buckets, sum and count are read under one lock).
+// RED (rate, errors, duration) aggregation of flow records, one series per label set, served to
+// prometheus-cpp by a RedCollector (red_collector.hpp: the tables, the locking, the exposition).
+// Only the control thread calls observe() and set_rules(); scrapes run concurrently.
 //
 // Families (labels: see RedLabelValues):
 //   l7tap_requests_total            records of type session or request
@@ -12,6 +11,14 @@
 // plus l7tap_records_total{protocol,type} (every record seen, aggregated or not),
 // l7tap_red_records_dropped_total{reason} (service_map.unmatched: drop),
 // l7tap_metric_series_overflow_total{metric} and l7tap_endpoint_overflow_total{service} (caps).
+//
+// Per record, the labels are resolved to small ids — protocol (already one), the server's label
+// tuple (the service map's rule, or the interned "ip:port" of an unmatched server), the client's
+// (only with metrics.client_labels), the normalised endpoint and the request type — and the
+// tuple of ids is looked up in the SeriesTable. Raw endpoints, request types and unmatched
+// addresses go through bounded LabelCaches, so the normaliser (Hyperscan), the UTF-8 sanitiser
+// and address formatting run once per distinct input, not per record. Strings are interned only
+// when a series needs them, so the string tables are bounded by the series caps like the series.
 //
 // Cardinality caps:
 // - metrics.max_endpoints_per_service: once a service has that many distinct endpoints in its
@@ -29,23 +36,21 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "control/config.hpp"
 #include "control/endpoint_normalizer.hpp"
+#include "control/label_cache.hpp"
+#include "control/red_collector.hpp"
 #include "control/service_map.hpp"
 #include "protocols/core/record.hpp"
 
 namespace prometheus {
-class Registry;
-class Counter;
-class Histogram;
-template <typename T>
-class Family;
+class Collectable;
 }  // namespace prometheus
 
 namespace l7tap {
@@ -67,19 +72,14 @@ struct RedLabelValues {
   bool operator==(const RedLabelValues&) const = default;
 };
 
-struct RedLabelHash {
-  std::size_t operator()(const RedLabelValues& v) const noexcept;
-};
-
-// Whether a record counts as a response (l7tap_responses_total). A paired session always has an
-// rrt; a one-way message logged as a session has none.
-bool red_has_response(const FlowRecord& rec);
-
 struct RedOptions {
   std::vector<double> latency_buckets;        // upper bounds in seconds, ascending, non-empty
   std::size_t max_series_per_metric = 10000;  // 0 = no cap
   std::size_t max_endpoints_per_service = 100;  // 0 = no cap
   bool client_labels = false;
+  // Raw endpoints remembered with their normalised label (not a conf key: sized for busy
+  // deployments, about 3 MB; a miss only costs one normalisation).
+  std::size_t endpoint_cache_entries = 16384;
 
   static RedOptions from_config(const Config& c);
 };
@@ -105,6 +105,18 @@ class RedMetrics {
   RedMetrics(const RedMetrics&) = delete;
   RedMetrics& operator=(const RedMetrics&) = delete;
 
+  // Holds the lock scrapes take while it lives: the control thread makes one per drained batch
+  // and counts the batch's records through it.
+  class Batch {
+   public:
+    explicit Batch(RedMetrics& red) : red_(red), lock_(red.collector_->mutex()) {}
+    void observe(const FlowRecord& rec) { red_.observe_locked(rec); }
+
+   private:
+    RedMetrics& red_;
+    std::lock_guard<std::mutex> lock_;
+  };
+  // One record in a batch of its own.
   void observe(const FlowRecord& rec);
 
   // Swaps in new rules. Existing series and their counts stay; later records are labelled with
@@ -117,51 +129,61 @@ class RedMetrics {
   bool series_labels(const FlowRecord& rec, RedLabelValues& out);
 
   // What the exposer serves.
-  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+  std::shared_ptr<prometheus::Collectable> collectable() const;
   // Label sets (series per RED family), overflow series included.
-  std::size_t series_count() const { return series_.size(); }
+  std::size_t series_count() const { return collector_->tables().series.size(); }
+  // The raw endpoint → normalised endpoint cache (bounded by endpoint_cache_entries).
+  const LabelCache& endpoint_cache() const { return endpoint_cache_; }
+  // The interned strings and series (read them on the thread that observes).
+  const RedTables& tables() const { return collector_->tables(); }
 
  private:
-  struct Series {
-    prometheus::Counter* requests;
-    prometheus::Counter* responses;
-    prometheus::Counter* client_errors;
-    prometheus::Counter* server_errors;
-    prometheus::Counter* timeouts;
-    prometheus::Counter* request_bytes;
-    prometheus::Counter* response_bytes;
-    prometheus::Histogram* duration;
+  // One record's labels as ids. kNone: not interned, so no series has that label yet; the text
+  // pointers (into cache entries, valid during one observe) say what to intern.
+  struct Resolved {
+    uint16_t protocol = 0;
+    uint32_t server = kNone, client = kNone, endpoint = kNone, request_type = kNone;
+    const std::string* server_text = nullptr;  // unmatched server "ip:port" (null: a rule matched)
+    const std::string* client_text = nullptr;  // unmatched client "ip"
+    const std::string* endpoint_text = nullptr;
+    const std::string* request_type_text = nullptr;
   };
-  static constexpr std::size_t kRedFamilies = 8;
+  static constexpr uint32_t kNone = StringTable::kNone;
+  static constexpr uint32_t kDropped = kNone - 1;  // server cache entry: service_map.unmatched drop
 
-  Series* series_for(const FlowRecord& rec);
-  Series make_series(const RedLabelValues& labels);
-  Series& overflow_series();  // for scratch_ (already labelled), after the series cap
-  prometheus::Counter& records_counter(ProtocolId p, RecordType t);
-  prometheus::Counter& endpoint_overflow_counter(const std::string& service);
-  void set_server_labels(int rule, const FlowRecord& rec, RedLabelValues& out);
+  void observe_locked(const FlowRecord& rec);
+  bool resolve(const FlowRecord& rec, Resolved& r);
+  bool resolve_server(const ServiceKey& key, Resolved& r);
+  uint32_t resolve_client(const FlowRecord& rec, ServiceKey key, const std::string*& text);
+  // The label tuple id of an unmatched address entry (text alone), or kNone.
+  uint32_t tuple_of_text(LabelCache::Entry& e);
+  uint32_t series_for(Resolved& r);
+  uint32_t overflow_series(Resolved& r);
+  uint32_t service_name(const Resolved& r) const;
+  uint32_t intern_tuple(std::string_view service, std::string_view ns = {}, std::string_view workload = {},
+                        std::string_view env = {}, std::string_view site = {});
+  void intern_rules();  // under the lock
+  void make_endpoint(std::string_view raw, std::string& text);
 
   RedOptions opt_;
   RedRules rules_;
-  std::shared_ptr<prometheus::Registry> registry_;
-  std::array<prometheus::Family<prometheus::Counter>*, kRedFamilies - 1> counters_{};
-  prometheus::Family<prometheus::Histogram>* duration_;
-  prometheus::Family<prometheus::Counter>* records_;
-  prometheus::Family<prometheus::Counter>* endpoint_overflow_;
-  std::array<prometheus::Counter*, kRedFamilies> series_overflow_{};
-  prometheus::Counter* dropped_unmatched_;
+  std::shared_ptr<RedCollector> collector_;
+  RedTables& t_;  // collector_'s tables
 
-  std::unordered_map<RedLabelValues, Series, RedLabelHash> series_;
+  std::vector<uint32_t> rule_tuple_;  // service map rule → its label tuple id
+  uint32_t empty_tuple_ = 0, overflow_tuple_ = 0, overflow_endpoint_ = 0, overflow_request_type_ = 0;
+  LabelCache endpoint_cache_;
+  LabelCache request_type_cache_;
+  LabelCache server_cache_;  // server lookup key → rule tuple, drop, or "ip:port"
+  LabelCache client_cache_;  // unmatched clients: ip → "ip"
+
+  // The endpoint cap: distinct endpoints per service name among the series, and which.
+  std::vector<uint32_t> endpoints_per_name_;
+  std::unordered_set<uint64_t> name_endpoints_;  // name id << 32 | endpoint id
   std::size_t regular_series_ = 0;   // label sets created below the series cap
   std::size_t overflow_series_ = 0;  // (protocol, service) overflow series
-  // Distinct endpoints per service among the series created (bounded by the series cap).
-  std::unordered_map<std::string, std::unordered_set<std::string>> endpoints_;
-  std::unordered_map<std::string, prometheus::Counter*> endpoint_overflow_by_service_;
-  RedLabelValues scratch_;  // the lookup key, reused so the hot path does not allocate
-  std::string raw_endpoint_;
-  static constexpr std::size_t kTypeCount = 3;
-  std::array<std::array<prometheus::Counter*, kTypeCount>, static_cast<std::size_t>(ProtocolId::kCount)>
-      records_by_type_{};
+  std::string scratch_;  // an encoded label tuple
+  std::string sanitized_, normalized_;  // make_endpoint's steps
 };
 
 }  // namespace l7tap

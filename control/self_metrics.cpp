@@ -3,6 +3,7 @@
 #include <prometheus/client_metric.h>
 #include <prometheus/metric_type.h>
 
+#include <algorithm>
 #include <utility>
 
 namespace l7tap {
@@ -39,27 +40,41 @@ void push(std::vector<MetricFamily>& out, MetricFamily&& f) {
 
 }  // namespace
 
-std::vector<ProtocolId> protocols_from_names(const std::vector<std::string>& enabled) {
-  std::vector<ProtocolId> out;
-  for (std::size_t i = 1; i < kProtocolCount; ++i) {
-    auto p = static_cast<ProtocolId>(i);
-    bool on = enabled.empty();
-    for (const std::string& name : enabled) on = on || name == protocol_name(p);
-    if (on) out.push_back(p);
+SelfMetrics::SelfMetrics(SelfMetricsSources sources) : src_(std::move(sources)) {}
+
+namespace {
+
+// Appends the series of `block`'s families to `out` (one MetricFamily per family; `extra` is the
+// worker label, or empty). Families already in `out` under the same name get the series added.
+void render(const CounterBlock& block, const ClientMetric::Label* extra, std::vector<MetricFamily>& out,
+            std::size_t first_family) {
+  const auto& fams = block.families();
+  for (std::size_t fi = 0; fi < fams.size(); ++fi) {
+    const CounterFamily& cf = fams[fi];
+    MetricFamily* f = nullptr;
+    for (std::size_t i = first_family; i < out.size() && f == nullptr; ++i)
+      if (out[i].name == cf.name) f = &out[i];
+    if (f == nullptr) {
+      out.push_back(family(cf.name.c_str(), cf.help.c_str(),
+                           cf.kind == MetricKind::kGauge ? MetricType::Gauge : MetricType::Counter));
+      f = &out.back();
+    }
+    for (std::size_t v = 0; v < cf.values.size(); ++v) {
+      const uint64_t value = block[cf.first + static_cast<uint32_t>(v)].get();
+      if (value == 0 && !cf.always[v]) continue;
+      Labels labels;
+      if (extra != nullptr) labels.push_back(*extra);
+      if (!cf.label.empty()) labels.push_back({cf.label, cf.values[v]});
+      add(*f, std::move(labels), value);
+    }
   }
-  return out;
 }
 
-SelfMetrics::SelfMetrics(SelfMetricsSources sources) : src_(std::move(sources)) {
-  for (ProtocolId p : src_.always_protocols) {
-    auto i = static_cast<std::size_t>(p);
-    if (i < always_.size()) always_[i] = true;
-  }
-}
+}  // namespace
 
 std::vector<MetricFamily> SelfMetrics::Collect() const {
   std::vector<MetricFamily> out;
-  out.reserve(40);
+  out.reserve(64);
 
   if (src_.port_stats) {
     const std::vector<PortStats> ports = src_.port_stats();
@@ -81,101 +96,30 @@ std::vector<MetricFamily> SelfMetrics::Collect() const {
                 &PortStats::rx_errors);
     port_family("l7tap_port_rx_nombuf_total", "Receive mbuf allocation failures.",
                 &PortStats::rx_nombuf);
-  }
-
-  // One family per WorkerStats counter, one series per worker.
-  const auto& workers = src_.workers;
-  auto worker_label = [](std::size_t i) { return ClientMetric::Label{"worker", std::to_string(i)}; };
-  auto worker_family = [&](const char* name, const char* help, const Counter WorkerStats::*field,
-                           MetricType type = MetricType::Counter) {
-    MetricFamily f = family(name, help, type);
-    for (std::size_t i = 0; i < workers.size(); ++i)
-      add(f, {worker_label(i)}, (workers[i]->*field).get());
-    push(out, std::move(f));
-  };
-  worker_family("l7tap_worker_packets_total", "Frames handed to the worker.", &WorkerStats::packets);
-  worker_family("l7tap_worker_bytes_total", "Wire bytes of the frames handed to the worker.",
-                &WorkerStats::bytes);
-  {
-    MetricFamily f = family("l7tap_decoded_packets_total",
-                            "Frames by L2-L4 decode outcome (ok, or why they were skipped).",
-                            MetricType::Counter);
-    for (std::size_t i = 0; i < workers.size(); ++i)
-      for (std::size_t s = 0; s < kDecodeStatusCount; ++s)
-        add(f, {worker_label(i), {"status", decode_status_name(static_cast<DecodeStatus>(s))}},
-            workers[i]->decode[s].get());
-    push(out, std::move(f));
-  }
-  worker_family("l7tap_flows_active", "Flows in the worker's flow table.", &WorkerStats::active_flows,
-                MetricType::Gauge);
-  worker_family("l7tap_flows_created_total", "Flows created.", &WorkerStats::flows_created);
-  {
-    MetricFamily f = family("l7tap_flows_ended_total", "Flows ended, by reason.", MetricType::Counter);
-    for (std::size_t i = 0; i < workers.size(); ++i) {
-      add(f, {worker_label(i), {"reason", "idle"}}, workers[i]->flows_ended_idle.get());
-      add(f, {worker_label(i), {"reason", "closed"}}, workers[i]->flows_ended_closed.get());
+    MetricFamily roll = family("l7tap_port_rx_rollover_total",
+                               "net_af_packet fanout: packets the kernel moved to another queue (another worker) "
+                               "because their own queue was full.",
+                               MetricType::Counter);
+    for (const PortStats& p : ports) {
+      if (!p.has_rollover) continue;
+      std::string name;
+      append_utf8_sanitized(name, p.name);
+      add(roll, {{"port", std::move(name)}}, p.rx_rollover);
     }
-    push(out, std::move(f));
+    push(out, std::move(roll));
   }
-  worker_family("l7tap_flow_evictions_total",
-                "Flows evicted (least recently used) because the flow table was full.",
-                &WorkerStats::flow_evictions);
-  worker_family("l7tap_flow_insert_failures_total", "Flows that could not be inserted.",
-                &WorkerStats::flow_insert_failures);
-  worker_family("l7tap_reassembly_gaps_total", "TCP reassembly gaps (bytes never seen).",
-                &WorkerStats::reassembly_gaps);
-  worker_family("l7tap_reassembly_gap_bytes_total", "Bytes lost in TCP reassembly gaps.",
-                &WorkerStats::reassembly_gap_bytes);
-  worker_family("l7tap_reassembly_out_of_order_total", "TCP segments received out of order.",
-                &WorkerStats::reassembly_out_of_order);
-  worker_family("l7tap_reassembly_retransmissions_total", "TCP segments already seen (retransmitted).",
-                &WorkerStats::reassembly_retransmissions);
-  worker_family("l7tap_records_emitted_total", "Flow records the worker produced.",
-                &WorkerStats::records_emitted);
-  worker_family("l7tap_record_ring_drops_total",
-                "Flow records dropped because the worker-to-control ring was full.",
-                &WorkerStats::record_ring_drops);
-  worker_family("l7tap_pending_overflow_total",
-                "Requests dropped from a flow's pending list (per-flow cap reached).",
-                &WorkerStats::pending_overflow);
-  worker_family("l7tap_detection_failures_total", "Flows whose protocol could not be identified.",
-                &WorkerStats::detection_failures);
-  worker_family("l7tap_buffered_bytes",
-                "Bytes the worker's flows hold in parser and out-of-order buffers (flows.max_buffered_total).",
-                &WorkerStats::buffered_bytes, MetricType::Gauge);
-  worker_family("l7tap_buffer_budget_refusals_total",
-                "Buffers refused because the worker's flows.max_buffered_total was spent (that flow lost them).",
-                &WorkerStats::buffer_budget_refusals);
 
-  using ProtoArray = std::array<Counter, kProtocolCount>;
-  auto protocol_family = [&](const char* name, const char* help, const ProtoArray WorkerStats::*field) {
-    MetricFamily f = family(name, help, MetricType::Counter);
-    for (std::size_t i = 0; i < workers.size(); ++i)
-      for (std::size_t p = 0; p < kProtocolCount; ++p) {
-        const uint64_t v = (workers[i]->*field)[p].get();
-        if (v == 0 && !always_[p]) continue;
-        add(f, {worker_label(i), {"protocol", std::string(protocol_name(static_cast<ProtocolId>(p)))}},
-            v);
-      }
-    push(out, std::move(f));
-  };
-  protocol_family("l7tap_protocol_flows_total", "Flows identified, by protocol.",
-                  &WorkerStats::protocol_flows);
-  protocol_family("l7tap_parse_errors_total", "Streams a protocol parser gave up on, by protocol.",
-                  &WorkerStats::parse_errors);
-  protocol_family("l7tap_parsed_messages_total", "Messages parsed, by protocol.", &WorkerStats::messages);
-
-  if (src_.dispatcher != nullptr) {
-    MetricFamily f = family("l7tap_dispatcher_packets_total", "Frames the dispatcher distributed.",
-                            MetricType::Counter);
-    add(f, {}, src_.dispatcher->packets.get());
-    push(out, std::move(f));
-    MetricFamily d = family("l7tap_dispatcher_ring_drops_total",
-                            "Frames dropped because a worker's input ring was full.",
-                            MetricType::Counter);
-    add(d, {}, src_.dispatcher->ring_drops.get());
-    push(out, std::move(d));
+  // Worker blocks declare the same families: one family, one series per worker (and label value).
+  const std::size_t first = out.size();
+  for (std::size_t i = 0; i < src_.workers.size(); ++i) {
+    const ClientMetric::Label worker{"worker", std::to_string(i)};
+    render(*src_.workers[i], &worker, out, first);
   }
+  for (const CounterBlock* g : src_.globals) render(*g, nullptr, out, out.size());
+  // Families left without series (all zero and optional) are not exposed.
+  out.erase(std::remove_if(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(),
+                           [](const MetricFamily& f) { return f.metric.empty(); }),
+            out.end());
 
   if (src_.flow_log != nullptr) {
     auto log_family = [&](const char* name, const char* help, const Counter& c) {

@@ -1,12 +1,10 @@
 // l7tap's own health metrics, built at scrape time from the counters the workers, the dispatcher,
-// the ports and the flow-log writer publish (nothing is copied on the hot path).
-//
-// Per-protocol series (l7tap_protocol_flows_total, l7tap_parse_errors_total,
-// l7tap_parsed_messages_total) are emitted for the protocols listed in `always_protocols` (the
-// enabled ones), plus any other protocol whose value is non-zero.
+// the ports and the flow-log writer publish (nothing is copied on the hot path). Worker and
+// dispatcher counters arrive as CounterBlocks (protocols/core/counters.hpp): their families are
+// declared where they are counted, and rendered here without knowing what they mean.
 #pragma once
 
-#include <array>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,21 +13,33 @@
 #include <prometheus/metric_family.h>
 
 #include "control/flow_log_writer.hpp"
-#include "control/stats.hpp"
+#include "protocols/core/counters.hpp"
 
 namespace l7tap {
 
-struct SelfMetricsSources {
-  std::vector<const WorkerStats*> workers;      // label worker="<index>"
-  const DispatcherStats* dispatcher = nullptr;  // null: no dispatcher series
-  PortStatsFn port_stats;                       // empty: no port series; called at scrape time
-  const FlowLogCounters* flow_log = nullptr;    // null: no flow-log series
-  std::vector<ProtocolId> always_protocols;
+// rte_eth_stats of one port, sampled by the control thread at scrape time.
+struct PortStats {
+  std::string name;
+  uint64_t rx_packets = 0;
+  uint64_t rx_bytes = 0;
+  uint64_t rx_missed = 0;   // imissed: dropped by the NIC (no descriptors)
+  uint64_t rx_errors = 0;   // ierrors
+  uint64_t rx_nombuf = 0;   // mbuf allocation failures
+  // net_af_packet with qpairs > 1: packets the kernel's fanout rolled over to another queue (and so
+  // to another worker) because theirs was full; such flows are split between workers.
+  uint64_t rx_rollover = 0;
+  bool has_rollover = false;
 };
+using PortStatsFn = std::function<std::vector<PortStats>()>;
 
-// The protocols named in a protocols.enabled list; every known protocol when the list is empty.
-// Unknown names are ignored here (the conf loader rejects them).
-std::vector<ProtocolId> protocols_from_names(const std::vector<std::string>& enabled);
+struct SelfMetricsSources {
+  // One block per worker, all declaring the same families: series get worker="<index>".
+  std::vector<const CounterBlock*> workers;
+  // Blocks without a worker label (the dispatcher's).
+  std::vector<const CounterBlock*> globals;
+  PortStatsFn port_stats;                     // empty: no port series; called at scrape time
+  const FlowLogCounters* flow_log = nullptr;  // null: no flow-log series
+};
 
 class SelfMetrics : public prometheus::Collectable {
  public:
@@ -39,7 +49,6 @@ class SelfMetrics : public prometheus::Collectable {
 
  private:
   SelfMetricsSources src_;
-  std::array<bool, kProtocolCount> always_{};
 };
 
 }  // namespace l7tap

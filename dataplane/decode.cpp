@@ -114,6 +114,22 @@ DecodeStatus decode_tcp(Span s, DecodedPacket& out) {
   out.tcp_seq = be32(&s[4]);
   out.tcp_ack = be32(&s[8]);
   out.tcp_flags = s[13];  // all eight flag bits (URG/ECE/CWR above the tcp_flag constants)
+  out.tcp_window = be16(&s[14]);
+  // Options are only read on SYNs: the window scale is announced there (RFC 7323 §2.2) and the
+  // reassembly judges segments against the scaled window.
+  if ((s[13] & 0x02) != 0) {
+    for (size_t o = 20; o < doff;) {
+      const uint8_t kind = s[o];
+      if (kind == 0) break;  // end of options
+      if (kind == 1) {       // no-op
+        ++o;
+        continue;
+      }
+      if (o + 1 >= doff || s[o + 1] < 2 || o + s[o + 1] > doff) break;  // malformed: stop reading
+      if (kind == 3 && s[o + 1] == 3) out.tcp_wscale = static_cast<int8_t>(s[o + 2] > 14 ? 14 : s[o + 2]);
+      o += s[o + 1];
+    }
+  }
   out.payload = s.subspan(doff);
   return DecodeStatus::kOk;
 }

@@ -43,6 +43,8 @@ struct DecodedPacket {
   uint32_t tcp_seq = 0;
   uint32_t tcp_ack = 0;
   uint8_t tcp_flags = 0;  // FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10
+  uint16_t tcp_window = 0;
+  int8_t tcp_wscale = -1;  // window scale option (RFC 7323) of a SYN; -1 = absent
 
   // L4 payload (TCP/UDP data), trimmed to the IP total length (Ethernet padding removed).
   std::span<const uint8_t> payload;

@@ -1,5 +1,8 @@
 #include "dataplane/flow_key.hpp"
 
+#include <sys/random.h>
+
+#include <chrono>
 #include <cstring>
 
 namespace l7tap {
@@ -30,45 +33,50 @@ FlowKey make_flow_key(const DecodedPacket& p, bool& swapped) {
 
 namespace {
 
-// Multiply-xorshift mixing over 64-bit lanes (the constants are the odd 64-bit primes used by
-// xxHash64); the finaliser is MurmurHash3's fmix64, which gives full avalanche so the low bits
-// used for bucket and worker selection depend on every input bit. Portable: no SSE4.2 needed.
-constexpr uint64_t kP1 = 0x9E3779B185EBCA87ULL;
-constexpr uint64_t kP2 = 0xC2B2AE3D27D4EB4FULL;
-constexpr uint64_t kP3 = 0x165667B19E3779F9ULL;
+// wyhash-style mixing (Wang Yi's wyhash, the construction Go's runtime map hash uses with a random
+// per-process seed against hash flooding): each 64-bit lane is folded with a secret-dependent
+// 128-bit multiply, so without the seed an outsider cannot predict which keys collide.
+constexpr uint64_t kS0 = 0xa0761d6478bd642fULL;
+constexpr uint64_t kS1 = 0xe7037ed1a0b428dbULL;
+constexpr uint64_t kS2 = 0x8ebc6af09c88c6e3ULL;
 
-inline uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-
-inline uint64_t lane(uint64_t acc, uint64_t v) {
-  acc ^= rotl(v * kP2, 31) * kP1;
-  return rotl(acc, 27) * kP1 + kP3;
+inline uint64_t mum(uint64_t a, uint64_t b) {
+  const unsigned __int128 r = static_cast<unsigned __int128>(a) * b;
+  return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
 }
 
-inline uint64_t fmix64(uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xFF51AFD7ED558CCDULL;
-  h ^= h >> 33;
-  h *= 0xC4CEB9FE1A85EC53ULL;
-  h ^= h >> 33;
-  return h;
+inline uint64_t load64(const unsigned char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
 }
 
 }  // namespace
 
-uint32_t flow_hash(const FlowKey& k) {
-  static_assert(sizeof(FlowKey) == 5 * sizeof(uint64_t) + sizeof(uint32_t));
+uint64_t flow_hash(const FlowKey& k, uint64_t seed) {
+  static_assert(sizeof(FlowKey) == 44);
   const auto* b = reinterpret_cast<const unsigned char*>(&k);
-  uint64_t acc = kP3 + sizeof(FlowKey);
-  for (int i = 0; i < 5; ++i) {
-    uint64_t v;
-    std::memcpy(&v, b + 8 * i, 8);
-    acc = lane(acc, v);
+  uint64_t tail32;
+  uint32_t t;
+  std::memcpy(&t, b + 40, 4);
+  tail32 = t;
+  uint64_t h = seed ^ kS0;
+  h = mum(load64(b) ^ kS1, load64(b + 8) ^ h);
+  h = mum(load64(b + 16) ^ kS1, load64(b + 24) ^ h);
+  h = mum(load64(b + 32) ^ kS1, tail32 ^ h);
+  return mum(h ^ kS2, sizeof(FlowKey) ^ kS1);
+}
+
+uint64_t random_hash_seed() {
+  uint64_t seed = 0;
+  while (seed == 0) {
+    if (getrandom(&seed, sizeof seed, 0) != static_cast<ssize_t>(sizeof seed)) {
+      // No entropy source (very old kernel): time and address bits still differ per process.
+      seed = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+             reinterpret_cast<uintptr_t>(&seed);
+    }
   }
-  uint32_t tail;
-  std::memcpy(&tail, b + 40, 4);
-  acc = lane(acc, tail);
-  const uint64_t h = fmix64(acc);
-  return static_cast<uint32_t>(h ^ (h >> 32));
+  return seed;
 }
 
 }  // namespace l7tap

@@ -28,8 +28,17 @@ static_assert(sizeof(FlowKey) == 44, "FlowKey must have no implicit padding");
 // Builds the canonical key. `swapped` is set when the packet's source is the "hi" endpoint.
 FlowKey make_flow_key(const DecodedPacket& p, bool& swapped);
 
-// Symmetric hash of a key: identical for both directions by construction (the key is canonical).
-// Used for the flow table and by the dispatcher to choose a worker.
-uint32_t flow_hash(const FlowKey& k);
+// Keyed hash of a key: identical for both directions by construction (the key is canonical). The
+// seed is drawn at start (FlowHashSeed::random) and shared by the dispatcher and every worker, so
+// flows cannot be crafted to collide in a flow table (hash flooding) nor aimed at one worker. The
+// flow table uses the low 32 bits (bucket) and bits 32..47 (signature); worker_of the top bits.
+uint64_t flow_hash(const FlowKey& k, uint64_t seed);
+
+// The worker (0..n-1) the dispatcher sends a flow to: the hash's top 16 bits scaled to n, apart from
+// the bits the flow tables use, so each worker's table still sees well-spread hashes.
+inline uint32_t worker_of(uint64_t hash, uint32_t n) { return static_cast<uint32_t>(((hash >> 48) * n) >> 16); }
+
+// A seed from the kernel's random source (getrandom); never 0.
+uint64_t random_hash_seed();
 
 }  // namespace l7tap

@@ -2,205 +2,289 @@
 // flow_table.hpp only.
 #pragma once
 
-#include <utility>
+#include <bit>
 
 #include "dataplane/flow_table.hpp"
 
 namespace l7tap {
 
 template <class V>
-FlowTable<V>::FlowTable(uint32_t capacity, uint64_t idle_timeout_us, EndFn on_end)
+FlowTable<V>::FlowTable(uint32_t capacity, FlowTimeouts timeouts, EndFn on_end)
     : capacity_(capacity == kNil ? kNil - 1 : capacity),  // kNil must stay out of the index range
-      idle_timeout_us_(idle_timeout_us),
+      timeouts_(timeouts),
       on_end_(std::move(on_end)) {
-  // Bucket count: power of two >= 2 x capacity keeps chains short (load factor <= 0.5).
-  uint64_t buckets = 2;
-  while (buckets < 2ull * capacity_) buckets <<= 1;
-  bucket_mask_ = static_cast<uint32_t>(buckets - 1);
-  buckets_ = std::make_unique<uint32_t[]>(buckets);
-  for (uint64_t b = 0; b < buckets; ++b) buckets_[b] = kNil;
-
+  // Two index slots per entry: at most half full, where two-choice 8-way buckets practically never
+  // need more than one move to place a flow.
+  uint64_t buckets = 1;
+  while (buckets * kWays < 2ull * capacity_) buckets <<= 1;
+  bucket_count_ = static_cast<uint32_t>(buckets);
+  bucket_mask_ = bucket_count_ - 1;
+  buckets_ = std::make_unique<Bucket[]>(bucket_count_);  // value-initialised: every slot empty
   entries_ = std::make_unique<Entry[]>(capacity_);
-  close_prev_ = std::make_unique<uint32_t[]>(capacity_);
-  close_next_ = std::make_unique<uint32_t[]>(capacity_);
-  in_closing_ = std::make_unique<bool[]>(capacity_);  // value-initialised: false
-  // Free list in index order (so a fresh table hands out entries 0, 1, 2, ...).
-  for (uint32_t i = 0; i < capacity_; ++i) {
-    entries_[i].lru_next = (i + 1 < capacity_) ? i + 1 : kNil;
-    close_prev_[i] = close_next_[i] = kNil;
-  }
+  timers_ = std::make_unique<Timer[]>(capacity_);
+  for (uint32_t i = 0; i < capacity_; ++i) timers_[i].next = i + 1 < capacity_ ? i + 1 : kNil;
   free_head_ = capacity_ > 0 ? 0 : kNil;
+  wheel_ = std::make_unique<uint32_t[]>(kWheelSlots);
+  std::fill(wheel_.get(), wheel_.get() + kWheelSlots, kNil);
+  // Resolution: an eighth of the shortest timeout, as a power of two from 1 µs to 65.5 ms (with
+  // 4096 slots the wheel then spans up to 268 s; longer timeouts take several turns).
+  const uint64_t shortest = std::min({timeouts_.idle_us, timeouts_.no_payload_us, timeouts_.close_us});
+  const uint64_t eighth = shortest / 8;
+  tick_shift_ = eighth == 0 ? 0 : std::min<uint32_t>(16, static_cast<uint32_t>(std::bit_width(eighth)) - 1);
 }
 
 template <class V>
-uint32_t FlowTable<V>::lookup(const FlowKey& key, uint32_t hash) const {
-  for (uint32_t i = buckets_[hash & bucket_mask_]; i != kNil; i = entries_[i].next_in_bucket) {
-    const Entry& e = entries_[i];
-    if (e.hash == hash && e.key == key) return i;
+uint32_t FlowTable<V>::lookup(const FlowKey& key, uint64_t hash) const {
+  const uint16_t sig = sig_of(hash);
+  uint32_t b = bucket_of(hash);
+  for (int k = 0; k < 2; ++k, b = alt_bucket(b, sig)) {
+    const Bucket& bk = buckets_[b];
+    for (uint32_t m = match(bk, sig); m != 0; m &= m - 1) {
+      const uint32_t idx = bk.idx[std::countr_zero(m)];
+      const Entry& e = entries_[idx];
+      if (e.hash == hash && e.key == key) return idx;
+    }
   }
   return kNil;
 }
 
 template <class V>
-void FlowTable<V>::lru_unlink(uint32_t i) {
-  Entry& e = entries_[i];
-  if (e.lru_prev != kNil) entries_[e.lru_prev].lru_next = e.lru_next; else lru_head_ = e.lru_next;
-  if (e.lru_next != kNil) entries_[e.lru_next].lru_prev = e.lru_prev; else lru_tail_ = e.lru_prev;
-  e.lru_prev = e.lru_next = kNil;
+bool FlowTable<V>::place(uint32_t b, uint16_t sig, uint32_t idx) {
+  Bucket& bk = buckets_[b];
+  const uint32_t free_slots = match(bk, 0);
+  if (free_slots == 0) return false;
+  const auto w = static_cast<uint32_t>(std::countr_zero(free_slots));
+  bk.sig[w] = sig;
+  bk.idx[w] = idx;
+  return true;
 }
 
 template <class V>
-void FlowTable<V>::lru_push_head(uint32_t i) {
-  Entry& e = entries_[i];
-  e.lru_prev = kNil;
-  e.lru_next = lru_head_;
-  if (lru_head_ != kNil) entries_[lru_head_].lru_prev = i; else lru_tail_ = i;
-  lru_head_ = i;
+bool FlowTable<V>::index_insert(uint64_t hash, uint32_t idx) {
+  const uint16_t sig = sig_of(hash);
+  const uint32_t b1 = bucket_of(hash), b2 = alt_bucket(b1, sig);
+  if (place(b1, sig, idx) || place(b2, sig, idx)) return true;
+  // Both full: move a resident to its other bucket (one move, then two) to free a slot.
+  for (uint32_t bb : {b1, b2}) {
+    Bucket& bk = buckets_[bb];
+    for (uint32_t w = 0; w < kWays; ++w) {
+      const uint32_t a = alt_bucket(bb, bk.sig[w]);
+      if (a != bb && place(a, bk.sig[w], bk.idx[w])) {
+        bk.sig[w] = sig;
+        bk.idx[w] = idx;
+        return true;
+      }
+    }
+  }
+  for (uint32_t bb : {b1, b2}) {
+    Bucket& bk = buckets_[bb];
+    for (uint32_t w = 0; w < kWays; ++w) {
+      const uint32_t a = alt_bucket(bb, bk.sig[w]);
+      if (a == bb) continue;
+      Bucket& ak = buckets_[a];
+      for (uint32_t v = 0; v < kWays; ++v) {
+        const uint32_t c = alt_bucket(a, ak.sig[v]);
+        if (c == a || !place(c, ak.sig[v], ak.idx[v])) continue;
+        ak.sig[v] = bk.sig[w];
+        ak.idx[v] = bk.idx[w];
+        bk.sig[w] = sig;
+        bk.idx[w] = idx;
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 template <class V>
-void FlowTable<V>::bucket_unlink(uint32_t i) {
-  Entry& e = entries_[i];
-  uint32_t* link = &buckets_[e.hash & bucket_mask_];
-  while (*link != kNil && *link != i) link = &entries_[*link].next_in_bucket;
-  if (*link == i) *link = e.next_in_bucket;
-  e.next_in_bucket = kNil;
+void FlowTable<V>::index_remove(uint64_t hash, uint32_t idx) {
+  const uint16_t sig = sig_of(hash);
+  uint32_t b = bucket_of(hash);
+  for (int k = 0; k < 2; ++k, b = alt_bucket(b, sig)) {
+    Bucket& bk = buckets_[b];
+    for (uint32_t m = match(bk, sig); m != 0; m &= m - 1) {
+      const auto w = static_cast<uint32_t>(std::countr_zero(m));
+      if (bk.idx[w] == idx) {
+        bk.sig[w] = 0;
+        return;
+      }
+    }
+  }
 }
 
 template <class V>
-void FlowTable<V>::closing_unlink(uint32_t i) {
-  if (!in_closing_[i]) return;
-  const uint32_t p = close_prev_[i], n = close_next_[i];
-  if (p != kNil) close_next_[p] = n; else close_head_ = n;
-  if (n != kNil) close_prev_[n] = p; else close_tail_ = p;
-  close_prev_[i] = close_next_[i] = kNil;
-  in_closing_[i] = false;
+uint64_t FlowTable<V>::due_of(const Entry& e) const {
+  const uint64_t t = e.active ? timeouts_.idle_us : timeouts_.no_payload_us;
+  uint64_t due = t > UINT64_MAX - e.last_seen_us ? UINT64_MAX : e.last_seen_us + t;  // "never" stays never
+  if (e.close_deadline_us != 0) due = std::min(due, e.close_deadline_us);
+  return due;
 }
 
 template <class V>
-void FlowTable<V>::end_flow(uint32_t i, FlowEndReason why) {
-  Entry& e = entries_[i];
+void FlowTable<V>::schedule(uint32_t idx, uint64_t due_us) {
+  uint64_t t = due_us >> tick_shift_;
+  if (t < cursor_) t = cursor_;
+  if (t - cursor_ >= kWheelSlots) t = cursor_ + kWheelSlots - 1;  // beyond the wheel: look again then
+  const auto slot = static_cast<uint32_t>(t & (kWheelSlots - 1));
+  Timer& e = timers_[idx];
+  e.slot = slot;
+  e.prev = kNil;
+  e.next = wheel_[slot];
+  if (e.next != kNil) timers_[e.next].prev = idx;
+  wheel_[slot] = idx;
+}
+
+template <class V>
+void FlowTable<V>::unschedule(uint32_t idx) {
+  Timer& e = timers_[idx];
+  if (e.slot == kNil) return;
+  if (e.prev != kNil) timers_[e.prev].next = e.next; else wheel_[e.slot] = e.next;
+  if (e.next != kNil) timers_[e.next].prev = e.prev;
+  e.prev = e.next = e.slot = kNil;
+}
+
+template <class V>
+void FlowTable<V>::end_flow(uint32_t idx, FlowEndReason why) {
+  Entry& e = entries_[idx];
   if (on_end_) on_end_(e, why);  // before anything is unlinked: the owner still sees the flow
-  closing_unlink(i);
-  bucket_unlink(i);
-  lru_unlink(i);
+  index_remove(e.hash, idx);
+  unschedule(idx);
   e.used = false;
-  e.lru_next = free_head_;
-  free_head_ = i;
+  timers_[idx].next = free_head_;
+  free_head_ = idx;
   --size_;
 }
 
 template <class V>
-typename FlowTable<V>::Entry* FlowTable<V>::find(const FlowKey& key, uint32_t hash) {
-  if (capacity_ == 0) return nullptr;
-  const uint32_t i = lookup(key, hash);
-  return i == kNil ? nullptr : &entries_[i];
+uint32_t FlowTable<V>::pick_victim() const {
+  // The first flows due in the wheel, i.e. the least recently active (within the wheel's lazy
+  // order): of the first few found, the one seen longest ago.
+  constexpr int kCandidates = 8;
+  uint32_t best = kNil;
+  int seen = 0;
+  for (uint32_t s = 0; s < kWheelSlots && seen < kCandidates; ++s) {
+    for (uint32_t i = wheel_[(cursor_ + s) & (kWheelSlots - 1)]; i != kNil && seen < kCandidates;
+         i = timers_[i].next, ++seen) {
+      if (best == kNil || entries_[i].last_seen_us < entries_[best].last_seen_us) best = i;
+    }
+  }
+  return best;
 }
 
 template <class V>
-typename FlowTable<V>::Entry* FlowTable<V>::find_or_insert(const FlowKey& key, uint32_t hash,
-                                                           uint64_t now_us, bool& created) {
-  created = false;
+uint32_t FlowTable<V>::insert(const FlowKey& key, uint64_t hash, uint64_t now_us) {
   if (capacity_ == 0) {
     ++stats_.insert_failures;
-    return nullptr;
+    return kNil;
   }
-  uint32_t i = lookup(key, hash);
-  if (i != kNil) {
-    if (lru_head_ != i) {
-      lru_unlink(i);
-      lru_push_head(i);
+  if (free_head_ == kNil) {  // full: one of the first flows due makes room
+    const uint32_t victim = pick_victim();
+    if (victim == kNil) {
+      ++stats_.insert_failures;
+      return kNil;
     }
-    entries_[i].last_seen_us = now_us;
-    return &entries_[i];
-  }
-
-  if (free_head_ == kNil) {  // full: the coldest flow makes room
     ++stats_.evicted;
-    end_flow(lru_tail_, FlowEndReason::kEvicted);
+    end_flow(victim, FlowEndReason::kEvicted);
   }
-  i = free_head_;
+  if (size_ == 0) cursor_ = now_us >> tick_shift_;  // an empty wheel starts at the present
+  const uint32_t i = free_head_;
+  if (!index_insert(hash, i)) {
+    ++stats_.insert_failures;
+    return kNil;
+  }
   Entry& e = entries_[i];
-  free_head_ = e.lru_next;
-
+  free_head_ = timers_[i].next;
+  timers_[i].next = kNil;
   e.key = key;
   e.hash = hash;
   e.last_seen_us = now_us;
   e.close_deadline_us = 0;
-  e.value.reset();
   e.used = true;
-  uint32_t& bucket = buckets_[hash & bucket_mask_];
-  e.next_in_bucket = bucket;
-  bucket = i;
-  lru_push_head(i);
+  e.active = false;
+  e.value.reset();
   ++size_;
   ++stats_.inserted;
-  created = true;
-  return &e;
+  schedule(i, due_of(e));
+  return i;
 }
 
 template <class V>
-void FlowTable<V>::mark_closing(Entry& e, uint64_t deadline_us) {
-  if (deadline_us == 0) deadline_us = 1;
-  const uint32_t i = index_of(e);
-  if (in_closing_[i]) {
-    if (e.close_deadline_us <= deadline_us) return;  // keep the earlier deadline
-    closing_unlink(i);
+typename FlowTable<V>::Entry* FlowTable<V>::find_or_insert(const FlowKey& key, uint64_t hash, uint64_t now_us,
+                                                           bool& created) {
+  created = false;
+  uint32_t i = lookup(key, hash);
+  if (i != kNil) {
+    touch(i, now_us);
+    return &entries_[i];
   }
+  i = insert(key, hash, now_us);
+  if (i == kNil) return nullptr;
+  created = true;
+  return &entries_[i];
+}
+
+template <class V>
+void FlowTable<V>::mark_closing(uint32_t idx, uint64_t deadline_us) {
+  if (deadline_us == 0) deadline_us = 1;
+  Entry& e = entries_[idx];
+  if (e.close_deadline_us != 0 && e.close_deadline_us <= deadline_us) return;  // keep the earlier one
   e.close_deadline_us = deadline_us;
-  // Sorted insert walking back from the tail (latest deadline).
-  uint32_t after = close_tail_;
-  while (after != kNil && entries_[after].close_deadline_us > deadline_us) after = close_prev_[after];
-  const uint32_t before = after == kNil ? close_head_ : close_next_[after];
-  close_prev_[i] = after;
-  close_next_[i] = before;
-  if (after != kNil) close_next_[after] = i; else close_head_ = i;
-  if (before != kNil) close_prev_[before] = i; else close_tail_ = i;
-  in_closing_[i] = true;
+  unschedule(idx);
+  schedule(idx, due_of(e));
 }
 
 template <class V>
 uint32_t FlowTable<V>::expire(uint64_t now_us, uint32_t budget) {
+  const uint64_t now_tick = now_us >> tick_shift_;
   uint32_t ended = 0;
-  while (ended < budget && close_head_ != kNil && entries_[close_head_].close_deadline_us <= now_us) {
-    ++stats_.expired_closed;
-    end_flow(close_head_, FlowEndReason::kClosed);
-    ++ended;
-  }
-  // The LRU tail is the least recently seen flow; stop at the first one still active. (With
-  // replayed timestamps that go slightly backwards the list is only nearly sorted; such a flow
-  // ends on a later call.)
-  // Written as a difference so a huge idle timeout ("never") cannot overflow.
-  while (ended < budget && lru_tail_ != kNil && entries_[lru_tail_].last_seen_us <= now_us &&
-         now_us - entries_[lru_tail_].last_seen_us >= idle_timeout_us_) {
-    ++stats_.expired_idle;
-    end_flow(lru_tail_, FlowEndReason::kIdle);
-    ++ended;
+  uint32_t turned = 0;  // slots passed in this call
+  // A slot is processed once the clock is past it, so everything in it that is due is due now.
+  while (cursor_ < now_tick && ended < budget) {
+    if (size_ == 0) {  // nothing to look at: the wheel jumps to the present
+      cursor_ = now_tick;
+      break;
+    }
+    uint32_t& head = wheel_[cursor_ & (kWheelSlots - 1)];
+    while (head != kNil && ended < budget) {
+      // The slot's flows are scattered over the table: take a batch from its list (the dense
+      // timer records) and prefetch their entries before looking at any of them.
+      constexpr uint32_t kBatch = 16;
+      uint32_t batch[kBatch];
+      uint32_t n = 0;
+      for (uint32_t i = head; i != kNil && n < kBatch; i = timers_[i].next) {
+        batch[n++] = i;
+        prefetch_entry(i, 0, 2);
+      }
+      for (uint32_t k = 0; k < n && ended < budget; ++k) {
+        const uint32_t i = batch[k];
+        unschedule(i);
+        Entry& e = entries_[i];
+        const uint64_t due = due_of(e);
+        if (due > now_us) {  // touched since it was scheduled: look again when it is due
+          schedule(i, due);
+          continue;
+        }
+        const bool closed = e.close_deadline_us != 0 && e.close_deadline_us <= now_us;
+        ++(closed ? stats_.expired_closed : stats_.expired_idle);
+        end_flow(i, closed ? FlowEndReason::kClosed : FlowEndReason::kIdle);
+        ++ended;
+      }
+    }
+    if (head != kNil) break;  // out of budget inside this slot: continue here next call
+    ++cursor_;
+    // A clock jump of more than a turn: once every slot was looked at in this call, every flow
+    // left is due after now_us, so the wheel can jump (a flow may then be looked at up to one turn
+    // late, never early).
+    if (++turned >= kWheelSlots && now_tick - cursor_ > kWheelSlots) cursor_ = now_tick - 1;
   }
   return ended;
 }
 
 template <class V>
 void FlowTable<V>::clear() {
-  while (lru_tail_ != kNil) end_flow(lru_tail_, FlowEndReason::kShutdown);
-}
-
-template <class V>
-uint32_t FlowTable<V>::size() const { return size_; }
-
-template <class V>
-uint32_t FlowTable<V>::capacity() const { return capacity_; }
-
-template <class V>
-const FlowTableStats& FlowTable<V>::stats() const { return stats_; }
-
-template <class V>
-template <class F>
-void FlowTable<V>::for_each(F&& f) {
-  for (uint32_t i = lru_tail_; i != kNil;) {
-    const uint32_t prev = entries_[i].lru_prev;  // read first: f may touch the entry's value
-    f(entries_[i]);
-    i = prev;
+  for (uint32_t s = 0; s < kWheelSlots && size_ != 0; ++s) {
+    uint32_t& head = wheel_[(cursor_ + s) & (kWheelSlots - 1)];
+    while (head != kNil) end_flow(head, FlowEndReason::kShutdown);
   }
 }
 

@@ -2,6 +2,7 @@
 // comparison is a signed 32-bit difference from next_, so wrap-around needs no special case.
 #include "dataplane/tcp_reassembly.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace l7tap {
@@ -14,31 +15,32 @@ constexpr size_t kMaxSegment = size_t{1} << 30;
 
 TcpReassembler::TcpReassembler(uint32_t max_out_of_order_bytes) : max_ooo_(max_out_of_order_bytes) {}
 
-void TcpReassembler::set_max_out_of_order_bytes(uint32_t n) {
-  if (held_bytes_ != 0 || n == max_ooo_) return;
-  max_ooo_ = n;
-  release_storage();  // reallocated at the new size when data is next held
-}
-
-void TcpReassembler::release_storage() {
-  std::vector<uint8_t>().swap(buf_);
-  std::vector<Held>().swap(held_);
-  if (budget_ != nullptr) budget_->give(charged_);
-  charged_ = 0;
-}
-
-bool TcpReassembler::fin_seen() const { return fin_seen_; }
-bool TcpReassembler::initialized() const { return init_; }
-uint32_t TcpReassembler::held_bytes() const { return held_bytes_; }
-
 void TcpReassembler::reset() {
   init_ = false;
   fin_seen_ = false;
+  ack_seen_ = false;
   next_ = 0;
+  peer_ack_ = 0;
+  peer_window_ = 0;
   held_bytes_ = 0;
   held_n_ = 0;
   head_ = 0;
-  release_storage();
+  if (pool_ != nullptr) hold_.free(*pool_);
+}
+
+void TcpReassembler::release_if_empty() {
+  // Only after every callback of the call: delivered bytes point into the block until then.
+  if (held_n_ == 0 && !hold_.empty() && pool_ != nullptr) {
+    hold_.free(*pool_);
+    head_ = 0;
+    held_bytes_ = 0;
+  }
+}
+
+void TcpReassembler::on_peer_ack(uint32_t ack, uint32_t window) {
+  if (!ack_seen_ || static_cast<int32_t>(ack - peer_ack_) > 0) peer_ack_ = ack;
+  ack_seen_ = true;
+  peer_window_ = window;
 }
 
 void TcpReassembler::on_segment(uint32_t seq, bool syn, bool fin, std::span<const uint8_t> payload,
@@ -55,6 +57,7 @@ void TcpReassembler::on_segment(uint32_t seq, bool syn, bool fin, std::span<cons
   }
   if (payload.empty()) return;
   on_payload(data_seq, payload, ts_us, out, stats);
+  release_if_empty();
 }
 
 void TcpReassembler::on_payload(uint32_t seq, std::span<const uint8_t> data, uint64_t ts_us,
@@ -63,12 +66,26 @@ void TcpReassembler::on_payload(uint32_t seq, std::span<const uint8_t> data, uin
     deliver_in_order(seq, data, ts_us, out, stats);
     return;
   }
+  // Ahead of the stream. Further than the peer's window allows beyond what it acknowledged: no
+  // sender could have sent it (forged, or garbage).
+  const uint32_t ref = ack_seen_ && static_cast<int32_t>(peer_ack_ - next_) > 0 ? peer_ack_ : next_;
+  const uint32_t window = peer_window_ != 0 ? std::max(peer_window_, kMinWindow) : kUnknownWindow;
+  if (static_cast<int32_t>(seq - ref) > 0 && seq - ref > window) {
+    ++stats.out_of_window;
+    return;
+  }
   bool any_new = false;
   if (hold(seq, data, stats, any_new)) {
     if (any_new) ++stats.out_of_order; else ++stats.retransmitted;
     return;
   }
-  // The holding area cannot take it: the hole before the held data is given up on.
+  // The holding area cannot take it. Giving up the hole before the held data is only right when
+  // the bytes in it are known lost (the peer acknowledged past it); otherwise they may still come
+  // and this segment is what gives way.
+  if (!hole_confirmed()) {
+    ++stats.unconfirmed_drops;
+    return;
+  }
   ++stats.cap_drops;
   flush_held(ts_us, out, stats);
   const int32_t ahead = static_cast<int32_t>(seq - next_);
@@ -105,26 +122,26 @@ void TcpReassembler::deliver_in_order(uint32_t seq, std::span<const uint8_t> dat
 
 void TcpReassembler::drain(uint64_t ts_us, StreamConsumer& out, ReassemblyStats& stats) {
   while (held_n_ > 0) {
-    const Held h = held_[0];
+    const Held h = held()[0];
     if (static_cast<int32_t>(h.seq - next_) > 0) break;
     const uint32_t behind = next_ - h.seq;
-    // Pop before calling out: the bytes stay in buf_ until the next hold(), which cannot run
+    // Pop before calling out: the bytes stay in the block until the next hold(), which cannot run
     // during the callback.
     pop_front_held();
     if (behind > 0) ++stats.overlaps_trimmed;
     if (behind < h.len) {
       next_ += h.len - behind;
-      out.on_stream_data(std::span<const uint8_t>(buf_.data() + h.off + behind, h.len - behind), ts_us);
+      out.on_stream_data(std::span<const uint8_t>(data() + h.off + behind, h.len - behind), ts_us);
     }
   }
 }
 
 void TcpReassembler::flush_held(uint64_t ts_us, StreamConsumer& out, ReassemblyStats& stats) {
   while (held_n_ > 0) {
-    const int32_t ahead = static_cast<int32_t>(held_[0].seq - next_);
+    const int32_t ahead = static_cast<int32_t>(held()[0].seq - next_);
     if (ahead > 0) {
       report_gap(static_cast<uint32_t>(ahead), ts_us, out, stats);
-      next_ = held_[0].seq;
+      next_ = held()[0].seq;
     }
     drain(ts_us, out, stats);
   }
@@ -132,6 +149,7 @@ void TcpReassembler::flush_held(uint64_t ts_us, StreamConsumer& out, ReassemblyS
 
 void TcpReassembler::flush(uint64_t ts_us, StreamConsumer& out, ReassemblyStats& stats) {
   flush_held(ts_us, out, stats);
+  release_if_empty();
 }
 
 void TcpReassembler::report_gap(uint32_t lost, uint64_t ts_us, StreamConsumer& out,
@@ -142,11 +160,29 @@ void TcpReassembler::report_gap(uint32_t lost, uint64_t ts_us, StreamConsumer& o
 }
 
 void TcpReassembler::pop_front_held() {
-  head_ += held_[0].len;
-  held_bytes_ -= held_[0].len;
-  std::memmove(held_.data(), held_.data() + 1, (held_n_ - 1) * sizeof(Held));
+  Held* h = held();
+  head_ += h[0].len;
+  held_bytes_ -= h[0].len;
+  std::memmove(h, h + 1, (held_n_ - 1) * sizeof(Held));
   --held_n_;
   if (held_n_ == 0) head_ = 0;  // empty: the next hold starts at the front again
+}
+
+bool TcpReassembler::grow(uint32_t data_bytes) {
+  // At least double, so a flow holding more and more regrows a handful of times, not per segment.
+  const uint64_t want = std::min<uint64_t>(std::max<uint64_t>(data_bytes, 2ull * data_capacity()), max_ooo_);
+  PoolBlock nb;
+  if (pool_ == nullptr || !nb.reserve(*pool_, kHeaderBytes + std::max<uint64_t>(want, data_bytes), 0)) return false;
+  if (!hold_.empty()) {
+    auto* runs = reinterpret_cast<Held*>(nb.data);
+    std::memcpy(runs, held(), held_n_ * sizeof(Held));
+    for (uint32_t j = 0; j < held_n_; ++j) runs[j].off -= head_;
+    std::memcpy(nb.data + kHeaderBytes, data() + head_, held_bytes_);
+    hold_.free(*pool_);
+  }
+  hold_ = nb;
+  head_ = 0;
+  return true;
 }
 
 bool TcpReassembler::hold(uint32_t seq, std::span<const uint8_t> data, ReassemblyStats& stats,
@@ -167,8 +203,8 @@ bool TcpReassembler::hold(uint32_t seq, std::span<const uint8_t> data, Reassembl
   bool c_at_run_end = false;   // a held run ends exactly at c
   bool run_starts_at_e = false;
   for (uint32_t k = 0; k < held_n_ && c < e; ++k) {
-    const uint64_t hs = static_cast<uint32_t>(held_[k].seq - next_);
-    const uint64_t he = hs + held_[k].len;
+    const uint64_t hs = static_cast<uint32_t>(held()[k].seq - next_);
+    const uint64_t he = hs + held()[k].len;
     if (he < c) continue;
     if (he == c) {
       c_at_run_end = true;
@@ -196,13 +232,8 @@ bool TcpReassembler::hold(uint32_t seq, std::span<const uint8_t> data, Reassembl
   if (held_bytes_ + bytes > max_ooo_) return false;
   if (static_cast<int>(held_n_) + delta > static_cast<int>(kMaxHeld)) return false;
 
-  if (buf_.empty()) {  // first out-of-order segment of this direction: allocate once
-    const uint64_t bytes_needed = uint64_t{max_ooo_} + kMaxHeld * sizeof(Held);
-    if (budget_ != nullptr && !budget_->take(bytes_needed)) return false;  // worker out of memory
-    charged_ = budget_ != nullptr ? bytes_needed : 0;
-    buf_.resize(max_ooo_);
-    held_.resize(kMaxHeld);
-  }
+  if (data_capacity() < held_bytes_ + bytes && !grow(static_cast<uint32_t>(held_bytes_ + bytes)))
+    return false;  // the worker's budget refuses: like not fitting
   if (bytes < data.size()) ++stats.overlaps_trimmed;
   // Every piece but the last ends at a held run and merges into it, and every piece but the first
   // starts at one; so only a lone piece can add a run and the count never overshoots on the way.
@@ -212,39 +243,41 @@ bool TcpReassembler::hold(uint32_t seq, std::span<const uint8_t> data, Reassembl
   return true;
 }
 
-void TcpReassembler::insert_run(uint32_t seq, const uint8_t* data, uint32_t len) {
+void TcpReassembler::insert_run(uint32_t seq, const uint8_t* bytes, uint32_t len) {
   const uint32_t rel = seq - next_;
   uint32_t k = 0;  // first run after the new bytes
-  while (k < held_n_ && static_cast<uint32_t>(held_[k].seq - next_) < rel) ++k;
+  Held* h = held();
+  while (k < held_n_ && static_cast<uint32_t>(h[k].seq - next_) < rel) ++k;
 
-  if (head_ + held_bytes_ + len > max_ooo_) {  // no room at the end: move everything to the front
-    std::memmove(buf_.data(), buf_.data() + head_, held_bytes_);
-    for (uint32_t j = 0; j < held_n_; ++j) held_[j].off -= head_;
+  uint8_t* buf = data();
+  if (head_ + held_bytes_ + len > data_capacity()) {  // no room at the end: move everything to the front
+    std::memmove(buf, buf + head_, held_bytes_);
+    for (uint32_t j = 0; j < held_n_; ++j) h[j].off -= head_;
     head_ = 0;
   }
   // Open a hole of `len` bytes at the insertion point (the bytes of runs k.. move up).
   const uint32_t end = head_ + held_bytes_;
-  const uint32_t at = k < held_n_ ? held_[k].off : end;
-  std::memmove(buf_.data() + at + len, buf_.data() + at, end - at);
-  std::memcpy(buf_.data() + at, data, len);
-  for (uint32_t j = k; j < held_n_; ++j) held_[j].off += len;
+  const uint32_t at = k < held_n_ ? h[k].off : end;
+  std::memmove(buf + at + len, buf + at, end - at);
+  std::memcpy(buf + at, bytes, len);
+  for (uint32_t j = k; j < held_n_; ++j) h[j].off += len;
   held_bytes_ += len;
 
-  const bool merge_prev = k > 0 && held_[k - 1].seq + held_[k - 1].len == seq;
-  const bool merge_next = k < held_n_ && held_[k].seq == seq + len;
+  const bool merge_prev = k > 0 && h[k - 1].seq + h[k - 1].len == seq;
+  const bool merge_next = k < held_n_ && h[k].seq == seq + len;
   if (merge_prev && merge_next) {
-    held_[k - 1].len += len + held_[k].len;
-    std::memmove(held_.data() + k, held_.data() + k + 1, (held_n_ - k - 1) * sizeof(Held));
+    h[k - 1].len += len + h[k].len;
+    std::memmove(h + k, h + k + 1, (held_n_ - k - 1) * sizeof(Held));
     --held_n_;
   } else if (merge_prev) {
-    held_[k - 1].len += len;
+    h[k - 1].len += len;
   } else if (merge_next) {
-    held_[k].seq = seq;
-    held_[k].len += len;
-    held_[k].off = at;
+    h[k].seq = seq;
+    h[k].len += len;
+    h[k].off = at;
   } else {
-    std::memmove(held_.data() + k + 1, held_.data() + k, (held_n_ - k) * sizeof(Held));
-    held_[k] = Held{seq, len, at};
+    std::memmove(h + k + 1, h + k, (held_n_ - k) * sizeof(Held));
+    h[k] = Held{seq, len, at};
     ++held_n_;
   }
 }

@@ -1,5 +1,6 @@
 #include "protocols/registry.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "protocols/mq/amqp.hpp"
@@ -28,10 +29,28 @@ const ProtocolDescriptor* find_protocol(std::string_view name) {
   return nullptr;
 }
 
-const ProtocolDescriptor* find_protocol(ProtocolId id) {
-  for (const ProtocolDescriptor* d : kProtocols)
-    if (d->id == id) return d;
-  return nullptr;
+const ProtocolDescriptor* protocol_by_id(ProtocolId id) {
+  return id >= 1 && id <= kProtocols.size() ? kProtocols[id - 1] : nullptr;
+}
+
+ProtocolId protocol_id(std::string_view name) { return protocol_id(find_protocol(name)); }
+
+ProtocolId protocol_id(const ProtocolDescriptor* d) {
+  for (std::size_t i = 0; i < kProtocols.size(); ++i)
+    if (kProtocols[i] == d) return static_cast<ProtocolId>(i + 1);
+  return kUnknownProtocol;
+}
+
+std::string_view protocol_name(ProtocolId id) {
+  const ProtocolDescriptor* d = protocol_by_id(id);
+  return d != nullptr ? d->name : std::string_view("unknown");
+}
+
+std::vector<std::string_view> protocol_names() {
+  std::vector<std::string_view> out;
+  for (const ProtocolDescriptor* d : kProtocols) out.push_back(d->name);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace l7tap

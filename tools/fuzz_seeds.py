@@ -3,12 +3,12 @@
 
 Writes OUT/fuzz_decode/ (one file per distinct frame), OUT/fuzz_parsers/ (per TCP/UDP flow, its
 payload as the target's "framed" records: [u16 BE header: bit 15 = to-client, bits 0-13 = length]
-[bytes], after a selector byte naming the protocol) and OUT/fuzz_pipeline/ (per flow, its frames as
+[bytes], after a mode byte 0 and the protocol's registry index as an unsigned LEB128 varint) and OUT/fuzz_pipeline/ (per flow, its frames as
 [u16 BE length][frame]). File names are content hashes, so reruns add nothing twice.
 
 The protocol of a flow comes from a protocol name in the pcap's path (e.g. .../kafka/x.pcap), else
-from its server port; a flow of unknown protocol is seeded for every protocol. The selector byte is
-the protocol's index in protocols/registry.cpp (the order all_protocols() returns).
+from its server port; a flow of unknown protocol is seeded for every protocol. The index is the
+protocol's position in protocols/registry.cpp (the order all_protocols() returns).
 
 Reads classic pcap (micro/nanosecond, either byte order, and the "modified" 0xa1b2cd34 variant);
 pcapng is converted first with editcap when it is installed. Link types: Ethernet, Linux cooked
@@ -215,13 +215,22 @@ def write(directory, blob, written):
         written[directory] = written.get(directory, 0) + 1
 
 
+def leb128(n):
+    """Unsigned LEB128, as fuzz_parsers reads the protocol index."""
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     out, paths = sys.argv[1], sys.argv[2:]
     names = registry_order()
-    if len(names) > 16:
-        sys.exit("fuzz_seeds: more than 16 protocols: the selector nibble of fuzz_parsers must grow")
     dirs = {t: os.path.join(out, t) for t in ("fuzz_decode", "fuzz_parsers", "fuzz_pipeline")}
     for d in dirs.values():
         os.makedirs(d, exist_ok=True)
@@ -235,7 +244,7 @@ def main():
             continue
         body = framed(flow.chunks)
         for index in flow_protocols(flow, names):
-            write(dirs["fuzz_parsers"], bytes([index]) + body, written)
+            write(dirs["fuzz_parsers"], b"\x00" + leb128(index) + body, written)
     for t, d in dirs.items():
         print(f"fuzz_seeds: {t}: {written.get(d, 0)} new seeds in {d}")
 

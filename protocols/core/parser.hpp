@@ -1,20 +1,23 @@
 // The protocol framework's contract: DPDK-free, byte spans in, messages out.
 //
-// A parser instance belongs to one flow. The framework (protocols/core/stream_driver.hpp) feeds it
-// each direction's reassembled byte stream; the parser consumes whole messages, tells how many
-// bytes it consumed, and leaves an incomplete tail for the framework to keep and hand back with
-// the next bytes (Envoy-codec style). A message larger than the framework's buffer is decoded from
-// the prefix the parser has and the rest is skipped (`ParseResult::skip`).
+// A parser instance belongs to one flow and lives in memory from the worker's BufferPool (no heap
+// allocation per flow). The framework (protocols/core/stream_driver.hpp) feeds it each direction's
+// reassembled byte stream; the parser consumes whole messages, says how many bytes it consumed and,
+// when it stopped at an incomplete message whose size it knows, how many bytes that message needs
+// (`ParseResult::need`): the framework then buffers without calling it again until they are there
+// (Envoy-codec style streaming, no re-parse per segment). A message larger than the framework's
+// buffer is decoded from the prefix the parser has and the rest is skipped (`ParseResult::skip`).
 //
 // Parsers emit Messages; the pairing engine (session_pairing.hpp) turns them into records.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <memory>
+#include <new>
 #include <span>
 #include <string_view>
 
-#include "protocols/core/memory_budget.hpp"
+#include "protocols/core/buffer_pool.hpp"
 #include "protocols/core/record.hpp"
 
 namespace l7tap {
@@ -46,7 +49,16 @@ struct Message {
   uint64_t ts_last_us = 0;
   L7Fields fields;
 
-  void reset() { *this = Message{}; }
+  // Back to the default state; touches the header only (L7Fields::clear).
+  void reset() {
+    role = MsgRole::kOneWay;
+    dir = Dir::kToServer;
+    has_id = false;
+    id = 0;
+    pair_class = 0;
+    ts_first_us = ts_last_us = 0;
+    fields.clear();
+  }
 };
 
 // Where parsers put messages. Implemented by the pairing engine (and by tests).
@@ -65,16 +77,22 @@ struct ParserOptions {
   std::span<const std::string_view> x_request_id_headers;
   // Bytes of one direction the framework buffers while a message is incomplete.
   uint32_t max_buffered = 64 * 1024;
-  // Bound on per-flow parser state such as "request id → api version" maps.
+  // Bound on per-flow parser state such as "request id → api version" tables.
   uint32_t max_pending = 256;
+};
+
+// What a parser gets when it is created: the worker's options and pool. A parser that needs more
+// memory than its own object (e.g. MQTT topic-alias tables) takes blocks from `pool` and gives them
+// back in its destructor; a refused block is a counted gap, never a crash.
+struct ParserEnv {
+  const ParserOptions* options = nullptr;
+  BufferPool* pool = nullptr;
 };
 
 struct ParseContext {
   MessageSink* sink = nullptr;
   const ParserOptions* options = nullptr;
   uint64_t now_us = 0;  // timestamp of the segment being parsed
-  // The worker's budget for buffered bytes (null = unbounded); charged by the stream driver.
-  MemoryBudget* budget = nullptr;
   // Set by a parser that finds the flow's orientation was guessed wrong (a flow picked up
   // mid-connection whose requests travel kToClient although the protocol's requests only come
   // from clients). The framework then swaps the record's client and server (unless it saw the
@@ -89,6 +107,10 @@ struct ParseResult {
   uint32_t consumed = 0;
   // Bytes to drop from the stream after `consumed` (the unparsed body of a large message).
   uint64_t skip = 0;
+  // When non-zero: the message starting at `consumed` is incomplete and needs this many bytes in
+  // all (counted from `consumed`). The framework does not call parse() for this direction again
+  // before it holds them (or the buffer bound is reached). 0 = unknown: called again on new bytes.
+  uint64_t need = 0;
   // The stream is not (or no longer) this protocol or cannot be resynchronised: the framework
   // counts a parse error and stops feeding this direction/flow.
   bool error = false;
@@ -108,18 +130,47 @@ class Parser {
 // How confident a probe is that a flow's first payload belongs to the protocol.
 enum class ProbeVerdict : uint8_t { kNo, kMaybe /* need more bytes */, kYes };
 
-// Static description of one protocol: one of these per protocol, listed in registry.cpp.
+// Transports a protocol runs over (bit set).
+enum Transport : uint8_t { kTcp = 1, kUdp = 2 };
+
+// How the framework creates a protocol's per-flow parser in pool memory: `state_size` bytes
+// (which may depend on the options, e.g. a table sized by max_pending), constructed in place.
+struct ParserFactory {
+  std::size_t (*state_size)(const ParserOptions&);
+  Parser* (*construct)(void* memory, const ParserEnv&);
+};
+
+// The factory of a parser class P constructible from `const ParserEnv&` whose state is the object.
+template <class P>
+constexpr ParserFactory parser_factory() {
+  return ParserFactory{
+      [](const ParserOptions&) -> std::size_t { return sizeof(P); },
+      [](void* memory, const ParserEnv& env) -> Parser* { return new (memory) P(env); },
+  };
+}
+
+// A sample of one direction of a conversation, used to seed the fuzzers (tools/fuzz).
+struct FuzzSample {
+  Dir dir;
+  std::string_view bytes;
+};
+
+// Static description of one protocol: the single source of truth for it. One of these per
+// protocol, listed in protocols/registry.cpp; ids, names, conf validation, port hints, metric
+// labels and fuzz targets all come from the registry.
 struct ProtocolDescriptor {
-  ProtocolId id;
-  std::string_view name;
+  std::string_view name;  // flow log `protocol`, metric label, conf name
+  uint8_t transports;     // Transport bits
   // Hyperscan patterns (PCRE syntax, matched against the start of the flow's first payload in
   // either direction). A match makes the protocol a candidate; probe() decides.
   std::span<const std::string_view> signatures;
-  // Default server ports (used as hints; the conf may add more).
+  // Default server ports (port hints; protocols.port_hints in the conf replaces them).
   std::span<const uint16_t> default_ports;
   // Strict check of the first bytes seen in `dir`.
   ProbeVerdict (*probe)(Dir dir, std::span<const uint8_t> data);
-  std::unique_ptr<Parser> (*create)();
+  ParserFactory factory;
+  // A short valid conversation (in order) for the fuzz corpus.
+  std::span<const FuzzSample> fuzz_samples;
 };
 
 }  // namespace l7tap

@@ -1,39 +1,23 @@
-// The l7_flow_log record as it travels from a worker to the control thread: fixed size, no
-// pointers, so it can be copied into a lock-free ring without allocation.
+// The l7_flow_log record as parsers fill it and as it travels from a worker to the control thread.
 // Field meanings: ../shared/spec/l7-flow-log-schema.md.
+//
+// Compact by construction: the string fields and attributes of a record share one byte area and
+// only the bytes a record uses are ever copied (copy constructor, wire form). Building a record
+// touches its small header and the bytes it writes, nothing else: no zero-filling or copying of
+// kilobyte structs per message. A typical MQ record (a dozen short strings) is 4–5 cache lines.
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
-
-#include "protocols/core/fixed_string.hpp"
 
 namespace l7tap {
 
-enum class ProtocolId : uint8_t {
-  kUnknown = 0,
-  kKafka,
-  kMqtt,
-  kAmqp,
-  kOpenwire,
-  kNats,
-  kPulsar,
-  kZmtp,
-  kRocketmq,
-  kDubbo,
-  kGrpc,
-  kSofarpc,
-  kFastcgi,
-  kBrpc,
-  kTars,
-  kHttp1,
-  kHttp2,
-  kCount
-};
-
-// Name as written in the flow log's `protocol` field and in metric labels.
-std::string_view protocol_name(ProtocolId p);
+// Index of a protocol in the registry (protocols/registry.hpp): 1..N; 0 = unknown.
+using ProtocolId = uint16_t;
+inline constexpr ProtocolId kUnknownProtocol = 0;
 
 enum class RecordType : uint8_t { kSession, kRequest, kResponse };
 std::string_view record_type_name(RecordType t);
@@ -41,62 +25,97 @@ std::string_view record_type_name(RecordType t);
 enum class ResponseStatus : uint8_t { kUnset, kOk, kClientError, kServerError, kTimeout, kUnknown };
 std::string_view response_status_name(ResponseStatus s);
 
-// Caps on string fields (bytes). Longer values are truncated, never rejected.
+// The string fields of the schema, in its order.
+enum class Field : uint8_t {
+  kVersion,
+  kRequestType,
+  kRequestDomain,
+  kRequestResource,
+  kRequestId,
+  kEndpoint,
+  kResponseException,
+  kResponseResult,
+  kTraceId,
+  kSpanId,
+  kXRequestId,
+  kHttpProxyClient,
+  kCount
+};
+inline constexpr std::size_t kFieldCount = static_cast<std::size_t>(Field::kCount);
+// The JSON key of a field ("request_type").
+std::string_view field_name(Field f);
+
+// Caps (bytes). Longer values are truncated, never rejected. All strings of one record share
+// kStringBytes; what does not fit is truncated too (documented in README "Records and their caps").
 struct FieldCaps {
-  static constexpr std::size_t kVersion = 16;
-  static constexpr std::size_t kRequestType = 48;
-  static constexpr std::size_t kDomain = 128;
-  static constexpr std::size_t kResource = 256;
-  static constexpr std::size_t kEndpoint = 128;
-  static constexpr std::size_t kRequestId = 64;
-  static constexpr std::size_t kException = 256;
-  static constexpr std::size_t kResult = 256;
-  static constexpr std::size_t kTraceId = 128;
-  static constexpr std::size_t kSpanId = 128;
-  static constexpr std::size_t kXRequestId = 128;
-  static constexpr std::size_t kProxyClient = 64;
-  static constexpr std::size_t kAttrKey = 32;
-  static constexpr std::size_t kAttrValue = 128;
-  static constexpr std::size_t kAttrCount = 4;
+  static constexpr std::array<uint16_t, kFieldCount> kField = {
+      16,   // version
+      48,   // request_type
+      128,  // request_domain
+      256,  // request_resource
+      64,   // request_id
+      128,  // endpoint
+      256,  // response_exception
+      256,  // response_result
+      128,  // trace_id
+      128,  // span_id
+      128,  // x_request_id
+      64,   // http_proxy_client
+  };
+  static constexpr std::size_t kAttrKey = 64;
+  static constexpr std::size_t kAttrValue = 256;
+  static constexpr std::size_t kAttrCount = 32;
+  static constexpr std::size_t kStringBytes = 2048;
+  static constexpr std::size_t cap(Field f) { return kField[static_cast<std::size_t>(f)]; }
 };
 
-struct Attribute {
-  FixedString<FieldCaps::kAttrKey> key;
-  FixedString<FieldCaps::kAttrValue> value;
-};
+// The L7 part of a record: what parsers fill in. A field left empty (or with its has_ flag false)
+// is omitted from the flow log.
+class L7Fields {
+ public:
+  // Deliberately leaves the byte area uninitialised: only the header is written.
+  L7Fields() noexcept {}  // NOLINT(modernize-use-equals-default): = default would zero-fill on {}
+  L7Fields(const L7Fields& o) noexcept { copy_from(o); }
+  L7Fields& operator=(const L7Fields& o) noexcept {
+    if (this != &o) copy_from(o);
+    return *this;
+  }
+  void clear();
 
-// The L7 part of a record: what parsers fill in. A field left empty (or with its has_ flag
-// false) is omitted from the flow log.
-struct L7Fields {
-  FixedString<FieldCaps::kVersion> version;
-  FixedString<FieldCaps::kRequestType> request_type;
-  FixedString<FieldCaps::kDomain> request_domain;
-  FixedString<FieldCaps::kResource> request_resource;
-  FixedString<FieldCaps::kEndpoint> endpoint;
-  // request_id is written as a JSON integer when request_id_is_int, else as a string.
-  FixedString<FieldCaps::kRequestId> request_id;
-  bool request_id_is_int = false;
-  bool has_response_code = false;
-  int64_t response_code = 0;
-  ResponseStatus response_status = ResponseStatus::kUnset;
-  FixedString<FieldCaps::kException> response_exception;
-  FixedString<FieldCaps::kResult> response_result;
-  FixedString<FieldCaps::kTraceId> trace_id;
-  FixedString<FieldCaps::kSpanId> span_id;
-  FixedString<FieldCaps::kXRequestId> x_request_id;
-  FixedString<FieldCaps::kProxyClient> http_proxy_client;
-  std::array<Attribute, FieldCaps::kAttrCount> attributes;
-  uint8_t attribute_count = 0;
-  bool has_request_length = false;
-  bool has_response_length = false;
-  uint32_t request_length = 0;
-  uint32_t response_length = 0;
+  // --- strings (truncated to the field's cap; set replaces, an empty value removes) ---
+  void set(Field f, std::string_view v);
+  // Appends to the field's value (what fits under its cap).
+  void append(Field f, std::string_view v);
+  std::string_view get(Field f) const {
+    const Ref r = str_[static_cast<std::size_t>(f)];
+    return {bytes_ + r.off, r.len};
+  }
+  bool has(Field f) const { return str_[static_cast<std::size_t>(f)].len != 0; }
 
+  // --- attributes (key → value; set_attribute replaces; ignored when all slots are taken; an
+  // empty key or value carries nothing) ---
+  void set_attribute(std::string_view key, std::string_view value);
+  std::string_view attribute(std::string_view key) const;
+  std::size_t attribute_count() const { return n_attr_; }
+  std::string_view attribute_key(std::size_t i) const { return {bytes_ + attr_[i].off, attr_[i].klen}; }
+  std::string_view attribute_value(std::size_t i) const {
+    return {bytes_ + attr_[i].off + attr_[i].klen, attr_[i].vlen};
+  }
+
+  // --- scalars ---
+  // request_id is written as a JSON integer when it was set from an integer, else as a string.
   void set_request_id(uint64_t id);
   void set_request_id(std::string_view id) {
-    request_id = id;
-    request_id_is_int = false;
+    set(Field::kRequestId, id);
+    request_id_is_int_ = false;
   }
+  // As given (for tests of the writer's integer check).
+  void set_request_id_raw(std::string_view text, bool is_int) {
+    set(Field::kRequestId, text);
+    request_id_is_int_ = is_int;
+  }
+  bool request_id_is_int() const { return request_id_is_int_; }
+
   void set_response_code(int64_t code) {
     has_response_code = true;
     response_code = code;
@@ -109,12 +128,55 @@ struct L7Fields {
     has_response_length = true;
     response_length = n;
   }
-  // Sets (or replaces) an attribute; silently ignored when all slots are taken.
-  void set_attribute(std::string_view key, std::string_view value);
-  std::string_view attribute(std::string_view key) const;
 
-  // Fills every field that is empty here from `other` (used to merge a response into its request).
+  // Fills every field that is empty here from `other`.
   void fill_missing_from(const L7Fields& other);
+  // A response closes this request: its code, status, exception, result and length win; every
+  // other field it has fills what this one lacks.
+  void merge_response(const L7Fields& response);
+
+  // Bytes of string data in use (for tests and the wire form).
+  std::size_t string_bytes() const { return used_; }
+
+  // --- wire form: header, attribute refs and used bytes, nothing else ---
+  std::size_t wire_size() const;
+  uint8_t* write(uint8_t* out) const;
+  // Reads a wire form written by write(); false when `in` is too short or inconsistent.
+  // Advances `in` past what it read.
+  bool read(std::span<const uint8_t>& in);
+
+  int64_t response_code = 0;
+  uint32_t request_length = 0;
+  uint32_t response_length = 0;
+  ResponseStatus response_status = ResponseStatus::kUnset;
+  bool has_response_code = false;
+  bool has_request_length = false;
+  bool has_response_length = false;
+
+ private:
+  struct Ref {
+    uint16_t off;
+    uint16_t len;
+  };
+  struct AttrRef {
+    uint16_t off;  // key at off, value right after it
+    uint16_t vlen;
+    uint8_t klen;
+    uint8_t pad;
+  };
+  // Room for `n` more bytes at the end of the area, compacting dead bytes away when needed; returns
+  // how many of them fit.
+  std::size_t room(std::size_t n);
+  void compact();
+  void copy_from(const L7Fields& o);
+
+  // Header: everything up to bytes_ except the unused attribute refs is copied as a block.
+  bool request_id_is_int_ = false;
+  uint8_t n_attr_ = 0;
+  uint16_t used_ = 0;
+  std::array<Ref, kFieldCount> str_{};
+  std::array<AttrRef, FieldCaps::kAttrCount> attr_;
+  char bytes_[FieldCaps::kStringBytes];
 };
 
 // Network identity of a record, filled by the dataplane.
@@ -135,7 +197,7 @@ struct NetTuple {
 // One l7_flow_log record, complete.
 struct FlowRecord {
   RecordType type = RecordType::kSession;
-  ProtocolId protocol = ProtocolId::kUnknown;
+  ProtocolId protocol = kUnknownProtocol;
   uint16_t worker = 0;
   bool has_rrt = false;
   uint64_t rrt_us = 0;
@@ -143,6 +205,13 @@ struct FlowRecord {
   uint64_t end_time_us = 0;
   NetTuple net;
   L7Fields l7;
+
+  // Wire form for the worker → control ring: the fixed part, then l7's wire form.
+  std::size_t wire_size() const;
+  uint8_t* write(uint8_t* out) const;
+  bool read(std::span<const uint8_t> in);
+  // Upper bound of wire_size() for any record.
+  static std::size_t max_wire_size();
 };
 
 }  // namespace l7tap

@@ -1,8 +1,13 @@
 #include "protocols/core/stream_driver.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace l7tap {
+
+namespace {
+constexpr uint32_t kDefaultMaxBuffered = 64 * 1024;
+}
 
 // Wraps the caller's sink: sets direction and timestamps on every message the parser emits.
 // Only the first message of a parse call can have started in earlier (buffered) bytes.
@@ -27,133 +32,159 @@ class StreamDriver::StampingSink final : public MessageSink {
   uint32_t& count_;
 };
 
+StreamDriver::~StreamDriver() { reset(); }
+
+bool StreamDriver::attach(const ProtocolDescriptor& proto, const ParserEnv& env) {
+  reset();
+  pool_ = env.pool;
+  static const ParserOptions kDefaults;
+  const ParserOptions& opts = env.options != nullptr ? *env.options : kDefaults;
+  if (!parser_mem_.reserve(*pool_, proto.factory.state_size(opts), 0)) return false;
+  ParserEnv e = env;
+  e.options = &opts;
+  parser_ = proto.factory.construct(parser_mem_.data, e);
+  return true;
+}
+
+void StreamDriver::attach_external(Parser& parser, BufferPool& pool) {
+  reset();
+  pool_ = &pool;
+  parser_ = &parser;
+}
+
 void StreamDriver::reset() {
-  parser_.reset();
-  for (auto& d : dirs_) {
-    std::vector<uint8_t>().swap(d.buf);
-    if (budget_ != nullptr) budget_->give(d.charged);
-    d.charged = 0;
-    d.buf_ts_us = 0;
-    d.skip = 0;
+  if (parser_ != nullptr && !parser_mem_.empty()) {
+    parser_->~Parser();
+    parser_mem_.free(*pool_);
   }
+  parser_ = nullptr;
+  for (int d = 0; d < 2; ++d) drop_tail(static_cast<Dir>(d));
   errors_ = 0;
   messages_ = 0;
   stopped_ = false;
 }
 
-void StreamDriver::account(Dir dir) {
+void StreamDriver::drop_tail(Dir dir) {
   Direction& d = dirs_[static_cast<int>(dir)];
-  if (d.buf.empty() && d.buf.capacity() > kKeepCapacity) std::vector<uint8_t>().swap(d.buf);
-  if (budget_ == nullptr) return;
-  const uint64_t now = d.buf.capacity();
-  if (now <= d.charged) {
-    budget_->give(d.charged - now);
-  } else if (!budget_->take(now - d.charged)) {
-    // The worker is out of buffer memory: this flow loses its tail (counted), others keep theirs.
-    std::vector<uint8_t>().swap(d.buf);
-    budget_->give(d.charged);
-    d.charged = 0;
-    d.skip = 0;
-    ++errors_;
-    if (parser_ != nullptr && !parser_->on_gap(dir)) stopped_ = true;
-    return;
-  }
-  d.charged = now;
+  if (pool_ != nullptr) d.buf.free(*pool_);
+  d.len = 0;
+  d.want = 0;
+  d.skip = 0;
+  d.buf_ts_us = 0;
 }
 
 void StreamDriver::handle_error(Dir dir) {
   ++errors_;
-  Direction& d = dirs_[static_cast<int>(dir)];
-  d.buf.clear();
-  d.skip = 0;
+  drop_tail(dir);
   if (!parser_->on_gap(dir)) stopped_ = true;
 }
 
-void StreamDriver::run(Dir dir, std::span<const uint8_t> data, bool from_buffer, ParseContext& ctx) {
-  // `data` is either this direction's buffer (from_buffer) or the caller's chunk. It is not
-  // modified until the loop ends, so `data` stays valid while the parser runs.
+std::span<const uint8_t> StreamDriver::run(Dir dir, std::span<const uint8_t> data, uint64_t first_ts,
+                                           ParseContext& ctx, bool& failed) {
   Direction& d = dirs_[static_cast<int>(dir)];
-  uint64_t first_ts = from_buffer ? d.buf_ts_us : ctx.now_us;
+  const uint32_t cap = ctx.options != nullptr ? ctx.options->max_buffered : kDefaultMaxBuffered;
   std::size_t off = 0;  // bytes of `data` consumed or skipped so far
+  d.want = 0;
   // Loop (not recursion) while the parser makes progress and bytes are left: after a skip, and
   // for parsers that return after one message, without growing the stack per message.
   while (off < data.size()) {
-    std::span<const uint8_t> view = data.subspan(off);
+    const std::span<const uint8_t> view = data.subspan(off);
     StampingSink stamp(ctx.sink, dir, first_ts, ctx.now_us, messages_);
     ParseContext inner = ctx;
     inner.sink = &stamp;
-    ParseResult r = parser_->parse(dir, view, inner);
+    const ParseResult r = parser_->parse(dir, view, inner);
     ctx.reversed |= inner.reversed;
     if (r.error || r.consumed > view.size()) {
       handle_error(dir);
-      return;
+      failed = true;
+      return {};
     }
     off += r.consumed;
     if (r.skip != 0) {
       // Drop what the parser asked to skip; what is left of it applies to future bytes.
-      std::size_t now_skipped = static_cast<std::size_t>(std::min<uint64_t>(r.skip, data.size() - off));
+      const auto now_skipped = static_cast<std::size_t>(std::min<uint64_t>(r.skip, data.size() - off));
       off += now_skipped;
       d.skip = r.skip - now_skipped;
-      if (d.skip != 0) {  // the skip reaches past this data: nothing is left to buffer
-        d.buf.clear();
-        return;
-      }
-    } else if (r.consumed == 0) {
-      break;  // an incomplete message: wait for more bytes
+      if (d.skip != 0) return {};  // the skip reaches past this data: nothing is left to keep
+    } else if (r.consumed == 0 || r.need != 0) {
+      d.want = r.need;  // an incomplete message: wait for more bytes (for `need` of them if known)
+      break;
     }
     first_ts = ctx.now_us;  // whatever follows started in the newest bytes
   }
-  std::span<const uint8_t> rest = data.subspan(off);
-  const uint32_t cap = ctx.options != nullptr ? ctx.options->max_buffered : 64 * 1024;
-  if (rest.size() > cap) {
-    // The parser cannot make progress within the buffer bound: a framing error.
+  const std::span<const uint8_t> rest = data.subspan(off);
+  if (rest.size() > cap) {  // the parser cannot make progress within the buffer bound
     handle_error(dir);
+    failed = true;
+    return {};
+  }
+  return rest;
+}
+
+void StreamDriver::keep(Dir dir, std::span<const uint8_t> rest, uint64_t ts, uint32_t cap) {
+  Direction& d = dirs_[static_cast<int>(dir)];
+  // Sized once for the whole message when the parser said how long it is.
+  const uint64_t target = std::max<uint64_t>(rest.size(), std::min<uint64_t>(d.want, cap));
+  if (!d.buf.reserve(*pool_, target, 0)) {
+    // The worker is out of buffer memory: this flow loses its tail (counted), others keep theirs.
+    ++errors_;
+    drop_tail(dir);
+    if (!parser_->on_gap(dir)) stopped_ = true;
     return;
   }
-  if (from_buffer) {
-    if (off != 0) {  // drop everything consumed or skipped, including skipped buffered bytes
-      d.buf.erase(d.buf.begin(), d.buf.begin() + static_cast<std::ptrdiff_t>(off));
-      d.buf_ts_us = ctx.now_us;
-    }
-  } else if (!rest.empty()) {
-    d.buf.assign(rest.begin(), rest.end());
-    d.buf_ts_us = ctx.now_us;
-  }
+  std::memcpy(d.buf.data, rest.data(), rest.size());
+  d.len = static_cast<uint32_t>(rest.size());
+  d.buf_ts_us = ts;
 }
 
 void StreamDriver::on_stream_data(Dir dir, std::span<const uint8_t> data, ParseContext& ctx) {
   if (parser_ == nullptr) return;
-  if (ctx.budget != nullptr) budget_ = ctx.budget;
-  feed(dir, data, ctx);
-  account(dir);
-}
-
-void StreamDriver::feed(Dir dir, std::span<const uint8_t> data, ParseContext& ctx) {
   Direction& d = dirs_[static_cast<int>(dir)];
-  const uint32_t cap = ctx.options != nullptr ? ctx.options->max_buffered : 64 * 1024;
+  const uint32_t cap = ctx.options != nullptr ? ctx.options->max_buffered : kDefaultMaxBuffered;
   // Each pass uses up some of `data` or empties the buffer, so this ends; no recursion.
   while (!data.empty() && !stopped_) {
     if (d.skip != 0) {
-      std::size_t n = static_cast<std::size_t>(std::min<uint64_t>(d.skip, data.size()));
+      const auto n = static_cast<std::size_t>(std::min<uint64_t>(d.skip, data.size()));
       d.skip -= n;
       data = data.subspan(n);
       continue;
     }
-    if (d.buf.empty()) {
-      run(dir, data, false, ctx);
+    bool failed = false;
+    if (d.len == 0) {  // nothing buffered: parse straight from the packet
+      const std::span<const uint8_t> rest = run(dir, data, ctx.now_us, ctx, failed);
+      if (!failed && !rest.empty()) keep(dir, rest, ctx.now_us, cap);
       return;
     }
     // Append no more than the bound allows; a parser that needs more than that is in error.
-    std::size_t room = cap > d.buf.size() ? cap - d.buf.size() : 0;
-    if (room == 0) {
-      // A full buffer the parser could not consume: framing is lost. Resync on the new bytes.
+    const uint32_t room = cap > d.len ? cap - d.len : 0;
+    if (room == 0) {  // a full buffer the parser could not consume: framing is lost
       handle_error(dir);
       continue;
     }
-    std::size_t take = std::min(room, data.size());
-    d.buf.insert(d.buf.end(), data.begin(), data.begin() + static_cast<std::ptrdiff_t>(take));
-    run(dir, std::span<const uint8_t>(d.buf), true, ctx);
+    const std::size_t take = std::min<std::size_t>(room, data.size());
+    const uint64_t target = std::max<uint64_t>(d.len + take, std::min<uint64_t>(d.want, cap));
+    if (!d.buf.reserve(*pool_, target, d.len)) {
+      ++errors_;  // out of buffer memory: the tail is lost, resync on the new bytes
+      drop_tail(dir);
+      if (!parser_->on_gap(dir)) stopped_ = true;
+      continue;
+    }
+    std::memcpy(d.buf.data + d.len, data.data(), take);
+    d.len += static_cast<uint32_t>(take);
     data = data.subspan(take);
+    if (d.want > d.len && d.len < cap) continue;  // the awaited message is still incomplete
+    const std::span<const uint8_t> rest = run(dir, {d.buf.data, d.len}, d.buf_ts_us, ctx, failed);
+    if (failed) continue;  // the tail is already dropped
+    if (rest.empty()) {
+      const uint64_t skip = d.skip, want = d.want;
+      drop_tail(dir);  // nothing left: the block goes back to the pool
+      d.skip = skip;
+      d.want = want;
+    } else if (rest.data() != d.buf.data) {  // drop what was consumed or skipped
+      std::memmove(d.buf.data, rest.data(), rest.size());
+      d.len = static_cast<uint32_t>(rest.size());
+      d.buf_ts_us = ctx.now_us;
+    }
   }
 }
 
@@ -162,18 +193,15 @@ void StreamDriver::on_datagram(Dir dir, std::span<const uint8_t> data, ParseCont
   StampingSink stamp(ctx.sink, dir, ctx.now_us, ctx.now_us, messages_);
   ParseContext inner = ctx;
   inner.sink = &stamp;
-  ParseResult r = parser_->parse(dir, data, inner);
+  const ParseResult r = parser_->parse(dir, data, inner);
   ctx.reversed |= inner.reversed;
   if (r.error) ++errors_;
 }
 
 void StreamDriver::on_gap(Dir dir) {
   if (parser_ == nullptr || stopped_) return;
-  Direction& d = dirs_[static_cast<int>(dir)];
-  d.buf.clear();
-  d.skip = 0;
+  drop_tail(dir);
   if (!parser_->on_gap(dir)) stopped_ = true;
-  account(dir);
 }
 
 }  // namespace l7tap

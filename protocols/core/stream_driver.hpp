@@ -1,14 +1,14 @@
 // Feeds one flow's byte streams to its parser: keeps the incomplete tail of each direction
-// (bounded by ParserOptions::max_buffered), skips the bodies of messages too large to buffer,
-// stamps messages with packet timestamps, and turns parser errors into counted resyncs.
-// In-order data goes to the parser straight from the packet when nothing is buffered.
+// (bounded by ParserOptions::max_buffered, in a block from the worker's BufferPool sized once from
+// the parser's `need`), does not call the parser again before a message it is waiting for is
+// complete, skips the bodies of messages too large to buffer, stamps messages with packet
+// timestamps, and turns parser errors into counted resyncs. In-order data goes to the parser
+// straight from the packet when nothing is buffered.
 #pragma once
 
 #include <array>
 #include <cstdint>
-#include <memory>
 #include <span>
-#include <vector>
 
 #include "protocols/core/parser.hpp"
 
@@ -17,12 +17,21 @@ namespace l7tap {
 class StreamDriver {
  public:
   StreamDriver() = default;
+  StreamDriver(const StreamDriver&) = delete;
+  StreamDriver& operator=(const StreamDriver&) = delete;
+  ~StreamDriver();
 
-  void attach(std::unique_ptr<Parser> parser) { parser_ = std::move(parser); }
+  // Creates the protocol's parser in memory from the pool. False when the pool refuses (counted
+  // there); the caller then gives up on the flow.
+  bool attach(const ProtocolDescriptor& proto, const ParserEnv& env);
+  // Uses a parser the caller owns and keeps alive (tests). `pool` holds the tails.
+  void attach_external(Parser& parser, BufferPool& pool);
   bool attached() const { return parser_ != nullptr; }
   // True once the parser gave up on the flow: further data is ignored.
   bool stopped() const { return stopped_; }
-  Parser* parser() { return parser_.get(); }
+  Parser* parser() { return parser_; }
+  // Where the parser's state lives (for prefetching), null when none.
+  const void* parser_state() const { return parser_; }
 
   // A TCP stream chunk (in order). `ctx.now_us` is the packet timestamp.
   void on_stream_data(Dir dir, std::span<const uint8_t> data, ParseContext& ctx);
@@ -31,42 +40,45 @@ class StreamDriver {
   // Bytes lost in `dir`.
   void on_gap(Dir dir);
 
-  // Parse errors since the last call (the worker moves them into its counters).
+  // Parse errors / messages since the last call (the worker moves them into its counters).
   uint32_t take_errors() {
-    uint32_t e = errors_;
+    const uint32_t e = errors_;
     errors_ = 0;
     return e;
   }
   uint32_t take_messages() {
-    uint32_t m = messages_;
+    const uint32_t m = messages_;
     messages_ = 0;
     return m;
   }
+  // Bytes buffered in `dir` (tests).
+  uint32_t buffered(Dir dir) const { return dirs_[static_cast<int>(dir)].len; }
 
+  // Destroys the parser and gives every block back to the pool.
   void reset();
 
  private:
   struct Direction {
-    std::vector<uint8_t> buf;     // incomplete tail
-    uint64_t buf_ts_us = 0;       // timestamp of the first buffered byte
-    uint64_t skip = 0;            // bytes still to drop (body of an oversized message)
-    uint64_t charged = 0;         // bytes of buf's capacity charged to the budget
+    PoolBlock buf;           // incomplete tail: buf.data[0, len)
+    uint32_t len = 0;
+    uint64_t want = 0;       // bytes the tail must reach before the parser runs again (0 = any)
+    uint64_t skip = 0;       // bytes still to drop (body of an oversized message)
+    uint64_t buf_ts_us = 0;  // timestamp of the first buffered byte
   };
-  // Small tails keep their storage between messages; a buffer emptied after a large message is
-  // freed so idle flows do not sit on memory.
-  static constexpr std::size_t kKeepCapacity = 4096;
   class StampingSink;
 
-  // Runs the parser over `data` (repeatedly while it makes progress), keeping what is left.
-  void run(Dir dir, std::span<const uint8_t> data, bool from_buffer, ParseContext& ctx);
+  // Runs the parser over `data` (repeatedly while it makes progress); returns the unconsumed rest,
+  // or an empty span with `dropped` set when the rest was skipped or lost.
+  std::span<const uint8_t> run(Dir dir, std::span<const uint8_t> data, uint64_t first_ts, ParseContext& ctx,
+                               bool& failed);
+  // Keeps `rest` (not in the buffer) as the new tail.
+  void keep(Dir dir, std::span<const uint8_t> rest, uint64_t ts, uint32_t cap);
   void handle_error(Dir dir);
-  void feed(Dir dir, std::span<const uint8_t> data, ParseContext& ctx);
-  // Charges (or returns) the change in `dir`'s buffer storage to the budget; over budget, the
-  // buffer is dropped like a gap.
-  void account(Dir dir);
+  void drop_tail(Dir dir);
 
-  std::unique_ptr<Parser> parser_;
-  MemoryBudget* budget_ = nullptr;
+  Parser* parser_ = nullptr;
+  PoolBlock parser_mem_;  // empty when the parser is external
+  BufferPool* pool_ = nullptr;
   std::array<Direction, 2> dirs_;
   uint32_t errors_ = 0;
   uint32_t messages_ = 0;

@@ -37,7 +37,7 @@ bool all_zero(std::string_view s) { return s.find_first_not_of('0') == std::stri
 // True when trace_id/span_id were written by parse_sw8: its span id is "<segment id>-<span id>",
 // while a traceparent span id is 16 hex digits with no '-'.
 bool set_from_sw8(const L7Fields& f) {
-  return !f.trace_id.empty() && f.span_id.view().find('-') != std::string_view::npos;
+  return f.has(Field::kTraceId) && f.get(Field::kSpanId).find('-') != std::string_view::npos;
 }
 
 int b64_value(char c) {
@@ -102,15 +102,15 @@ bool parse_sw8(std::string_view v, L7Fields& f) {
       start = e + 1;
     }
   }
-  std::array<char, FieldCaps::kTraceId> tid{};
-  std::array<char, FieldCaps::kSpanId> seg{};
+  std::array<char, FieldCaps::cap(Field::kTraceId)> tid{};
+  std::array<char, FieldCaps::cap(Field::kSpanId)> seg{};
   int tn = b64_decode(part[1], tid);
   int sn = b64_decode(part[2], seg);
   if (tn <= 0 || sn <= 0 || part[3].empty()) return false;
-  f.trace_id = std::string_view(tid.data(), static_cast<std::size_t>(tn));
-  f.span_id = std::string_view(seg.data(), static_cast<std::size_t>(sn));
-  f.span_id.append("-");
-  f.span_id.append(part[3]);
+  f.set(Field::kTraceId, std::string_view(tid.data(), static_cast<std::size_t>(tn)));
+  f.set(Field::kSpanId, std::string_view(seg.data(), static_cast<std::size_t>(sn)));
+  f.append(Field::kSpanId, "-");
+  f.append(Field::kSpanId, part[3]);
   return true;
 }
 
@@ -122,22 +122,26 @@ bool apply_trace_header(std::string_view name, std::string_view value, const Par
     if (!parse_traceparent(value, t, s)) return false;
     // W3C wins over sw8 when both are present; otherwise the first value is kept.
     const bool replace = set_from_sw8(f);
-    if (!f.trace_id.empty() && !replace) return false;
-    f.trace_id = t;
-    if (f.span_id.empty() || replace) f.span_id = s;
+    if (f.has(Field::kTraceId) && !replace) return false;
+    f.set(Field::kTraceId, t);
+    if (!f.has(Field::kSpanId) || replace) f.set(Field::kSpanId, s);
     return true;
   }
   if (iequals(name, "sw8")) {
-    if (!f.trace_id.empty()) return false;
+    if (f.has(Field::kTraceId)) return false;
     return parse_sw8(value, f);
   }
   if (options == nullptr) return false;
   bool used = false;
   value = trim(value);
-  if (in_list(name, options->trace_id_headers) && f.trace_id.empty()) f.trace_id = value, used = true;
-  if (in_list(name, options->span_id_headers) && f.span_id.empty()) f.span_id = value, used = true;
-  if (in_list(name, options->x_request_id_headers) && f.x_request_id.empty())
-    f.x_request_id = value, used = true;
+  auto offer = [&](std::span<const std::string_view> names, Field field) {
+    if (!in_list(name, names) || f.has(field)) return;
+    f.set(field, value);
+    used = true;
+  };
+  offer(options->trace_id_headers, Field::kTraceId);
+  offer(options->span_id_headers, Field::kSpanId);
+  offer(options->x_request_id_headers, Field::kXRequestId);
   return used;
 }
 

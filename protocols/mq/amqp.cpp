@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "protocols/core/byte_reader.hpp"
+#include "protocols/core/fixed_string.hpp"
 #include "protocols/core/trace_context.hpp"
 #include "protocols/mq/amqp_methods.hpp"
 
@@ -177,14 +178,13 @@ MethodArgs read_args(const MethodInfo& m, std::span<const uint8_t> args) {
 }
 
 // "exchange.routing_key" when the method names either, else the queue.
-template <std::size_t N>
-void set_address(FixedString<N>& out, const MethodArgs& a) {
+void set_address(L7Fields& f, Field field, const MethodArgs& a) {
   if (!a.exchange.empty() || !a.routing_key.empty()) {
-    out.assign(a.exchange);
-    out.append(".");
-    out.append(a.routing_key);
+    f.set(field, a.exchange);
+    f.append(field, ".");
+    f.append(field, a.routing_key);
   } else {
-    out.assign(a.queue);
+    f.set(field, a.queue);
   }
 }
 
@@ -237,6 +237,7 @@ void read_content_properties(std::span<const uint8_t> props, const ParserOptions
 
 class AmqpParser final : public Parser {
  public:
+  explicit AmqpParser(const ParserEnv&) {}
   ParseResult parse(Dir dir, std::span<const uint8_t> data, ParseContext& ctx) override;
   bool on_gap(Dir dir) override {
     resync_[static_cast<int>(dir)] = true;
@@ -246,16 +247,16 @@ class AmqpParser final : public Parser {
  private:
   enum class FrameVerdict { kOk, kUnknownMethod, kBad };
 
-  // Messages live on the stack (default-initialised: no 2 KB clear per frame, nothing per flow).
+  // Messages live on the stack (only their small header is initialised, nothing per flow).
   void start(Message& m, uint64_t frame_len) {
-    m.fields.version = version_;
-    if (!vhost_.empty()) m.fields.request_domain = vhost_;
+    m.fields.set(Field::kVersion, version_);
+    if (!vhost_.empty()) m.fields.set(Field::kRequestDomain, vhost_);
     m.fields.set_request_length(static_cast<uint32_t>(frame_len));
   }
   void emit_one_way(std::string_view type, uint64_t frame_len, ParseContext& ctx) {
     Message msg;
     start(msg, frame_len);
-    msg.fields.request_type = type;
+    msg.fields.set(Field::kRequestType, type);
     ctx.emit(msg);
   }
   FrameVerdict on_method(Dir dir, uint16_t channel, std::span<const uint8_t> payload, uint64_t frame_len,
@@ -288,7 +289,7 @@ class AmqpParser final : public Parser {
                                  ParseContext& ctx);
 
   std::array<PendingSlot, kPendingSlots> pending_{};
-  FixedString<FieldCaps::kDomain> vhost_;
+  FixedString<FieldCaps::cap(Field::kRequestDomain)> vhost_;
   std::string_view version_ = kDefaultVersion;
   uint32_t frame_max_ = 0;                 // negotiated by Connection.Tune/TuneOk; 0 = unknown
   std::array<bool, 2> resync_{};           // after a gap: drop bytes until a frame checks out
@@ -303,10 +304,10 @@ void AmqpParser::answer_pending_with_close(Dir dir, uint16_t channel, uint64_t f
     Message msg;
     start(msg, frame_len);
     L7Fields& f = msg.fields;
-    f.request_type = close.request_type;
+    f.set(Field::kRequestType, close.get(Field::kRequestType));
     f.set_response_code(close.response_code);
     f.response_status = close.response_status;
-    f.response_exception = close.response_exception;
+    f.set(Field::kResponseException, close.get(Field::kResponseException));
     f.has_request_length = false;
     f.request_length = 0;
     f.set_response_length(static_cast<uint32_t>(frame_len));
@@ -332,16 +333,16 @@ AmqpParser::FrameVerdict AmqpParser::on_method(Dir dir, uint16_t channel, std::s
   Message msg;
   start(msg, frame_len);
   L7Fields& f = msg.fields;
-  f.request_type = m->name;
-  set_address(f.request_resource, a);
-  set_address(f.endpoint, a);
+  f.set(Field::kRequestType, m->name);
+  set_address(f, Field::kRequestResource, a);
+  set_address(f, Field::kEndpoint, a);
   if (a.has_reply) {
     f.set_response_code(a.reply_code);
     f.response_status = amqp_reply_status(a.reply_code);
     if (f.response_status == ResponseStatus::kOk)
-      f.response_result = a.reply_text;
+      f.set(Field::kResponseResult, a.reply_text);
     else
-      f.response_exception = a.reply_text;
+      f.set(Field::kResponseException, a.reply_text);
   }
   switch (m->role) {
     case MethodRole::kRequest:
@@ -387,7 +388,7 @@ AmqpParser::FrameVerdict AmqpParser::on_method(Dir dir, uint16_t channel, std::s
 void AmqpParser::on_content_header(std::span<const uint8_t> payload, uint64_t frame_len, ParseContext& ctx) {
   Message msg;
   start(msg, frame_len);
-  msg.fields.request_type = "Content-Header";
+  msg.fields.set(Field::kRequestType, "Content-Header");
   ByteReader r(payload);
   uint16_t class_id = r.be16();
   r.skip(10);  // weight (always 0), body size
@@ -428,7 +429,10 @@ ParseResult AmqpParser::parse(Dir dir, std::span<const uint8_t> data, ParseConte
     const uint8_t type = rest[0];
     if (type != kMethodFrame && type != kHeaderFrame && type != kBodyFrame && type != kHeartbeatFrame)
       return lost();
-    if (rest.size() < kFrameHeaderSize) break;
+    if (rest.size() < kFrameHeaderSize) {
+      res.need = kFrameHeaderSize;
+      break;
+    }
     ByteReader hr(rest);
     hr.u8();
     const uint16_t channel = hr.be16();
@@ -465,7 +469,10 @@ ParseResult AmqpParser::parse(Dir dir, std::span<const uint8_t> data, ParseConte
     // whose bytes we do not need): then log it from what we have and skip the remainder.
     const bool body_skip = type == kBodyFrame && total > kSkipBodyAbove && !resync;
     const bool too_big = total > cap && rest.size() >= cap;
-    if (!body_skip && !too_big) break;
+    if (!body_skip && !too_big) {
+      res.need = total;  // the driver holds the bytes without calling again until the frame is whole
+      break;
+    }
     std::span<const uint8_t> payload = rest.subspan(kFrameHeaderSize);
     switch (type) {
       case kMethodFrame:
@@ -482,8 +489,6 @@ ParseResult AmqpParser::parse(Dir dir, std::span<const uint8_t> data, ParseConte
   return res;
 }
 
-std::unique_ptr<Parser> create() { return std::make_unique<AmqpParser>(); }
-
 constexpr std::string_view kSignatures[] = {
     "^AMQP\\x00\\x00\\x09\\x01",
     "^AMQP\\x01\\x01(\\x00\\x09|\\x08\\x00)",
@@ -494,6 +499,17 @@ constexpr std::string_view kSignatures[] = {
     "^\\x08\\x00\\x00\\x00\\x00\\x00\\x00\\xce",
 };
 constexpr uint16_t kPorts[] = {5672};
+
+using namespace std::string_view_literals;
+// Protocol header, then Connection.Start (0-9-1, no properties, mechanisms "PLAIN", locales
+// "en_US") and a heartbeat.
+constexpr FuzzSample kFuzzSamples[] = {
+    {Dir::kToServer, "AMQP\x00\x00\x09\x01"sv},
+    {Dir::kToClient,
+     "\x01\x00\x00\x00\x00\x00\x1c\x00\x0a\x00\x0a\x00\x09\x00\x00\x00\x00\x00\x00\x00\x05PLAIN"
+     "\x00\x00\x00\x05" "en_US\xce"sv},
+    {Dir::kToServer, "\x08\x00\x00\x00\x00\x00\x00\xce"sv},
+};
 
 }  // namespace
 
@@ -543,10 +559,8 @@ ProbeVerdict probe_amqp(Dir, std::span<const uint8_t> data) {
   return data[kFrameHeaderSize + size] == kFrameEnd ? ProbeVerdict::kYes : ProbeVerdict::kNo;
 }
 
-std::unique_ptr<Parser> create_amqp_parser() { return create(); }
-
 const ProtocolDescriptor kAmqpDescriptor{
-    ProtocolId::kAmqp, "amqp", kSignatures, kPorts, &probe_amqp, &create_amqp_parser,
+    "amqp", kTcp, kSignatures, kPorts, &probe_amqp, parser_factory<AmqpParser>(), kFuzzSamples,
 };
 
 }  // namespace l7tap

@@ -18,7 +18,6 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <span>
 
 #include "protocols/core/parser.hpp"
@@ -29,7 +28,6 @@ extern const ProtocolDescriptor kAmqpDescriptor;
 
 // Exposed for tests.
 ProbeVerdict probe_amqp(Dir dir, std::span<const uint8_t> data);
-std::unique_ptr<Parser> create_amqp_parser();
 // Status of a Connection.Close / Channel.Close / Basic.Return reply code.
 ResponseStatus amqp_reply_status(uint16_t reply_code);
 

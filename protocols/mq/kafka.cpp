@@ -104,28 +104,32 @@ class KafkaReader {
   bool flex_;
 };
 
-template <std::size_t N>
-void append_int(FixedString<N>& s, int64_t v) {
+// Decimal text of v.
+struct IntText {
   char buf[24];
-  auto res = std::to_chars(buf, buf + sizeof buf, v);
-  s.append(std::string_view(buf, static_cast<std::size_t>(res.ptr - buf)));
-}
+  std::size_t len;
+  explicit IntText(int64_t v) {
+    auto res = std::to_chars(buf, buf + sizeof buf, v);
+    len = static_cast<std::size_t>(res.ptr - buf);
+  }
+  std::string_view view() const { return {buf, len}; }
+};
 
 // endpoint = "$topic-$partition"; request_domain = topic.
 void set_topic_partition(L7Fields& f, std::string_view topic, int32_t partition) {
-  f.request_domain = topic;
-  f.endpoint = topic;
-  f.endpoint.append("-");
-  append_int(f.endpoint, partition);
+  f.set(Field::kRequestDomain, topic);
+  f.set(Field::kEndpoint, topic);
+  f.append(Field::kEndpoint, "-");
+  f.append(Field::kEndpoint, IntText(partition).view());
 }
 
 // request_resource = "$topic-$partition:$offset".
 void set_resource(L7Fields& f, std::string_view topic, int32_t partition, int64_t offset) {
-  f.request_resource = topic;
-  f.request_resource.append("-");
-  append_int(f.request_resource, partition);
-  f.request_resource.append(":");
-  append_int(f.request_resource, offset);
+  f.set(Field::kRequestResource, topic);
+  f.append(Field::kRequestResource, "-");
+  f.append(Field::kRequestResource, IntText(partition).view());
+  f.append(Field::kRequestResource, ":");
+  f.append(Field::kRequestResource, IntText(offset).view());
 }
 
 void set_error(L7Fields& f, int16_t code) {
@@ -137,7 +141,7 @@ void set_error(L7Fields& f, int16_t code) {
   // The protocol's errors are reported by the broker; nothing in them says "bad request" the way
   // HTTP 4xx does, so every non-zero code counts as a server error.
   f.response_status = ResponseStatus::kServerError;
-  f.response_exception = kafka_error_description(code);
+  f.set(Field::kResponseException, kafka_error_description(code));
 }
 
 // Offers the headers of the first record of a records field (record batch, magic 2) to the trace
@@ -192,7 +196,7 @@ int16_t decode_produce_request(KafkaReader& r, int version, const ParserOptions*
   std::string_view topic = r.string();
   int64_t partitions = r.array_len();
   if (!r.ok()) return acks;
-  f.request_domain = topic;
+  f.set(Field::kRequestDomain, topic);
   if (partitions <= 0) return acks;
   int32_t partition = r.i32();
   if (!r.ok()) return acks;
@@ -218,7 +222,7 @@ void decode_fetch_request(KafkaReader& r, int version, L7Fields& f) {
   std::string_view topic = r.string();
   int64_t partitions = r.array_len();
   if (!r.ok()) return;
-  f.request_domain = topic;
+  f.set(Field::kRequestDomain, topic);
   if (partitions <= 0) return;
   int32_t partition = r.i32();
   if (version >= 9) r.i32();  // current_leader_epoch
@@ -299,8 +303,7 @@ void decode_group_response(KafkaReader& r, int version, int throttle_from, L7Fie
 
 void set_ids(L7Fields& f, uint32_t correlation_id) {
   f.set_request_id(correlation_id);
-  f.x_request_id.clear();
-  append_int(f.x_request_id, correlation_id);
+  f.set(Field::kXRequestId, IntText(correlation_id).view());
 }
 
 // Checks a request header; returns false when the bytes cannot be a Kafka request. Needs at least
@@ -356,6 +359,20 @@ ProbeVerdict request_verdict(std::span<const uint8_t> data, bool strict) {
 
 class KafkaParser final : public Parser {
  public:
+  struct Pending {
+    uint32_t correlation_id;
+    int16_t api_key;
+    int16_t api_version;
+  };
+  static std::size_t pending_capacity(const ParserOptions& o) { return o.max_pending != 0 ? o.max_pending : 256; }
+  // The pending table follows the object in the same pool block (see state_size below).
+  static std::size_t state_size(const ParserOptions& o) {
+    return sizeof(KafkaParser) + pending_capacity(o) * sizeof(Pending);
+  }
+  explicit KafkaParser(const ParserEnv& env)
+      : pending_(reinterpret_cast<Pending*>(this + 1)),
+        pending_cap_(static_cast<uint32_t>(pending_capacity(*env.options))) {}
+
   ParseResult parse(Dir dir, std::span<const uint8_t> data, ParseContext& ctx) override {
     const uint32_t cap = ctx.options != nullptr ? ctx.options->max_buffered : 64 * 1024;
     ParseResult res;
@@ -397,7 +414,8 @@ class KafkaParser final : public Parser {
         body = rest.subspan(4);
         skip = total - rest.size();
       } else {
-        break;  // wait for more bytes
+        res.need = total;  // wait for the whole message
+        break;
       }
       bool ok = requests ? on_request(body, size, ctx) : on_response(body, size, ctx);
       if (!ok) {
@@ -454,12 +472,6 @@ class KafkaParser final : public Parser {
     return Decision::kDecided;
   }
 
-  struct Pending {
-    uint32_t correlation_id;
-    int16_t api_key;
-    int16_t api_version;
-  };
-
   bool on_request(std::span<const uint8_t> body, uint32_t size, ParseContext& ctx) {
     const KafkaApiInfo* api = nullptr;
     if (body.size() < 8 || !plausible_request_start(body, &api)) return false;
@@ -479,8 +491,8 @@ class KafkaParser final : public Parser {
     m.has_id = true;
     m.id = correlation_id;
     L7Fields& f = m.fields;
-    f.request_type = api->name;
-    append_int(f.version, version);
+    f.set(Field::kRequestType, api->name);
+    f.set(Field::kVersion, IntText(version).view());
     set_ids(f, correlation_id);
     f.set_request_length(size);
     bool expects_response = true;
@@ -528,8 +540,8 @@ class KafkaParser final : public Parser {
     Pending p{};
     if (take(correlation_id, p)) {
       const KafkaApiInfo* api = kafka_api(p.api_key);
-      f.request_type = api->name;
-      append_int(f.version, p.api_version);
+      f.set(Field::kRequestType, api->name);
+      f.set(Field::kVersion, IntText(p.api_version).view());
       decode_response(hdr.raw().rest(), p, *api, ctx, f);
     }
     // Without its request a response cannot be decoded: it is logged with its id and size.
@@ -566,30 +578,43 @@ class KafkaParser final : public Parser {
       default:
         f.set_response_code(-2);
         f.response_status = ResponseStatus::kOk;
-        f.response_exception = kNotInspected;
+        f.set(Field::kResponseException, kNotInspected);
         break;
     }
   }
 
-  void remember(uint32_t correlation_id, int16_t key, int16_t version, ParseContext& ctx) {
-    const std::size_t limit = ctx.options != nullptr && ctx.options->max_pending != 0 ? ctx.options->max_pending : 256;
-    if (pending_.size() >= limit) pending_.erase(pending_.begin());  // oldest dropped
-    pending_.push_back({correlation_id, key, version});
+  // A ring of the requests awaiting a response, oldest first, bounded by max_pending (the oldest
+  // is dropped when full).
+  void remember(uint32_t correlation_id, int16_t key, int16_t version, ParseContext&) {
+    if (pending_n_ == pending_cap_) {
+      pending_head_ = (pending_head_ + 1) % pending_cap_;
+      --pending_n_;
+    }
+    pending_[(pending_head_ + pending_n_) % pending_cap_] = {correlation_id, key, version};
+    ++pending_n_;
   }
 
   bool take(uint32_t correlation_id, Pending& out) {
     // Responses come in request order on a connection: the match is almost always the oldest.
-    for (auto it = pending_.begin(); it != pending_.end(); ++it) {
-      if (it->correlation_id == correlation_id) {
-        out = *it;
-        pending_.erase(it);
-        return true;
+    for (uint32_t k = 0; k < pending_n_; ++k) {
+      if (pending_[(pending_head_ + k) % pending_cap_].correlation_id != correlation_id) continue;
+      out = pending_[(pending_head_ + k) % pending_cap_];
+      if (k == 0) {
+        pending_head_ = (pending_head_ + 1) % pending_cap_;
+      } else {  // close the hole: move the newer ones back by one
+        for (uint32_t j = k; j + 1 < pending_n_; ++j)
+          pending_[(pending_head_ + j) % pending_cap_] = pending_[(pending_head_ + j + 1) % pending_cap_];
       }
+      --pending_n_;
+      return true;
     }
     return false;
   }
 
-  std::vector<Pending> pending_;  // bounded by max_pending
+  Pending* pending_;
+  uint32_t pending_cap_;
+  uint32_t pending_head_ = 0;
+  uint32_t pending_n_ = 0;
   std::array<Role, 2> roles_{Role::kUnknown, Role::kUnknown};
   bool any_message_ = false;
 };
@@ -600,6 +625,13 @@ constexpr std::array<std::string_view, 1> kSignatures = {
 };
 constexpr std::array<uint16_t, 1> kPorts = {9092};
 
+using namespace std::string_view_literals;
+// ApiVersions v0 request (correlation id 1, client "c") and its response (one api: Produce 0-9).
+constexpr FuzzSample kFuzzSamples[] = {
+    {Dir::kToServer, "\x00\x00\x00\x0b\x00\x12\x00\x00\x00\x00\x00\x01\x00\x01" "c"sv},
+    {Dir::kToClient, "\x00\x00\x00\x10\x00\x00\x00\x01\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x09"sv},
+};
+
 }  // namespace
 
 ProbeVerdict kafka_probe(Dir dir, std::span<const uint8_t> data) {
@@ -608,10 +640,15 @@ ProbeVerdict kafka_probe(Dir dir, std::span<const uint8_t> data) {
   return request_verdict(data, dir == Dir::kToClient);
 }
 
-std::unique_ptr<Parser> make_kafka_parser() { return std::make_unique<KafkaParser>(); }
-
 const ProtocolDescriptor kKafkaDescriptor{
-    ProtocolId::kKafka, "kafka", kSignatures, kPorts, &kafka_probe, &make_kafka_parser,
+    "kafka",
+    kTcp,
+    kSignatures,
+    kPorts,
+    &kafka_probe,
+    ParserFactory{&KafkaParser::state_size,
+                  [](void* memory, const ParserEnv& env) -> Parser* { return new (memory) KafkaParser(env); }},
+    kFuzzSamples,
 };
 
 }  // namespace l7tap

@@ -9,7 +9,6 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <span>
 
 #include "protocols/core/parser.hpp"
@@ -22,7 +21,5 @@ extern const ProtocolDescriptor kKafkaDescriptor;
 // structure is checked (size, api key, api version, client id). Responses cannot be recognised
 // without their request, so a flow seen response-first gets kNo.
 ProbeVerdict kafka_probe(Dir dir, std::span<const uint8_t> data);
-
-std::unique_ptr<Parser> make_kafka_parser();
 
 }  // namespace l7tap

@@ -384,7 +384,7 @@ void set_outcome(Message& m, uint8_t code, ResponseStatus st, std::string_view r
   m.fields.set_response_code(code);
   m.fields.response_status = st;
   if (st == ResponseStatus::kClientError || st == ResponseStatus::kServerError)
-    m.fields.response_exception = !reason_string.empty() ? reason_string : code_name;
+    m.fields.set(Field::kResponseException, !reason_string.empty() ? reason_string : code_name);
 }
 
 Decode decode_connect(const DecodeIn& in, Message& m, DecodeOut& out) {
@@ -401,7 +401,7 @@ Decode decode_connect(const DecodeIn& in, Message& m, DecodeOut& out) {
   if (level < 3 || level > 5) return Decode::kBad;
   if (in.strict && (name == "MQIsdp") != (level == 3)) return Decode::kBad;
   out.connect_level = level;
-  m.fields.version = version_name(level);
+  m.fields.set(Field::kVersion, version_name(level));
   const bool will = (flags & 0x04) != 0;
   const uint8_t will_qos = (flags >> 3) & 3;
   if (level >= 4 && (flags & 0x01) != 0) return Decode::kBad;  // reserved bit
@@ -411,7 +411,7 @@ Decode decode_connect(const DecodeIn& in, Message& m, DecodeOut& out) {
   if (level == 5) c.properties(kPropsConnect, p, &m.fields, in.options);
   const std::string_view client_id = c.str();
   if (c.failed()) return c.result();
-  m.fields.request_domain = client_id;
+  m.fields.set(Field::kRequestDomain, client_id);
   if (!c.complete()) return Decode::kOk;  // the rest (will, credentials) is not logged
   if (will) {
     if (level == 5) {
@@ -449,7 +449,7 @@ Decode decode_connack(const DecodeIn& in, Message& m, DecodeOut&) {
   Props p;
   if (in.h->remaining > 2) c.properties(kPropsConnack, p, &m.fields, in.options);
   if (c.failed()) return c.result();
-  if (!p.assigned_client_id.empty()) m.fields.request_domain = p.assigned_client_id;
+  if (!p.assigned_client_id.empty()) m.fields.set(Field::kRequestDomain, p.assigned_client_id);
   set_outcome(m, code, status_v5(code), p.reason_string, reason_code_name(code));
   if (in.strict && c.r().remaining() != 0) return Decode::kBad;
   return Decode::kOk;
@@ -469,8 +469,8 @@ Decode decode_publish(const DecodeIn& in, Message& m, DecodeOut& out) {
     set_id(m, pid);
   }
   if (!topic.empty()) {
-    m.fields.request_resource = topic;
-    m.fields.endpoint = topic;
+    m.fields.set(Field::kRequestResource, topic);
+    m.fields.set(Field::kEndpoint, topic);
   }
   Props p;
   if (in.level == 5) c.properties(kPropsPublish, p, &m.fields, in.options);
@@ -542,8 +542,8 @@ Decode decode_subscribe(const DecodeIn& in, Message& m, DecodeOut&) {
     if (in.level == 5 ? ((opts & 0xc0) != 0 || ((opts >> 4) & 3) == 3) : (opts & 0xfc) != 0)
       return Decode::kBad;
     if (first) {
-      m.fields.request_resource = filter;
-      m.fields.endpoint = filter;
+      m.fields.set(Field::kRequestResource, filter);
+      m.fields.set(Field::kEndpoint, filter);
       first = false;
       if (!c.complete()) return Decode::kOk;
     }
@@ -617,7 +617,7 @@ Decode decode_disconnect_auth(const DecodeIn& in, Message& m, DecodeOut&) {
 // request_type is the packet's own name on every message, responses included (a response with
 // no request is logged under its own name; in a session the request's name wins).
 Decode decode_body(const DecodeIn& in, Message& m, DecodeOut& out) {
-  m.fields.request_type = kTypeNames[in.h->type];
+  m.fields.set(Field::kRequestType, kTypeNames[in.h->type]);
   switch (in.h->type) {
     case kConnect: return decode_connect(in, m, out);
     case kConnack: return decode_connack(in, m, out);
@@ -685,12 +685,12 @@ std::size_t valid_packet_at(std::span<const uint8_t> d, uint8_t level, bool& nee
   return decode_any_level(in, m, out, inferred) == Decode::kOk ? total : 0;
 }
 
-// Topic aliases (5.0 §3.3.2.3.4) are per direction; the table is allocated on first use only and
-// bounded (the most recent aliases win).
+// Topic aliases (5.0 §3.3.2.3.4) are per direction; the table is taken from the worker's pool on
+// first use only (most flows never use aliases) and bounded (the most recent aliases win).
 struct AliasTable {
   static constexpr std::size_t kSlots = 16;
   std::array<uint16_t, kSlots> alias{};
-  std::array<FixedString<FieldCaps::kResource>, kSlots> topic{};
+  std::array<FixedString<FieldCaps::cap(Field::kRequestResource)>, kSlots> topic;
   std::size_t used = 0;
   std::size_t next = 0;
 
@@ -711,6 +711,11 @@ struct AliasTable {
 
 class MqttParser final : public Parser {
  public:
+  explicit MqttParser(const ParserEnv& env) : pool_(env.pool) {}
+  ~MqttParser() override {
+    drop_aliases(0);
+    drop_aliases(1);
+  }
   ParseResult parse(Dir dir, std::span<const uint8_t> data, ParseContext& ctx) override;
   bool on_gap(Dir dir) override {
     resync_[static_cast<int>(dir)] = true;
@@ -722,10 +727,21 @@ class MqttParser final : public Parser {
   // holds no such place (then everything is dropped, or kept when a packet may start at 0).
   bool resync(std::span<const uint8_t> data, std::size_t& start, bool& wait);
   void finish_message(Dir dir, Message& m, const DecodeOut& out);
+  AliasTable* aliases(int d, bool create) {
+    if (aliases_[d].empty() && create && pool_ != nullptr && aliases_[d].reserve(*pool_, sizeof(AliasTable), 0))
+      new (aliases_[d].data) AliasTable();
+    return aliases_[d].empty() ? nullptr : reinterpret_cast<AliasTable*>(aliases_[d].data);
+  }
+  void drop_aliases(int d) {
+    if (aliases_[d].empty()) return;
+    reinterpret_cast<AliasTable*>(aliases_[d].data)->~AliasTable();
+    aliases_[d].free(*pool_);
+  }
 
+  BufferPool* pool_;
   uint8_t level_ = 0;  // protocol level of the flow (CONNECT), 0 until known
   std::array<bool, 2> resync_{};
-  std::array<std::unique_ptr<AliasTable>, 2> aliases_;
+  std::array<PoolBlock, 2> aliases_;  // AliasTable per direction, or empty
 };
 
 bool MqttParser::resync(std::span<const uint8_t> data, std::size_t& start, bool& wait) {
@@ -753,20 +769,20 @@ void MqttParser::finish_message(Dir dir, Message& m, const DecodeOut& out) {
   const int d = static_cast<int>(dir);
   if (out.connect_level != 0) {
     level_ = out.connect_level;
-    aliases_[0].reset();  // a new session starts with no aliases
-    aliases_[1].reset();
+    drop_aliases(0);  // a new session starts with no aliases
+    drop_aliases(1);
   }
   if (out.topic_alias != 0) {
     if (!out.topic.empty()) {
-      if (!aliases_[d]) aliases_[d] = std::make_unique<AliasTable>();
-      aliases_[d]->put(out.topic_alias, out.topic);
-    } else if (aliases_[d]) {
-      const std::string_view t = aliases_[d]->get(out.topic_alias);
-      m.fields.request_resource = t;
-      m.fields.endpoint = t;
+      // A refused table only costs the alias (the topic of later PUBLISHes using it stays empty).
+      if (AliasTable* t = aliases(d, true)) t->put(out.topic_alias, out.topic);
+    } else if (AliasTable* table = aliases(d, false)) {
+      const std::string_view t = table->get(out.topic_alias);
+      m.fields.set(Field::kRequestResource, t);
+      m.fields.set(Field::kEndpoint, t);
     }
   }
-  if (level_ != 0) m.fields.version = version_name(level_);
+  if (level_ != 0) m.fields.set(Field::kVersion, version_name(level_));
 }
 
 ParseResult MqttParser::parse(Dir dir, std::span<const uint8_t> data, ParseContext& ctx) {
@@ -794,7 +810,10 @@ ParseResult MqttParser::parse(Dir dir, std::span<const uint8_t> data, ParseConte
     if (f == Decode::kNeedMore) break;
     const std::size_t total = std::size_t{h.header_len} + h.remaining;
     const bool complete = rest.size() >= total;
-    if (!complete && total <= cap) break;  // the driver keeps the tail until the rest arrives
+    if (!complete && total <= cap) {  // the driver keeps the tail until the rest arrives
+      res.need = total;
+      break;
+    }
     DecodeIn in;
     in.h = &h;
     in.body = rest.subspan(h.header_len, std::min<std::size_t>(h.remaining, rest.size() - h.header_len));
@@ -955,8 +974,6 @@ ProbeVerdict probe(Dir, std::span<const uint8_t> data) {
   return total < 64 ? ProbeVerdict::kMaybe : ProbeVerdict::kNo;
 }
 
-std::unique_ptr<Parser> create_parser() { return std::make_unique<MqttParser>(); }
-
 }  // namespace mqtt
 
 namespace {
@@ -968,10 +985,19 @@ constexpr std::string_view kSignatures[] = {
     "^\\x20\\x02[\\x00\\x01][\\x00-\\x05]",
 };
 constexpr uint16_t kPorts[] = {1883};
+
+using namespace std::string_view_literals;
+// 3.1.1: CONNECT, CONNACK, PUBLISH QoS 1 "a/b", PUBACK.
+constexpr FuzzSample kFuzzSamples[] = {
+    {Dir::kToServer, "\x10\x0c\x00\x04MQTT\x04\x02\x00\x3c\x00\x00"sv},
+    {Dir::kToClient, "\x20\x02\x00\x00"sv},
+    {Dir::kToServer, "\x32\x09\x00\x03" "a/b\x00\x01" "hi"sv},
+    {Dir::kToClient, "\x40\x02\x00\x01"sv},
+};
 }  // namespace
 
 const ProtocolDescriptor kMqttDescriptor{
-    ProtocolId::kMqtt, "mqtt", kSignatures, kPorts, &mqtt::probe, &mqtt::create_parser,
+    "mqtt", kTcp, kSignatures, kPorts, &mqtt::probe, parser_factory<mqtt::MqttParser>(), kFuzzSamples,
 };
 
 }  // namespace l7tap

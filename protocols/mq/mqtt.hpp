@@ -6,7 +6,6 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <span>
 #include <string_view>
 
@@ -30,7 +29,6 @@ inline constexpr uint32_t kClassPing = 12;
 
 // The probe (exposed for tests): strict check of a flow's first bytes.
 ProbeVerdict probe(Dir dir, std::span<const uint8_t> data);
-std::unique_ptr<Parser> create_parser();
 
 // Protocol level (3, 4, 5) → the version string written in the flow log ("3.1", "3.1.1", "5.0").
 std::string_view version_name(uint8_t level);

@@ -409,14 +409,14 @@ enum PairClass : uint32_t { kInfoConnect = 1, kPingPong = 2 };
 }  // namespace
 
 void NatsParser::learn_info(std::string_view json) {
-  std::array<char, FieldCaps::kDomain> buf{};
-  int n = nats::json_string_field(json, "version", std::span<char>(buf.data(), FieldCaps::kVersion));
+  std::array<char, FieldCaps::cap(Field::kRequestDomain)> buf{};
+  int n = nats::json_string_field(json, "version", std::span<char>(buf.data(), FieldCaps::cap(Field::kVersion)));
   if (n >= 0) version_ = std::string_view(buf.data(), static_cast<std::size_t>(n));
   n = nats::json_string_field(json, "server_name", std::span<char>(buf.data(), buf.size()));
   if (n >= 0) server_name_ = std::string_view(buf.data(), static_cast<std::size_t>(n));
 }
 
-void NatsParser::apply_headers(std::span<const uint8_t> block, const ParserOptions* options) {
+void NatsParser::apply_headers(std::span<const uint8_t> block, const ParserOptions* options, L7Fields& fields) {
   // "NATS/1.0[ status [description]]\r\n" then "Key: Value\r\n" lines, then an empty line.
   std::string_view s = as_chars(block);
   bool first = true;
@@ -436,13 +436,13 @@ void NatsParser::apply_headers(std::span<const uint8_t> block, const ParserOptio
     if (colon == std::string_view::npos || colon == 0) continue;
     std::string_view value = line.substr(colon + 1);
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    apply_trace_header(line.substr(0, colon), value, options, msg_.fields);
+    apply_trace_header(line.substr(0, colon), value, options, fields);
   }
 }
 
 void NatsParser::emit(Dir dir, const Frame& f, std::span<const uint8_t> avail, ParseContext& ctx) {
-  msg_.reset();
-  L7Fields& fl = msg_.fields;
+  Message msg;  // on the stack: only its small header is initialised
+  L7Fields& fl = msg.fields;
   const int d = static_cast<int>(dir);
   const int peer = static_cast<int>(opposite(dir));
   const uint32_t size = static_cast<uint32_t>(std::min<uint64_t>(f.total, UINT32_MAX));
@@ -455,55 +455,55 @@ void NatsParser::emit(Dir dir, const Frame& f, std::span<const uint8_t> avail, P
   switch (f.verb) {
     case Verb::kInfo:
       learn_info(f.args);
-      msg_.role = MsgRole::kRequest;
-      msg_.pair_class = kInfoConnect;
-      msg_.has_id = true;
-      msg_.id = ++info_seq_[d];
+      msg.role = MsgRole::kRequest;
+      msg.pair_class = kInfoConnect;
+      msg.has_id = true;
+      msg.id = ++info_seq_[d];
       fl.set_request_length(size);
       break;
     case Verb::kConnect:
-      msg_.role = MsgRole::kResponse;
-      msg_.pair_class = kInfoConnect;
-      msg_.has_id = true;
-      msg_.id = info_seq_[peer];  // answers the newest INFO; 0 (none seen) pairs with nothing
+      msg.role = MsgRole::kResponse;
+      msg.pair_class = kInfoConnect;
+      msg.has_id = true;
+      msg.id = info_seq_[peer];  // answers the newest INFO; 0 (none seen) pairs with nothing
       fl.set_response_length(size);
       break;
     case Verb::kPing:
-      msg_.role = MsgRole::kRequest;
-      msg_.pair_class = kPingPong;
+      msg.role = MsgRole::kRequest;
+      msg.pair_class = kPingPong;
       fl.set_request_length(size);
       break;
     case Verb::kPong:
-      msg_.role = MsgRole::kResponse;
-      msg_.pair_class = kPingPong;
+      msg.role = MsgRole::kResponse;
+      msg.pair_class = kPingPong;
       fl.set_response_length(size);
       break;
     case Verb::kErr: {
-      msg_.role = MsgRole::kOneWay;
+      msg.role = MsgRole::kOneWay;
       std::string_view text = nats::err_text(f.args);
-      fl.response_exception = text;
+      fl.set(Field::kResponseException, text);
       fl.response_status = nats::err_status(text);
       fl.set_request_length(size);
       break;
     }
     default:
-      msg_.role = MsgRole::kOneWay;
+      msg.role = MsgRole::kOneWay;
       fl.set_request_length(size);
       break;
   }
-  fl.request_type = nats::verb_name(f.verb);
-  fl.version = version_.view();
-  fl.request_domain = server_name_.view();
+  fl.set(Field::kRequestType, nats::verb_name(f.verb));
+  fl.set(Field::kVersion, version_.view());
+  fl.set(Field::kRequestDomain, server_name_.view());
   if (!f.subject.empty()) {
-    fl.request_resource = f.subject;
-    fl.endpoint = f.subject.substr(0, f.subject.find('.'));
+    fl.set(Field::kRequestResource, f.subject);
+    fl.set(Field::kEndpoint, f.subject.substr(0, f.subject.find('.')));
   }
   if ((f.verb == Verb::kHpub || f.verb == Verb::kHmsg) && avail.size() > f.line_len) {
     std::size_t hdr = static_cast<std::size_t>(std::min<uint64_t>(f.header_len, avail.size() - f.line_len));
-    apply_headers(avail.subspan(f.line_len, hdr), ctx.options);
+    apply_headers(avail.subspan(f.line_len, hdr), ctx.options, fl);
   }
   bad_streak_ = 0;
-  ctx.emit(msg_);
+  ctx.emit(msg);
 }
 
 ParseResult NatsParser::parse(Dir dir, std::span<const uint8_t> data, ParseContext& ctx) {
@@ -541,7 +541,10 @@ ParseResult NatsParser::parse(Dir dir, std::span<const uint8_t> data, ParseConte
       pos += static_cast<std::size_t>(f.total);
       continue;
     }
-    if (f.total <= cap) break;  // wait for the rest of the message
+    if (f.total <= cap) {  // wait for the rest of the message, without being called again before
+      r.need = f.total;
+      break;
+    }
     // Too large to buffer: decode from the prefix, waiting for as much of the header block as
     // the buffer can hold, then skip the remainder of the message.
     const uint64_t want = std::min<uint64_t>(f.line_len + f.header_len, cap);
@@ -574,12 +577,17 @@ constexpr std::string_view kSignatures[] = {
 };
 constexpr uint16_t kPorts[] = {4222};
 
-std::unique_ptr<Parser> create_nats() { return std::make_unique<NatsParser>(); }
+// INFO, CONNECT, SUB, PUB with a payload, the MSG it causes, PING/PONG.
+constexpr FuzzSample kFuzzSamples[] = {
+    {Dir::kToClient, "INFO {\"server_id\":\"x\",\"version\":\"2.9.0\",\"server_name\":\"n1\"}\r\n"},
+    {Dir::kToServer, "CONNECT {\"verbose\":false}\r\nSUB a.b 1\r\nPUB a.b 5\r\nhello\r\nPING\r\n"},
+    {Dir::kToClient, "MSG a.b 1 5\r\nhello\r\nPONG\r\n"},
+};
 
 }  // namespace
 
 const ProtocolDescriptor kNatsDescriptor{
-    ProtocolId::kNats, "nats", kSignatures, kPorts, &nats::probe, &create_nats,
+    "nats", kTcp, kSignatures, kPorts, &nats::probe, parser_factory<NatsParser>(), kFuzzSamples,
 };
 
 }  // namespace l7tap

@@ -17,6 +17,7 @@
 #include <span>
 #include <string_view>
 
+#include "protocols/core/fixed_string.hpp"
 #include "protocols/core/parser.hpp"
 
 namespace l7tap {
@@ -57,18 +58,18 @@ ProbeVerdict probe(Dir dir, std::span<const uint8_t> data);
 
 class NatsParser final : public Parser {
  public:
+  explicit NatsParser(const ParserEnv&) {}
   ParseResult parse(Dir dir, std::span<const uint8_t> data, ParseContext& ctx) override;
   bool on_gap(Dir dir) override;
 
  private:
   // Fills msg_ for `f` (payload bytes available in `avail`, possibly a prefix) and emits it.
   void emit(Dir dir, const nats::Frame& f, std::span<const uint8_t> avail, ParseContext& ctx);
-  void apply_headers(std::span<const uint8_t> block, const ParserOptions* options);
+  void apply_headers(std::span<const uint8_t> block, const ParserOptions* options, L7Fields& fields);
   void learn_info(std::string_view json);
 
-  Message msg_;
-  FixedString<FieldCaps::kVersion> version_;
-  FixedString<FieldCaps::kDomain> server_name_;
+  FixedString<FieldCaps::cap(Field::kVersion)> version_;
+  FixedString<FieldCaps::cap(Field::kRequestDomain)> server_name_;
   // Per direction: sequence numbers of the INFOs / PINGs sent, so that the answer pairs with the
   // newest one (id = sender's latest sequence number).
   std::array<uint64_t, 2> info_seq_{};

@@ -5,12 +5,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <initializer_list>
 #include <optional>
 #include <string>
 #include <utility>
+
+#include "protocols/core/record.hpp"
+#include "protocols/registry.hpp"
 
 #ifndef L7TAP_SOURCE_DIR
 #error "L7TAP_SOURCE_DIR must be defined (path of the source tree, for conf/l7tap.yaml)"
@@ -70,7 +74,6 @@ void expect_rejected(Parse parse, const std::string& key, std::initializer_list<
 
 Config defaults() {
   Config c;
-  c.port_hints = default_port_hints();
   c.latency_buckets = default_latency_buckets();
   return c;
 }
@@ -115,6 +118,7 @@ workers:
 flows:
   capacity: 1000
   idle_timeout: 2m
+  no_payload_timeout: 3s
   tcp_close_timeout: 250ms
   max_out_of_order_bytes: 1MiB
   max_buffered_bytes: 2KB
@@ -123,10 +127,10 @@ sessions:
   max_pending_per_flow: 9
 protocols:
   enabled: [kafka, mqtt]
-  port_hints: { mqtt: [1884], grpc: [50051, 50052], kafka: [] }
+  port_hints: { mqtt: [1884], nats: [4222, 4223], kafka: [] }
   trace_headers: { trace_id: [X-B3-TraceId], span_id: ["X-B3-SpanId"], x_request_id: [X-Request-ID, req-id] }
 records:
-  ring_size: 128
+  ring_size: 8MiB
 flow_log:
   path: /var/log/l7tap/flows.json
   max_bytes: 1GiB
@@ -177,6 +181,7 @@ service_map:
   EXPECT_EQ(c.exit_when_idle_us, 1'500'000u);
   EXPECT_EQ(c.flow_capacity, 1000u);
   EXPECT_EQ(c.flow_idle_timeout_us, 120'000'000u);
+  EXPECT_EQ(c.no_payload_timeout_us, 3'000'000u);
   EXPECT_EQ(c.tcp_close_timeout_us, 250'000u);
   EXPECT_EQ(c.max_out_of_order_bytes, 1u << 20);
   EXPECT_EQ(c.max_buffered_bytes, 2000u);
@@ -184,17 +189,15 @@ service_map:
   EXPECT_EQ(c.max_pending_per_flow, 9u);
   EXPECT_THAT(c.enabled_protocols, ElementsAre("kafka", "mqtt"));
   EXPECT_THAT(c.port_hints.at("mqtt"), ElementsAre(1884));
-  EXPECT_THAT(c.port_hints.at("grpc"), ElementsAre(50051, 50052));
+  EXPECT_THAT(c.port_hints.at("nats"), ElementsAre(4222, 4223));
   EXPECT_TRUE(c.port_hints.at("kafka").empty());
-  // Protocols not named keep their defaults.
-  EXPECT_THAT(c.port_hints.at("amqp"), ElementsAre(5672));
-  EXPECT_THAT(c.port_hints.at("rocketmq"), ElementsAre(9876, 10911));
-  EXPECT_EQ(c.port_hints.size(), known_protocol_names().size());
+  // Only the protocols named: the others keep their descriptors' default ports.
+  EXPECT_EQ(c.port_hints.size(), 3u);
   // Header names are lower-cased on load.
   EXPECT_THAT(c.trace_id_headers, ElementsAre("x-b3-traceid"));
   EXPECT_THAT(c.span_id_headers, ElementsAre("x-b3-spanid"));
   EXPECT_THAT(c.x_request_id_headers, ElementsAre("x-request-id", "req-id"));
-  EXPECT_EQ(c.record_ring_size, 128u);
+  EXPECT_EQ(c.record_ring_size, 8u << 20);
   EXPECT_EQ(c.flow_log_path, "/var/log/l7tap/flows.json");
   EXPECT_EQ(c.flow_log_max_bytes, 1ull << 30);
   EXPECT_EQ(c.flow_log_max_files, 9u);
@@ -323,7 +326,7 @@ TEST(ConfigErrors, NegativeAndOutOfRange) {
   expect_error("flows: { capacity: -1 }\n", "flows.capacity", "got -1");
   expect_error("ports: [ { name: a, device: b, rx_descriptors: 70000 } ]\n", "ports[0].rx_descriptors",
                "expected an integer in 0..65535, got 70000");
-  expect_error("records: { ring_size: 99999999999999999999999 }\n", "records.ring_size", "out of range");
+  expect_error("records: { ring_size: 99999999999999999999999 }\n", "records.ring_size", "is too large");
   expect_error("flows: { max_buffered_bytes: 5GiB }\n", "flows.max_buffered_bytes", "at most 4294967295");
   expect_error("workers: { count: 0 }\n", "workers.count", "must be in 1..64, got 0");
   expect_error("workers: { count: 65 }\n", "workers.count", "must be in 1..64");
@@ -346,7 +349,25 @@ TEST(ConfigErrors, BadDurationAndSize) {
 
 TEST(ConfigErrors, NonPowerOfTwoRings) {
   expect_error("workers: { dispatch_ring_size: 1000 }\n", "workers.dispatch_ring_size", "power of two");
-  expect_error("records: { ring_size: 32 }\n", "records.ring_size", "at least 64");
+}
+
+// records.ring_size is bytes (records of any size share them), at least 64 KiB, any number.
+TEST(ConfigLoad, RecordRingSizeIsBytes) {
+  EXPECT_EQ(Config{}.record_ring_size, 4u << 20);
+  EXPECT_EQ(load_config_text("records: { ring_size: 64KiB }\n").record_ring_size, kMinRecordRingBytes);
+  EXPECT_EQ(load_config_text("records: { ring_size: 100000 }\n").record_ring_size, 100000u);
+  if (auto e = expect_error("records: { ring_size: 4096 }\n", "records.ring_size", "must be at least 64KiB")) {
+    EXPECT_THAT(e->what(), HasSubstr("records of up to " + std::to_string(FlowRecord::max_wire_size()) +
+                                     " bytes), got 4096"));
+  }
+}
+
+TEST(ConfigLoad, NoPayloadTimeout) {
+  EXPECT_EQ(Config{}.no_payload_timeout_us, 10'000'000u);
+  EXPECT_EQ(load_config_text("flows: { no_payload_timeout: 500ms }\n").no_payload_timeout_us, 500'000u);
+  expect_error("flows: { no_payload_timeout: 0 }\n", "flows.no_payload_timeout", "greater than 0");
+  expect_error("flows: { no_payload_timout: 1s }\n", "flows.no_payload_timout",
+               "did you mean \"no_payload_timeout\"?");
 }
 
 TEST(ConfigErrors, UnknownProtocol) {
@@ -354,6 +375,17 @@ TEST(ConfigErrors, UnknownProtocol) {
                "unknown protocol \"kafak\" (did you mean \"kafka\"?)");
   expect_error("protocols: { enabled: [mqtt, mqtt] }\n", "protocols.enabled[1]", "listed twice");
   expect_error("protocols: { port_hints: { http: [80] } }\n", "protocols.port_hints.http", "unknown protocol \"http\"");
+  // Names the old conf accepted without a parser behind them are unknown now, and the message
+  // lists exactly the registered protocols.
+  std::string known;
+  for (std::string_view n : protocol_names()) known += (known.empty() ? "" : ", ") + std::string(n);
+  EXPECT_EQ(known, "amqp, kafka, mqtt, nats");
+  for (const char* name : {"grpc", "dubbo", "pulsar"}) {
+    const std::string yaml = std::string("protocols: { enabled: [") + name + "] }\n";
+    if (auto e = expect_error(yaml, "protocols.enabled[0]", std::string("unknown protocol \"") + name + "\"")) {
+      EXPECT_THAT(e->what(), HasSubstr("; known: " + known));
+    }
+  }
 }
 
 TEST(ConfigErrors, BadListenAddress) {
@@ -476,8 +508,12 @@ TEST(ConfigFile, MissingFile) {
 TEST(ConfigValidate, CodeBuiltConfig) {
   Config c = defaults();
   EXPECT_NO_THROW(validate_config(c));
-  c.record_ring_size = 100;
+  c.record_ring_size = kMinRecordRingBytes - 1;
   expect_error_path([&] { validate_config(c); }, "records.ring_size");
+  c.record_ring_size = kMinRecordRingBytes;
+  EXPECT_NO_THROW(validate_config(c));
+  c.port_hints["gopher"] = {70};
+  expect_error_path([&] { validate_config(c); }, "protocols.port_hints.gopher");
   c = defaults();
   c.trace_id_headers = {"X-Upper"};
   EXPECT_THROW(validate_config(c), ConfigError);
@@ -545,15 +581,29 @@ TEST(ShippedConf, LoadsAndEqualsDefaultsExceptDeliberateSettings) {
   rest.eal_args.clear();
   rest.ports.clear();
   EXPECT_EQ(rest, defaults());
-  EXPECT_EQ(rest.port_hints, default_port_hints());
+  EXPECT_TRUE(rest.port_hints.empty());  // no overrides: every protocol keeps its default ports
   EXPECT_EQ(rest.latency_buckets, default_latency_buckets());
 }
 
-TEST(KnownProtocols, SortedAndComplete) {
+TEST(KnownProtocols, AreTheRegisteredOnes) {
   const auto& names = known_protocol_names();
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
-  EXPECT_EQ(names.size(), 14u);
-  EXPECT_EQ(default_port_hints().size(), names.size());
+  ASSERT_EQ(names.size(), protocol_count());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    EXPECT_EQ(names[i], protocol_names()[i]);
+    EXPECT_NE(find_protocol(names[i]), nullptr) << names[i];
+  }
+}
+
+// The conf's port_hints holds overrides only; the defaults are the descriptors' own.
+TEST(KnownProtocols, PortHintsOverrideOnlyTheProtocolsNamed) {
+  EXPECT_TRUE(Config{}.port_hints.empty());
+  for (std::string_view name : protocol_names())
+    EXPECT_FALSE(find_protocol(name)->default_ports.empty()) << name;
+  const Config c = load_config_text("protocols: { port_hints: { kafka: [19092] } }\n");
+  ASSERT_EQ(c.port_hints.size(), 1u);
+  EXPECT_THAT(c.port_hints.at("kafka"), ElementsAre(19092));
+  expect_error("protocols: { port_hints: { kafka: [1], kafka: [2] } }\n", "protocols.port_hints.kafka", "duplicate key");
 }
 
 }  // namespace

@@ -18,6 +18,8 @@
 #include <vector>
 
 #include "control/self_metrics.hpp"
+#include "protocols/core/counters.hpp"
+#include "protocols/registry.hpp"
 #include "tests/control/test_support.hpp"
 
 namespace l7tap {
@@ -34,17 +36,43 @@ std::string scrape_metrics(uint16_t port) {
   return reply.body;
 }
 
+// A few families of a worker's counter block, declared the way the dataplane declares its own:
+// the control thread renders them without knowing what they are.
+struct WorkerCounters {
+  CounterBlock block;
+  uint32_t packets, decoded, active, protocol_flows;
+  WorkerCounters() {
+    packets = block.declare("l7tap_worker_packets_total", "Frames handed to the worker.");
+    decoded = block.declare("l7tap_decoded_packets_total", "Frames by L2-L4 decode outcome.", MetricKind::kCounter,
+                            "status", {"ok", "malformed"});
+    active = block.declare("l7tap_flows_active", "Flows in the worker's flow table.", MetricKind::kGauge);
+    protocol_flows = block.declare("l7tap_protocol_flows_total", "Flows identified, by protocol.",
+                                   MetricKind::kCounter, "protocol", {"mqtt", "kafka"}, {true, false});
+    block.seal();
+  }
+};
+
+// The dispatcher's block: no worker label.
+struct DispatcherCounters {
+  CounterBlock block;
+  uint32_t ring_drops;
+  DispatcherCounters() {
+    ring_drops = block.declare("l7tap_dispatcher_ring_drops_total", "Frames dropped on a full worker ring.");
+    block.seal();
+  }
+};
+
 FlowRecord make_record(uint16_t worker, uint64_t i) {
   FlowRecord r = test::record_between("10.0.0.5", static_cast<uint16_t>(40000 + worker), "10.0.0.9", 9092);
   r.type = RecordType::kSession;
-  r.protocol = ProtocolId::kKafka;
+  r.protocol = protocol_id("kafka");
   r.worker = worker;
   r.has_rrt = true;
   r.rrt_us = 100 + i % 1000;
   r.start_time_us = 1700000000000000 + i;
   r.end_time_us = r.start_time_us + r.rrt_us;
-  r.l7.request_type = "Produce";
-  r.l7.endpoint = worker == 0 ? "t-0" : "t-1";
+  r.l7.set(Field::kRequestType, "Produce");
+  r.l7.set(Field::kEndpoint, worker == 0 ? "t-0" : "t-1");
   r.l7.set_request_id(worker * 1'000'000ull + i);
   r.l7.response_status = (i % 10 == 0) ? ResponseStatus::kServerError : ResponseStatus::kOk;
   r.l7.set_request_length(100);
@@ -65,18 +93,18 @@ TEST(ControlPlane, EveryRecordWrittenOnceAndAggregated) {
   c.metrics_listen = "127.0.0.1:0";
   c.latency_buckets = {0.0005, 0.001};
 
-  RecordRing ring0(256), ring1(256);  // small rings: producers outrun the consumer
-  WorkerStats w0, w1;
-  w0.packets.set(11);
-  w1.packets.set(77);
-  w1.decode[static_cast<std::size_t>(DecodeStatus::kMalformed)].set(3);
-  w0.protocol_flows[static_cast<std::size_t>(ProtocolId::kKafka)].set(2);
-  DispatcherStats disp;
-  disp.ring_drops.set(9);
+  RecordRing ring0(8 << 10), ring1(8 << 10);  // small rings (a few dozen records): producers outrun the consumer
+  WorkerCounters w0, w1;
+  w0.block[w0.packets].set(11);
+  w1.block[w1.packets].set(77);
+  w1.block[w1.decoded + 1].set(3);  // malformed
+  w0.block[w0.protocol_flows + 1].set(2);  // kafka
+  DispatcherCounters disp;
+  disp.block[disp.ring_drops].set(9);
   ControlInputs in;
   in.rings = {&ring0, &ring1};
-  in.workers = {&w0, &w1};
-  in.dispatcher = &disp;
+  in.workers = {&w0.block, &w1.block};
+  in.globals = {&disp.block};
   in.port_stats = [] {
     PortStats p;
     p.name = "p0";
@@ -97,6 +125,7 @@ TEST(ControlPlane, EveryRecordWrittenOnceAndAggregated) {
       FlowRecord r = make_record(worker, i);
       while (!ring.push(r)) std::this_thread::yield();  // offline mode waits instead of dropping
     }
+    while (ring.flush() != 0) std::this_thread::yield();  // publish the last staged records
   };
   std::thread p0(produce, std::ref(ring0), 0), p1(produce, std::ref(ring1), 1);
   // Scrapes concurrent with the drain thread's updates (run under TSan too). Counts only grow.
@@ -158,6 +187,8 @@ TEST(ControlPlane, EveryRecordWrittenOnceAndAggregated) {
   EXPECT_EQ(series_value(m, "l7tap_decoded_packets_total{worker=\"1\",status=\"malformed\"}"), 3);
   EXPECT_EQ(series_value(m, "l7tap_decoded_packets_total{worker=\"1\",status=\"ok\"}"), 0);
   EXPECT_EQ(series_value(m, "l7tap_protocol_flows_total{worker=\"0\",protocol=\"kafka\"}"), 2);
+  EXPECT_EQ(series_value(m, "l7tap_protocol_flows_total{worker=\"1\",protocol=\"kafka\"}"), -1);  // optional, 0
+  EXPECT_EQ(series_value(m, "l7tap_protocol_flows_total{worker=\"1\",protocol=\"mqtt\"}"), 0);    // always shown
   EXPECT_EQ(series_value(m, "l7tap_port_rx_missed_total{port=\"p0\"}"), 5);
   EXPECT_EQ(series_value(m, "l7tap_dispatcher_ring_drops_total"), 9);
   EXPECT_EQ(series_value(m, "l7tap_flow_log_lines_total"), 2 * n);
@@ -170,15 +201,16 @@ TEST(ControlPlane, WithoutListenerOrFlowLog) {
   Config c;
   c.flow_log_path = "";
   c.metrics_listen = "";
-  RecordRing ring(16);
-  WorkerStats w;
+  RecordRing ring(64 << 10);
+  WorkerCounters w;
   ControlInputs in;
   in.rings = {&ring};
-  in.workers = {&w};
+  in.workers = {&w.block};
   ControlPlane cp(c, in);
   cp.start();
   EXPECT_EQ(cp.metrics_port(), 0);
   for (uint64_t i = 0; i < 10; ++i) ASSERT_TRUE(ring.push(make_record(0, i)));
+  EXPECT_EQ(ring.flush(), 0u);
   cp.stop();
   EXPECT_EQ(cp.records_written(), 10u);
 }
@@ -242,42 +274,35 @@ std::map<std::string, double> series_of(const prometheus::MetricFamily& f) {
   return out;
 }
 
-TEST(SelfMetrics, ProtocolSeriesForEnabledOrNonZeroProtocols) {
-  WorkerStats w0, w1;
-  w0.parse_errors[static_cast<std::size_t>(ProtocolId::kKafka)].set(4);  // not enabled, non-zero
-  w1.messages[static_cast<std::size_t>(ProtocolId::kMqtt)].set(6);
-  w1.active_flows.set(12);
+TEST(SelfMetrics, RendersCounterBlocksWithWorkerLabels) {
+  WorkerCounters w0, w1;
+  w0.block[w0.protocol_flows + 1].set(4);  // kafka: optional, non-zero
+  w1.block[w1.active].set(12);
+  DispatcherCounters disp;
   SelfMetricsSources src;
-  src.workers = {&w0, &w1};
-  src.always_protocols = protocols_from_names({"mqtt"});
+  src.workers = {&w0.block, &w1.block};
+  src.globals = {&disp.block};
   SelfMetrics sm(std::move(src));
   const auto fs = sm.Collect();
 
-  const auto* errors = find_family(fs, "l7tap_parse_errors_total");
-  ASSERT_NE(errors, nullptr);
-  EXPECT_EQ(series_of(*errors), (std::map<std::string, double>{
-                                    {"worker=0,protocol=kafka,", 4},
-                                    {"worker=0,protocol=mqtt,", 0},
-                                    {"worker=1,protocol=mqtt,", 0},
-                                }));
-  const auto* msgs = find_family(fs, "l7tap_parsed_messages_total");
-  ASSERT_NE(msgs, nullptr);
-  EXPECT_EQ(series_of(*msgs), (std::map<std::string, double>{
-                                  {"worker=0,protocol=mqtt,", 0},
-                                  {"worker=1,protocol=mqtt,", 6},
-                              }));
+  const auto* flows = find_family(fs, "l7tap_protocol_flows_total");
+  ASSERT_NE(flows, nullptr);
+  EXPECT_EQ(series_of(*flows), (std::map<std::string, double>{
+                                   {"worker=0,protocol=kafka,", 4},
+                                   {"worker=0,protocol=mqtt,", 0},
+                                   {"worker=1,protocol=mqtt,", 0},
+                               }));
+  const auto* decoded = find_family(fs, "l7tap_decoded_packets_total");
+  ASSERT_NE(decoded, nullptr);
+  EXPECT_EQ(decoded->metric.size(), 4u);  // ok + malformed per worker, zeros included
   const auto* active = find_family(fs, "l7tap_flows_active");
   ASSERT_NE(active, nullptr);
   EXPECT_EQ(active->type, prometheus::MetricType::Gauge);
   EXPECT_EQ(series_of(*active)["worker=1,"], 12);
-  const auto* ended = find_family(fs, "l7tap_flows_ended_total");
-  ASSERT_NE(ended, nullptr);
-  EXPECT_EQ(ended->metric.size(), 4u);  // idle + closed per worker
-  const auto* decoded = find_family(fs, "l7tap_decoded_packets_total");
-  ASSERT_NE(decoded, nullptr);
-  EXPECT_EQ(decoded->metric.size(), 2 * kDecodeStatusCount);
-  // No dispatcher, ports or flow log given: none of their families.
-  EXPECT_EQ(find_family(fs, "l7tap_dispatcher_packets_total"), nullptr);
+  const auto* drops = find_family(fs, "l7tap_dispatcher_ring_drops_total");
+  ASSERT_NE(drops, nullptr);
+  EXPECT_EQ(series_of(*drops), (std::map<std::string, double>{{"", 0}}));  // no worker label
+  // No ports or flow log given: none of their families.
   EXPECT_EQ(find_family(fs, "l7tap_port_rx_packets_total"), nullptr);
   EXPECT_EQ(find_family(fs, "l7tap_flow_log_lines_total"), nullptr);
   for (const auto& f : fs) {
@@ -286,11 +311,49 @@ TEST(SelfMetrics, ProtocolSeriesForEnabledOrNonZeroProtocols) {
   }
 }
 
-TEST(SelfMetrics, AllProtocolsWhenEnabledListIsEmpty) {
-  const auto all = protocols_from_names({});
-  EXPECT_EQ(all.size(), kProtocolCount - 1);  // every protocol but "unknown"
-  EXPECT_EQ(protocols_from_names({"kafka", "tars"}),
-            (std::vector<ProtocolId>{ProtocolId::kKafka, ProtocolId::kTars}));
+TEST(SelfMetrics, FamilyWithOnlyOptionalZeroSeriesIsLeftOut) {
+  CounterBlock b;
+  const uint32_t errors = b.declare("l7tap_parse_errors_total", "Streams a parser gave up on.", MetricKind::kCounter,
+                                    "protocol", {"mqtt", "kafka"}, {false, false});
+  b.seal();
+  SelfMetricsSources src;
+  src.workers = {&b};
+  SelfMetrics sm(src);
+  EXPECT_EQ(find_family(sm.Collect(), "l7tap_parse_errors_total"), nullptr);
+  b[errors + 1].set(1);
+  const auto fs = sm.Collect();
+  const auto* f = find_family(fs, "l7tap_parse_errors_total");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(series_of(*f), (std::map<std::string, double>{{"worker=0,protocol=kafka,", 1}}));
+}
+
+TEST(SelfMetrics, PortsAndFlowLog) {
+  FlowLogCounters log;
+  log.lines.add(5);
+  log.write_errors.add(1);
+  SelfMetricsSources src;
+  src.flow_log = &log;
+  src.port_stats = [] {
+    PortStats p;
+    p.name = "mirror0";
+    p.rx_packets = 100;
+    p.rx_nombuf = 2;
+    return std::vector<PortStats>{p};
+  };
+  SelfMetrics sm(std::move(src));
+  const auto fs = sm.Collect();
+  const auto* rx = find_family(fs, "l7tap_port_rx_packets_total");
+  ASSERT_NE(rx, nullptr);
+  EXPECT_EQ(series_of(*rx), (std::map<std::string, double>{{"port=mirror0,", 100}}));
+  const auto* nombuf = find_family(fs, "l7tap_port_rx_nombuf_total");
+  ASSERT_NE(nombuf, nullptr);
+  EXPECT_EQ(series_of(*nombuf)["port=mirror0,"], 2);
+  const auto* lines = find_family(fs, "l7tap_flow_log_lines_total");
+  ASSERT_NE(lines, nullptr);
+  EXPECT_EQ(series_of(*lines)[""], 5);
+  const auto* errors = find_family(fs, "l7tap_flow_log_write_errors_total");
+  ASSERT_NE(errors, nullptr);
+  EXPECT_EQ(series_of(*errors)[""], 1);
 }
 
 }  // namespace

@@ -2,10 +2,13 @@
 // writer's size-based rotation.
 #include "control/flow_log_writer.hpp"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <random>
@@ -13,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "protocols/registry.hpp"
 #include "tests/control/test_support.hpp"
 
 namespace l7tap {
@@ -24,7 +28,7 @@ using test::TempDir;
 FlowRecord minimal_record() {
   FlowRecord r = test::record_between("10.0.0.5", 51234, "10.0.0.9", 1883);
   r.type = RecordType::kRequest;
-  r.protocol = ProtocolId::kMqtt;
+  r.protocol = protocol_id("mqtt");
   r.start_time_us = 1700000000000000;
   r.end_time_us = 1700000000000001;
   return r;
@@ -97,7 +101,7 @@ TEST(FlowLogJson, MinimalRecordOmitsEmptyFields) {
 TEST(FlowLogJson, EveryFieldInSchemaOrder) {
   FlowRecord r = minimal_record();
   r.type = RecordType::kSession;
-  r.protocol = ProtocolId::kKafka;
+  r.protocol = protocol_id("kafka");
   r.has_rrt = true;
   r.rrt_us = 28415;
   r.net.l4_proto = 17;
@@ -106,20 +110,20 @@ TEST(FlowLogJson, EveryFieldInSchemaOrder) {
   r.net.has_tunnel_id = true;
   r.net.tunnel_id = 4096;
   L7Fields& f = r.l7;
-  f.version = "7";
-  f.request_type = "Produce";
-  f.request_domain = "quickstart-events";
-  f.request_resource = "quickstart-events-0:7";
+  f.set(Field::kVersion, "7");
+  f.set(Field::kRequestType, "Produce");
+  f.set(Field::kRequestDomain, "quickstart-events");
+  f.set(Field::kRequestResource, "quickstart-events-0:7");
   f.set_request_id(uint64_t{1});
-  f.endpoint = "quickstart-events-0";
+  f.set(Field::kEndpoint, "quickstart-events-0");
   f.set_response_code(-3);
   f.response_status = ResponseStatus::kServerError;
-  f.response_exception = "UNKNOWN_TOPIC_OR_PARTITION";
-  f.response_result = "r";
-  f.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
-  f.span_id = "00f067aa0ba902b7";
-  f.x_request_id = "xr-1";
-  f.http_proxy_client = "192.0.2.1";
+  f.set(Field::kResponseException, "UNKNOWN_TOPIC_OR_PARTITION");
+  f.set(Field::kResponseResult, "r");
+  f.set(Field::kTraceId, "4bf92f3577b34da6a3ce929d0e0e4736");
+  f.set(Field::kSpanId, "00f067aa0ba902b7");
+  f.set(Field::kXRequestId, "xr-1");
+  f.set(Field::kHttpProxyClient, "192.0.2.1");
   f.set_attribute("group_id", "g1");
   f.set_attribute("rpc_service", "svc");
   f.set_request_length(308);
@@ -160,12 +164,11 @@ TEST(FlowLogJson, RequestIdIntegerOrString) {
   r.l7.set_request_id(std::string_view("42"));  // digits, but the parser said string
   EXPECT_NE(json(r).find(R"("request_id":"42",)"), std::string::npos);
   // Flagged as integer but not a JSON integer: written as a string, never as invalid JSON.
-  r.l7.request_id = "007";
-  r.l7.request_id_is_int = true;
+  r.l7.set_request_id_raw("007", true);
   EXPECT_NE(json(r).find(R"("request_id":"007",)"), std::string::npos);
-  r.l7.request_id = "12ab";
+  r.l7.set_request_id_raw("12ab", true);
   EXPECT_NE(json(r).find(R"("request_id":"12ab",)"), std::string::npos);
-  r.l7.request_id = "-5";
+  r.l7.set_request_id_raw("-5", true);
   EXPECT_NE(json(r).find(R"("request_id":-5,)"), std::string::npos);
 }
 
@@ -184,6 +187,64 @@ TEST(FlowLogJson, Addresses) {
   EXPECT_EQ(format_ip(ip("::1"), b), "::1");
   EXPECT_EQ(format_ip(ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), b),
             "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+}
+
+// Our formatter against glibc's inet_ntop (the flow log's text before it had its own): random
+// addresses biased to zero groups (the "::" choice), IPv4-mapped and IPv4-compatible ones.
+TEST(FlowLogJson, IpTextIsInetNtops) {
+  std::mt19937 rng(5952);
+  IpTextBuffer b;
+  char want[INET6_ADDRSTRLEN];
+  for (int round = 0; round < 100000; ++round) {
+    std::array<uint8_t, 16> a{};
+    for (std::size_t g = 0; g < 8; ++g) {
+      const unsigned kind = rng() % 4;  // zero group, small, large, random
+      const unsigned v = kind == 0 ? 0 : kind == 1 ? rng() % 16 : kind == 2 ? 0xff00 | (rng() & 0xff) : rng() & 0xffff;
+      a[2 * g] = static_cast<uint8_t>(v >> 8);
+      a[2 * g + 1] = static_cast<uint8_t>(v);
+    }
+    if (round % 5 == 0) std::fill(a.begin(), a.begin() + 10, 0);  // ::ffff:x and ::x.x.x.x shapes
+    if (round % 10 == 0) a[10] = a[11] = 0xff;
+    const bool mapped = std::all_of(a.begin(), a.begin() + 10, [](uint8_t x) { return x == 0; }) && a[10] == 0xff &&
+                        a[11] == 0xff;
+    ASSERT_NE(inet_ntop(mapped ? AF_INET : AF_INET6, mapped ? a.data() + 12 : a.data(), want, sizeof want), nullptr);
+    ASSERT_EQ(format_ip(a, b), want) << round;
+  }
+  EXPECT_EQ(format_ip(ip("2001:db8:0:0:1:0:0:1"), b), "2001:db8::1:0:0:1");  // first of two equal runs
+  EXPECT_EQ(format_ip(ip("2001:db8:0:1:1:1:1:1"), b), "2001:db8:0:1:1:1:1:1");  // one zero group stays
+  EXPECT_EQ(format_ip(ip("2001:0:0:1:0:0:0:1"), b), "2001:0:0:1::1");        // the longest run
+  EXPECT_EQ(format_ip(ip("::1.2.3.4"), b), "::1.2.3.4");                     // IPv4-compatible, as inet_ntop
+  EXPECT_EQ(format_ip(ip("0.0.0.0"), b), "0.0.0.0");
+  EXPECT_EQ(format_ip(ip("1::"), b), "1::");
+}
+
+// The writer reserves max_record_json_size() and formats in place: the worst record must fit.
+TEST(FlowLogJson, WorstCaseRecordStaysWithinTheBound) {
+  FlowRecord r = minimal_record();
+  r.type = RecordType::kResponse;
+  r.has_rrt = true;
+  r.rrt_us = r.start_time_us = r.end_time_us = UINT64_MAX;
+  r.net.client_ip = r.net.server_ip = ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe");
+  r.net.client_port = r.net.server_port = 65535;
+  r.net.has_vlan = r.net.has_tunnel_id = true;
+  r.net.vlan = 4095;
+  r.net.tunnel_id = UINT32_MAX;
+  L7Fields& f = r.l7;
+  f.set_response_code(INT64_MIN);
+  f.response_status = ResponseStatus::kServerError;
+  f.set_request_length(UINT32_MAX);
+  f.set_response_length(UINT32_MAX);
+  for (std::size_t i = 0; i < kFieldCount; ++i) {
+    const auto field = static_cast<Field>(i);
+    f.set(field, std::string(FieldCaps::cap(field), '\x01'));  // \u0001: 6 bytes each
+  }
+  for (std::size_t i = 0; f.string_bytes() < FieldCaps::kStringBytes && i < FieldCaps::kAttrCount; ++i)
+    f.set_attribute(std::string(1, static_cast<char>('A' + i)) + std::string(10, '\x02'), std::string(60, '\x03'));
+  EXPECT_EQ(f.string_bytes(), FieldCaps::kStringBytes);
+  const std::string line = json(r);
+  EXPECT_GT(line.size(), 5 * FieldCaps::kStringBytes);
+  EXPECT_LE(line.size(), max_record_json_size(r));
+  EXPECT_LE(max_record_json_size(r), max_record_json_size());
 }
 
 TEST(FlowLogJson, AttributesWithEmptyPartsAreSkipped) {
@@ -235,7 +296,7 @@ TEST(FlowLogJson, RandomBytesAlwaysGiveValidJsonStrings) {
 
 TEST(FlowLogJson, ReusesTheStringsCapacity) {
   FlowRecord r = minimal_record();
-  r.l7.request_resource = std::string(300, '\x01');  // worst case escape growth, truncated to 256
+  r.l7.set(Field::kRequestResource, std::string(300, '\x01'));  // worst case escape growth, truncated to 256
   std::string s;
   s.reserve(8192);
   const char* data = s.data();
@@ -319,6 +380,39 @@ TEST(FlowLogWriter, RotatesBetweenLinesAndKeepsMaxFiles) {
   EXPECT_EQ(kept, tail);
 }
 
+// append(record) formats into the writer's buffer: the files hold exactly format_record_json's
+// lines, whole and in order, with rotations (the line that triggers one moves to the new file).
+TEST(FlowLogWriter, AppendRecordWritesTheFormattedLines) {
+  TempDir dir("l7tap_flowlog");
+  const std::string f = dir.path() + "/flow.log";
+  std::vector<std::string> written;
+  {
+    FlowLogWriter w(f, 1000, 50);
+    for (int i = 0; i < 40; ++i) {
+      FlowRecord r = minimal_record();
+      r.l7.set_request_id(static_cast<uint64_t>(i));
+      r.l7.set(Field::kEndpoint, std::string(static_cast<std::size_t>(i * 3), 'e'));
+      written.push_back(json(r));
+      w.append(r);
+      if (i % 6 == 0) w.flush();
+    }
+    w.close();
+    EXPECT_GT(w.counters().rotations.get(), 5u);
+    EXPECT_EQ(w.counters().lines.get(), 40u);
+  }
+  std::vector<std::string> files;
+  for (int i = 50; i >= 1; --i)
+    if (exists(f + "." + std::to_string(i))) files.push_back(f + "." + std::to_string(i));
+  files.push_back(f);
+  std::vector<std::string> kept;
+  for (const std::string& name : files) {
+    const std::string text = read_file(name);
+    EXPECT_LE(text.size(), 1000u) << name;
+    for (std::string& l : split_lines(text)) kept.push_back(l + "\n");
+  }
+  EXPECT_EQ(kept, written);
+}
+
 TEST(FlowLogWriter, LongLineGetsAFileOfItsOwn) {
   TempDir dir("l7tap_flowlog");
   const std::string f = dir.path() + "/flow.log";
@@ -388,6 +482,39 @@ TEST(FlowLogWriter, EmptyPathDisables) {
   w.append("{}\n");
   w.flush();
   EXPECT_EQ(w.counters().lines.get(), 0u);
+}
+
+// A flow log pointed at a FIFO or a device (/dev/null, a pipe into a log shipper) is written to
+// but never rotated: renaming it would leave a regular file in its place that then grows without
+// bound (this once turned /dev/null into a 100 MB file).
+TEST(FlowLogWriter, NonRegularFileIsNeverRotated) {
+  TempDir dir("l7tap_flowlog");
+  const std::string f = dir.path() + "/flow.fifo";
+  ASSERT_EQ(::mkfifo(f.c_str(), 0600), 0);
+  const int reader = ::open(f.c_str(), O_RDONLY | O_NONBLOCK);  // so the writer's open succeeds
+  ASSERT_GE(reader, 0);
+  std::string got;
+  {
+    FlowLogWriter w(f, 100, 2);
+    for (int i = 0; i < 20; ++i) {
+      w.append(numbered_line(i));
+      w.flush();
+      char buf[4096];
+      ssize_t n;
+      while ((n = ::read(reader, buf, sizeof buf)) > 0) got.append(buf, static_cast<std::size_t>(n));
+    }
+    w.close();
+    EXPECT_EQ(w.counters().rotations.get(), 0u);
+    EXPECT_EQ(w.counters().lines.get(), 20u);
+  }
+  ::close(reader);
+  struct stat st;
+  ASSERT_EQ(::stat(f.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  EXPECT_FALSE(exists(f + ".1"));
+  std::string want;
+  for (int i = 0; i < 20; ++i) want += numbered_line(i);
+  EXPECT_EQ(got, want);
 }
 
 TEST(FlowLogWriter, WriteErrorsAreCounted) {

@@ -1,8 +1,9 @@
 // RED aggregation: the contract's label set (service map on the server, optional client labels,
 // normalised endpoints), counts per label set, error classes by response_status, bytes, the latency
 // histogram's buckets (also while scraped concurrently), unmatched servers named or dropped, the
-// endpoint and series caps with exact overflow counts, and rule reloads that keep the counters
-// (directly and through the control thread's SIGHUP path).
+// endpoint and series caps with exact overflow counts (and string tables bounded by them), the
+// endpoint cache (one normalisation per distinct endpoint, bounded), and rule reloads that keep
+// the counters (directly and through the control thread's SIGHUP path).
 #include "control/red_metrics.hpp"
 
 #include <gtest/gtest.h>
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "control/control_thread.hpp"
+#include "protocols/registry.hpp"
 #include "tests/control/test_support.hpp"
 
 namespace l7tap {
@@ -41,18 +43,22 @@ using test::ip;
 using test::rule;
 using test::series_value;
 
+const ProtocolId kMqttId = protocol_id("mqtt");
+const ProtocolId kKafkaId = protocol_id("kafka");
+const ProtocolId kNatsId = protocol_id("nats");
+
 FlowRecord record(ProtocolId proto, const char* server, uint16_t port, const char* endpoint,
                   const char* request_type) {
   FlowRecord r = test::record_between("10.0.0.1", 40000, server, port);
   r.protocol = proto;
-  r.l7.endpoint = endpoint;
-  r.l7.request_type = request_type;
+  r.l7.set(Field::kEndpoint, endpoint);
+  r.l7.set(Field::kRequestType, request_type);
   return r;
 }
 
 class Scrape {
  public:
-  explicit Scrape(const RedMetrics& red) : families_(red.registry()->Collect()) {}
+  explicit Scrape(const RedMetrics& red) : families_(red.collectable()->Collect()) {}
 
   // The one series of `name` whose labels are exactly `labels`; fails the test otherwise.
   const ClientMetric* find(const std::string& name, const LabelMap& labels) const {
@@ -146,10 +152,10 @@ RedOptions options(std::size_t max_series = 10000, std::size_t max_endpoints = 1
 TEST(RedLabels, UnmatchedServerIsIpColonPortWithBracketsForIpv6) {
   RedMetrics red({0.01});
   RedLabelValues v;
-  ASSERT_TRUE(red.series_labels(record(ProtocolId::kGrpc, "2001:db8::1", 50051, "", "POST"), v));
-  expect_values(v, {{L::kProtocol, "grpc"}, {L::kService, "[2001:db8::1]:50051"}, {L::kNamespace, ""},
+  ASSERT_TRUE(red.series_labels(record(kNatsId, "2001:db8::1", 50051, "", "POST"), v));
+  expect_values(v, {{L::kProtocol, "nats"}, {L::kService, "[2001:db8::1]:50051"}, {L::kNamespace, ""},
                     {L::kEndpoint, ""}, {L::kRequestType, "POST"}});
-  ASSERT_TRUE(red.series_labels(record(ProtocolId::kKafka, "10.0.0.9", 9092, "events-0", "Produce"), v));  // reuses v
+  ASSERT_TRUE(red.series_labels(record(kKafkaId, "10.0.0.9", 9092, "events-0", "Produce"), v));  // reuses v
   expect_values(v, {{L::kService, "10.0.0.9:9092"}, {L::kEndpoint, "events-0"}});
 }
 
@@ -158,28 +164,28 @@ TEST(RedLabels, ServiceMapRuleGivesServerLabels) {
   broker.ports = {{1883, 1883}};
   RedMetrics red(options(), rules({broker}));
   RedLabelValues v;
-  ASSERT_TRUE(red.series_labels(record(ProtocolId::kMqtt, "10.0.0.2", 1883, "devices/42/temp", "PUBLISH"), v));
+  ASSERT_TRUE(red.series_labels(record(kMqttId, "10.0.0.2", 1883, "devices/42/temp", "PUBLISH"), v));
   expect_values(v, {{L::kService, "broker"}, {L::kNamespace, "iot"}, {L::kWorkload, "mosquitto"}, {L::kEnv, "prod"},
                     {L::kSite, "dc1"}, {L::kEndpoint, "devices/{}/temp"}});  // endpoint: built-in normalisation
-  ASSERT_TRUE(red.series_labels(record(ProtocolId::kMqtt, "10.0.0.2", 8883, "", "CONNECT"), v));
+  ASSERT_TRUE(red.series_labels(record(kMqttId, "10.0.0.2", 8883, "", "CONNECT"), v));
   expect_values(v, {{L::kService, "10.0.0.2:8883"}, {L::kNamespace, ""}});  // port not in the rule
 }
 
 TEST(RedLabels, ValuesAreValidUtf8) {
   RedMetrics red({0.01});
   RedLabelValues v;
-  ASSERT_TRUE(red.series_labels(record(ProtocolId::kKafka, "10.0.0.9", 9092, "t\xff\xc3", "a\x01\xc3\xa9\n"), v));
+  ASSERT_TRUE(red.series_labels(record(kKafkaId, "10.0.0.9", 9092, "t\xff\xc3", "a\x01\xc3\xa9\n"), v));
   expect_values(v, {{L::kEndpoint, "t\xef\xbf\xbd\xef\xbf\xbd"},
                     {L::kRequestType, "a\xef\xbf\xbd\xc3\xa9\xef\xbf\xbd"}});
   // A conf rule that cuts a multi-byte character in half still yields valid UTF-8.
   RedMetrics cut(options(), rules({}, UnmatchedServers::kName, {{"\xc3", "x"}}));
-  ASSERT_TRUE(cut.series_labels(record(ProtocolId::kKafka, "10.0.0.9", 9092, "caf\xc3\xa9", "P"), v));
+  ASSERT_TRUE(cut.series_labels(record(kKafkaId, "10.0.0.9", 9092, "caf\xc3\xa9", "P"), v));
   EXPECT_EQ(v.values[L::kEndpoint], "cafx\xef\xbf\xbd");
 }
 
 TEST(RedLabels, ExactLabelNamesWithAndWithoutClientLabels) {
   RedMetrics off(options(), rules({rule("10.0.0.9/32", "kafka")}));
-  off.observe(record(ProtocolId::kKafka, "10.0.0.9", 9092, "t", "Produce"));
+  off.observe(record(kKafkaId, "10.0.0.9", 9092, "t", "Produce"));
   Scrape s(off);
   const MetricFamily* f = s.family("l7tap_requests_total");
   ASSERT_NE(f, nullptr);
@@ -191,10 +197,10 @@ TEST(RedLabels, ExactLabelNamesWithAndWithoutClientLabels) {
                                              "site", "workload"}));
 
   RedMetrics on(options(10000, 100, true), rules({rule("10.0.0.9/32", "kafka"), rule("10.0.1.0/24", "shop", "web")}));
-  FlowRecord from_shop = record(ProtocolId::kKafka, "10.0.0.9", 9092, "t", "Produce");
+  FlowRecord from_shop = record(kKafkaId, "10.0.0.9", 9092, "t", "Produce");
   from_shop.net.client_ip = ip("10.0.1.7");
   on.observe(from_shop);
-  on.observe(record(ProtocolId::kKafka, "10.0.0.9", 9092, "t", "Produce"));  // client 10.0.0.1: unmatched
+  on.observe(record(kKafkaId, "10.0.0.9", 9092, "t", "Produce"));  // client 10.0.0.1: unmatched
   Scrape t(on);
   LabelMap want = labels("kafka", "kafka", "t", "Produce");
   want.insert({{"client_service", "shop"}, {"client_namespace", "web"}, {"client_workload", ""},
@@ -210,7 +216,7 @@ TEST(RedLabels, ClientRuleWithPortsLooksAtTheClientPort) {
   gw.ports = {{40000, 40999}};
   RedMetrics red(options(10000, 100, true), rules({gw}));
   RedLabelValues v;
-  FlowRecord r = record(ProtocolId::kKafka, "10.0.0.9", 9092, "t", "Produce");
+  FlowRecord r = record(kKafkaId, "10.0.0.9", 9092, "t", "Produce");
   r.net.client_ip = ip("10.0.1.7");
   ASSERT_TRUE(red.series_labels(r, v));
   EXPECT_EQ(v.values[L::kClientService], "gateway");
@@ -224,7 +230,7 @@ TEST(RedLabels, ClientRuleWithPortsLooksAtTheClientPort) {
 
 TEST(RedMetrics, CountsRequestsResponsesAndErrorClasses) {
   RedMetrics red({0.001, 0.01, 0.1, 1.0});
-  FlowRecord base = record(ProtocolId::kKafka, "10.0.0.9", 9092, "events-0", "Produce");
+  FlowRecord base = record(kKafkaId, "10.0.0.9", 9092, "events-0", "Produce");
 
   FlowRecord ok = base;  // paired session
   ok.has_rrt = true;
@@ -288,7 +294,7 @@ TEST(RedMetrics, DefaultBucketsFrom100usTo10s) {
   RedOptions o = RedOptions::from_config(Config{});
   EXPECT_EQ(o.latency_buckets, default_latency_buckets());
   RedMetrics d(o, rules({}));
-  FlowRecord r = record(ProtocolId::kKafka, "10.0.0.9", 9092, "e", "Fetch");
+  FlowRecord r = record(kKafkaId, "10.0.0.9", 9092, "e", "Fetch");
   r.has_rrt = true;
   r.rrt_us = 150;
   d.observe(r);
@@ -304,13 +310,13 @@ TEST(RedMetrics, DefaultBucketsFrom100usTo10s) {
 
 TEST(RedMetrics, SeparateSeriesPerLabelSet) {
   RedMetrics red({0.01});
-  for (int i = 0; i < 3; ++i) red.observe(record(ProtocolId::kKafka, "10.0.0.9", 9092, "events-0", "Produce"));
-  red.observe(record(ProtocolId::kKafka, "10.0.0.9", 9092, "events-1", "Produce"));
-  red.observe(record(ProtocolId::kKafka, "10.0.0.9", 9092, "events-0", "Fetch"));
-  red.observe(record(ProtocolId::kKafka, "10.0.0.10", 9092, "events-0", "Produce"));
-  red.observe(record(ProtocolId::kKafka, "10.0.0.9", 9093, "events-0", "Produce"));
-  red.observe(record(ProtocolId::kMqtt, "10.0.0.9", 9092, "events-0", "Produce"));
-  red.observe(record(ProtocolId::kGrpc, "::1", 50051, "", ""));
+  for (int i = 0; i < 3; ++i) red.observe(record(kKafkaId, "10.0.0.9", 9092, "events-0", "Produce"));
+  red.observe(record(kKafkaId, "10.0.0.9", 9092, "events-1", "Produce"));
+  red.observe(record(kKafkaId, "10.0.0.9", 9092, "events-0", "Fetch"));
+  red.observe(record(kKafkaId, "10.0.0.10", 9092, "events-0", "Produce"));
+  red.observe(record(kKafkaId, "10.0.0.9", 9093, "events-0", "Produce"));
+  red.observe(record(kMqttId, "10.0.0.9", 9092, "events-0", "Produce"));
+  red.observe(record(kNatsId, "::1", 50051, "", ""));
 
   Scrape s(red);
   EXPECT_EQ(red.series_count(), 7u);
@@ -319,7 +325,7 @@ TEST(RedMetrics, SeparateSeriesPerLabelSet) {
   LabelMap other = kKafka;
   other["endpoint"] = "events-1";
   EXPECT_EQ(s.counter("l7tap_requests_total", other), 1);
-  EXPECT_EQ(s.counter("l7tap_requests_total", labels("grpc", "[::1]:50051", "", "")), 1);
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("nats", "[::1]:50051", "", "")), 1);
   // Every family of a label set exists from its first record on (zero until used).
   EXPECT_EQ(s.counter("l7tap_server_errors_total", other), 0);
   const ClientMetric* h = s.find("l7tap_request_duration_seconds", other);
@@ -330,7 +336,7 @@ TEST(RedMetrics, SeparateSeriesPerLabelSet) {
 TEST(RedMetrics, NormalisedEndpointsShareASeries) {
   RedMetrics red(options(), rules({}, UnmatchedServers::kName, {{"^orders\\.[a-z]+$", "orders.{region}"}}));
   for (const char* e : {"devices/1/temp", "devices/22/temp", "devices/333/temp", "orders.eu", "orders.us"})
-    red.observe(record(ProtocolId::kMqtt, "10.0.0.2", 1883, e, "PUBLISH"));
+    red.observe(record(kMqttId, "10.0.0.2", 1883, e, "PUBLISH"));
   Scrape s(red);
   EXPECT_EQ(red.series_count(), 2u);
   EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "10.0.0.2:1883", "devices/{}/temp", "PUBLISH")), 3);
@@ -340,7 +346,7 @@ TEST(RedMetrics, NormalisedEndpointsShareASeries) {
 TEST(RedMetrics, UnmatchedServersDropped) {
   RedMetrics red(options(), rules({rule("10.0.0.2/32", "broker")}, UnmatchedServers::kDrop));
   for (const char* server : {"10.0.0.2", "10.0.0.3", "10.0.0.4"})
-    red.observe(record(ProtocolId::kMqtt, server, 1883, "a", "PUBLISH"));
+    red.observe(record(kMqttId, server, 1883, "a", "PUBLISH"));
   Scrape s(red);
   EXPECT_EQ(red.series_count(), 1u);
   EXPECT_EQ(s.series("l7tap_requests_total"), 1u);
@@ -348,7 +354,7 @@ TEST(RedMetrics, UnmatchedServersDropped) {
   EXPECT_EQ(s.counter("l7tap_red_records_dropped_total", {{"reason", "unmatched_service"}}), 2);
   EXPECT_EQ(s.counter("l7tap_records_total", {{"protocol", "mqtt"}, {"type", "session"}}), 3);
   RedLabelValues v;
-  EXPECT_FALSE(red.series_labels(record(ProtocolId::kMqtt, "10.0.0.3", 1883, "a", "P"), v));
+  EXPECT_FALSE(red.series_labels(record(kMqttId, "10.0.0.3", 1883, "a", "P"), v));
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -357,11 +363,11 @@ TEST(RedMetrics, UnmatchedServersDropped) {
 TEST(RedCaps, EndpointCapPerService) {
   RedMetrics red(options(10000, 3), rules({rule("10.0.0.2/32", "a"), rule("10.0.0.3/32", "b")}));
   const char* eps[] = {"e1", "e2", "e3", "e4", "e5", "e1", "e4"};
-  for (const char* e : eps) red.observe(record(ProtocolId::kMqtt, "10.0.0.2", 1883, e, "PUBLISH"));
-  red.observe(record(ProtocolId::kMqtt, "10.0.0.2", 1883, "e5", "SUBSCRIBE"));  // another type, same endpoint
-  red.observe(record(ProtocolId::kMqtt, "10.0.0.2", 1883, "e2", "SUBSCRIBE"));  // known endpoint, new type
-  for (const char* e : {"e1", "e2", "e3"}) red.observe(record(ProtocolId::kMqtt, "10.0.0.3", 1883, e, "PUBLISH"));
-  red.observe(record(ProtocolId::kKafka, "10.0.0.2", 9092, "e9", "Produce"));  // same service, other protocol
+  for (const char* e : eps) red.observe(record(kMqttId, "10.0.0.2", 1883, e, "PUBLISH"));
+  red.observe(record(kMqttId, "10.0.0.2", 1883, "e5", "SUBSCRIBE"));  // another type, same endpoint
+  red.observe(record(kMqttId, "10.0.0.2", 1883, "e2", "SUBSCRIBE"));  // known endpoint, new type
+  for (const char* e : {"e1", "e2", "e3"}) red.observe(record(kMqttId, "10.0.0.3", 1883, e, "PUBLISH"));
+  red.observe(record(kKafkaId, "10.0.0.2", 9092, "e9", "Produce"));  // same service, other protocol
 
   Scrape s(red);
   EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "a", "e1", "PUBLISH")), 2);
@@ -381,17 +387,17 @@ TEST(RedCaps, EndpointCapPerService) {
 
 TEST(RedCaps, SeriesCapSendsNewLabelSetsToOverflowSeries) {
   RedMetrics red(options(4, 0), rules({rule("10.0.0.2/32", "a", "ns-a"), rule("10.0.0.3/32", "b")}));
-  for (const char* e : {"e1", "e2", "e3"}) red.observe(record(ProtocolId::kMqtt, "10.0.0.2", 1883, e, "PUBLISH"));
-  red.observe(record(ProtocolId::kMqtt, "10.0.0.3", 1883, "x1", "PUBLISH"));  // 4th label set: still regular
+  for (const char* e : {"e1", "e2", "e3"}) red.observe(record(kMqttId, "10.0.0.2", 1883, e, "PUBLISH"));
+  red.observe(record(kMqttId, "10.0.0.3", 1883, "x1", "PUBLISH"));  // 4th label set: still regular
   // Past the cap:
-  red.observe(record(ProtocolId::kMqtt, "10.0.0.2", 1883, "e4", "PUBLISH"));
-  red.observe(record(ProtocolId::kMqtt, "10.0.0.2", 1883, "e5", "SUBSCRIBE"));
-  red.observe(record(ProtocolId::kMqtt, "10.0.0.3", 1883, "x2", "PUBLISH"));
-  red.observe(record(ProtocolId::kKafka, "10.0.0.3", 9092, "x1", "Produce"));
-  FlowRecord err = record(ProtocolId::kMqtt, "10.0.0.2", 1883, "e6", "PUBLISH");
+  red.observe(record(kMqttId, "10.0.0.2", 1883, "e4", "PUBLISH"));
+  red.observe(record(kMqttId, "10.0.0.2", 1883, "e5", "SUBSCRIBE"));
+  red.observe(record(kMqttId, "10.0.0.3", 1883, "x2", "PUBLISH"));
+  red.observe(record(kKafkaId, "10.0.0.3", 9092, "x1", "Produce"));
+  FlowRecord err = record(kMqttId, "10.0.0.2", 1883, "e6", "PUBLISH");
   err.l7.response_status = ResponseStatus::kClientError;
   red.observe(err);
-  red.observe(record(ProtocolId::kMqtt, "10.0.0.2", 1883, "e1", "PUBLISH"));  // existing: kept
+  red.observe(record(kMqttId, "10.0.0.2", 1883, "e1", "PUBLISH"));  // existing: kept
 
   Scrape s(red);
   LabelMap a_over = labels("mqtt", "a", "__overflow__", "__overflow__");
@@ -413,7 +419,7 @@ TEST(RedCaps, OverflowSeriesAreBoundedToo) {
   RedMetrics red(options(2, 0), rules({}));
   for (int i = 0; i < 10; ++i) {
     const std::string addr = "10.0.1." + std::to_string(i + 1);
-    red.observe(record(ProtocolId::kMqtt, addr.c_str(), 1883, "t", "CONNECT"));
+    red.observe(record(kMqttId, addr.c_str(), 1883, "t", "CONNECT"));
   }
   Scrape s(red);
   EXPECT_EQ(red.series_count(), 5u);  // 2 regular + 2 per-service overflow + 1 per-protocol overflow
@@ -427,7 +433,7 @@ TEST(RedCaps, CapsOff) {
   RedMetrics red(options(0, 0), rules({}));
   for (int i = 0; i < 500; ++i) {
     const std::string e = "topic-" + std::to_string(i);
-    red.observe(record(ProtocolId::kKafka, "10.0.0.9", 9092, e.c_str(), "Produce"));
+    red.observe(record(kKafkaId, "10.0.0.9", 9092, e.c_str(), "Produce"));
   }
   Scrape s(red);
   EXPECT_EQ(red.series_count(), 500u);
@@ -443,7 +449,7 @@ TEST(RedCaps, SeriesOfOneBusyServiceWith1000Endpoints) {
       for (const char* type : {"Produce", "Fetch", "ListOffsets"}) {
         char endpoint[64];
         std::snprintf(endpoint, sizeof endpoint, pattern, e);
-        FlowRecord r = record(ProtocolId::kKafka, "10.0.0.9", 9092, endpoint, type);
+        FlowRecord r = record(kKafkaId, "10.0.0.9", 9092, endpoint, type);
         r.has_rrt = true;
         r.rrt_us = 1000;
         red.observe(r);
@@ -473,17 +479,81 @@ TEST(RedCaps, SeriesOfOneBusyServiceWith1000Endpoints) {
               folded.series_count(), sf.red_samples());
 }
 
+// Growth up to the series cap: every label set below it is a series of its own and is found again
+// (its counts add up); past it, the overflow series.
+TEST(RedCaps, TenThousandSeriesThenOverflow) {
+  RedMetrics red(options(10000, 0), rules({}));
+  for (int pass = 0; pass < 2; ++pass)
+    for (int i = 0; i < 12000; ++i)
+      red.observe(record(kKafkaId, "10.0.0.9", 9092, ("topic-" + std::to_string(i)).c_str(), "Produce"));
+  Scrape s(red);
+  EXPECT_EQ(red.series_count(), 10001u);
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("kafka", "10.0.0.9:9092", "topic-0", "Produce")), 2);
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("kafka", "10.0.0.9:9092", "topic-9999", "Produce")), 2);
+  EXPECT_EQ(s.find("l7tap_requests_total", labels("kafka", "10.0.0.9:9092", "topic-10000", "Produce")), nullptr);
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("kafka", "10.0.0.9:9092", "__overflow__", "__overflow__")), 4000);
+  EXPECT_EQ(s.counter("l7tap_metric_series_overflow_total", {{"metric", "l7tap_requests_total"}}), 4000);
+}
+
+// Strings are interned only for series, so a flood of distinct servers, endpoints and request
+// types leaves the tables as bounded as the series.
+TEST(RedCaps, InternedStringsStayBoundedByTheCaps) {
+  RedMetrics red(options(50, 10), rules({}));
+  for (int i = 0; i < 20000; ++i) {
+    const std::string server = "10.1." + std::to_string(i / 250) + "." + std::to_string(i % 250);
+    red.observe(record(kMqttId, server.c_str(), 1883, ("e" + std::to_string(i)).c_str(),
+                       ("T" + std::to_string(i)).c_str()));
+  }
+  const RedTables& t = red.tables();
+  EXPECT_EQ(red.series_count(), 101u);  // 50 regular, 50 per-service overflow, 1 per-protocol overflow
+  EXPECT_LE(t.tuples.size(), 2u + 100u);        // the empty and overflow tuples + one per service
+  EXPECT_LE(t.names.size(), 2u + 100u);
+  EXPECT_LE(t.endpoints.size(), 1u + 50u);      // "__overflow__" + the regular series'
+  EXPECT_LE(t.request_types.size(), 1u + 50u);
+}
+
+// ------------------------------------------------------------------------------------------------
+// the label caches
+
+TEST(RedCache, NormaliserRunsOncePerDistinctEndpoint) {
+  RedMetrics red(options(), rules({}, UnmatchedServers::kName, {{"^orders\\.[a-z]+$", "orders.{region}"}}));
+  for (int i = 0; i < 1000; ++i)
+    red.observe(record(kMqttId, "10.0.0.2", 1883, i % 2 != 0 ? "orders.eu" : "devices/7/temp", "PUBLISH"));
+  EXPECT_EQ(red.endpoint_cache().misses(), 2u);  // a miss is the only place the normaliser runs
+  EXPECT_EQ(red.endpoint_cache().hits(), 998u);
+  Scrape s(red);
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "10.0.0.2:1883", "orders.{region}", "PUBLISH")), 500);
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "10.0.0.2:1883", "devices/{}/temp", "PUBLISH")), 500);
+}
+
+TEST(RedCache, EndpointCacheIsBoundedAndResultsStayRight) {
+  RedOptions o = options(0, 0);
+  o.endpoint_cache_entries = 64;
+  RedMetrics red(o, rules({}));
+  for (int pass = 0; pass < 3; ++pass)
+    for (int e = 0; e < 5000; ++e)
+      red.observe(record(kKafkaId, "10.0.0.9", 9092, ("tenants/" + std::to_string(e) + "/events").c_str(), "Produce"));
+  const LabelCache& c = red.endpoint_cache();
+  EXPECT_EQ(c.capacity(), 64u);
+  EXPECT_EQ(c.size(), 64u);
+  EXPECT_EQ(c.misses(), 15000u);  // 5000 distinct endpoints in turn through 64 entries: nothing stays
+  EXPECT_EQ(c.evictions(), 15000u - 64u);
+  Scrape s(red);
+  EXPECT_EQ(red.series_count(), 1u);
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("kafka", "10.0.0.9:9092", "tenants/{}/events", "Produce")), 15000);
+}
+
 // ------------------------------------------------------------------------------------------------
 // reload and concurrency
 
 TEST(RedReload, NewRulesKeepExistingCounters) {
   RedMetrics red(options(), rules({rule("10.0.0.2/32", "old-name")}));
-  for (int i = 0; i < 4; ++i) red.observe(record(ProtocolId::kMqtt, "10.0.0.2", 1883, "t", "PUBLISH"));
+  for (int i = 0; i < 4; ++i) red.observe(record(kMqttId, "10.0.0.2", 1883, "t", "PUBLISH"));
   red.set_rules(rules({rule("10.0.0.0/24", "new-name", "ns")}, UnmatchedServers::kName, {{"^t$", "topic"}}));
   EXPECT_EQ(red.service_map().size(), 1u);
-  for (int i = 0; i < 2; ++i) red.observe(record(ProtocolId::kMqtt, "10.0.0.2", 1883, "t", "PUBLISH"));
+  for (int i = 0; i < 2; ++i) red.observe(record(kMqttId, "10.0.0.2", 1883, "t", "PUBLISH"));
   red.set_rules(rules({rule("10.0.0.2/32", "old-name")}));
-  red.observe(record(ProtocolId::kMqtt, "10.0.0.2", 1883, "t", "PUBLISH"));
+  red.observe(record(kMqttId, "10.0.0.2", 1883, "t", "PUBLISH"));
   Scrape s(red);
   EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "old-name", "t", "PUBLISH")), 5);
   LabelMap renamed = labels("mqtt", "new-name", "topic", "PUBLISH");
@@ -498,7 +568,7 @@ TEST(RedMetrics, HistogramConsistentUnderConcurrentScrapes) {
   std::thread scraper([&] {
     uint64_t last = 0;
     while (!done.load()) {
-      for (const MetricFamily& f : red.registry()->Collect()) {
+      for (const MetricFamily& f : red.collectable()->Collect()) {
         if (f.name != "l7tap_request_duration_seconds") continue;
         for (const ClientMetric& m : f.metric) {
           // Buckets, sum and count come from one snapshot: +Inf bucket == count.
@@ -512,7 +582,7 @@ TEST(RedMetrics, HistogramConsistentUnderConcurrentScrapes) {
     }
   });
   for (int i = 0; i < 20000; ++i) {
-    FlowRecord r = record(ProtocolId::kKafka, "10.0.0.9", 9092, "e", "Produce");
+    FlowRecord r = record(kKafkaId, "10.0.0.9", 9092, "e", "Produce");
     r.has_rrt = true;
     r.rrt_us = static_cast<uint64_t>(i % 3) * 4000;  // 0, 4 ms, 8 ms
     red.observe(r);
@@ -532,8 +602,8 @@ TEST(RedMetrics, HistogramConsistentUnderConcurrentScrapes) {
 
 TEST(RedMetrics, EveryFamilyHasHelpText) {
   RedMetrics red(options(1, 1), rules({}));
-  red.observe(record(ProtocolId::kKafka, "10.0.0.9", 9092, "a", "Produce"));
-  red.observe(record(ProtocolId::kKafka, "10.0.0.9", 9092, "b", "Produce"));  // both caps hit
+  red.observe(record(kKafkaId, "10.0.0.9", 9092, "a", "Produce"));
+  red.observe(record(kKafkaId, "10.0.0.9", 9092, "b", "Produce"));  // both caps hit
   Scrape s(red);
   std::vector<std::string> names(std::begin(kRedFamilies), std::end(kRedFamilies));
   names.insert(names.end(), {"l7tap_records_total", "l7tap_metric_series_overflow_total",
@@ -570,18 +640,17 @@ TEST(RedReload, SighupFlagReloadsServiceMapThroughTheControlThread) {
   write_conf("    - { cidr: 10.0.0.9/32, service: kafka-a }\n");
   const Config c = load_config_file(conf);
 
-  RecordRing ring(64);
-  WorkerStats w;
+  RecordRing ring(64 << 10);
   std::atomic<bool> reload{false};
   ControlInputs in;
   in.rings = {&ring};
-  in.workers = {&w};
   in.config_path = conf;
   in.reload_requested = &reload;
   ControlPlane cp(c, in);
   cp.start();
   auto push = [&](int n) {
-    for (int i = 0; i < n; ++i) ASSERT_TRUE(ring.push(record(ProtocolId::kKafka, "10.0.0.9", 9092, "t", "Produce")));
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(ring.push(record(kKafkaId, "10.0.0.9", 9092, "t", "Produce")));
+    ASSERT_EQ(ring.flush(), 0u);  // a worker publishes after each burst
   };
 
   push(5);

@@ -85,6 +85,32 @@ TEST(Decode, PlainIpv4Tcp) {
   EXPECT_EQ(p.tunnel_depth, 0);
 }
 
+// The window and, on a SYN, the window scale option (RFC 7323) feed the reassembly's judgement of
+// forged segments; other options, malformed option lists and non-SYNs give no scale.
+TEST(Decode, TcpWindowAndWindowScale) {
+  auto syn = [](Bytes options, uint8_t flags = fb::tcpf::kSyn) {
+    DecodedPacket p;
+    EXPECT_EQ(decode_frame(fb::eth_ipv4(kA, kB, fb::kTcp,
+                                        fb::tcp(40000, 80, {}, {.flags = flags, .window = 29200,
+                                                                .options = std::move(options)})),
+                           p),
+              DecodeStatus::kOk);
+    return p;
+  };
+  // MSS 1460, SACK permitted, timestamps, NOP, window scale 7 (Linux's SYN).
+  const Bytes linux_opts = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7};
+  DecodedPacket p = syn(linux_opts);
+  EXPECT_EQ(p.tcp_window, 29200);
+  EXPECT_EQ(p.tcp_wscale, 7);
+  EXPECT_EQ(syn(linux_opts, fb::tcpf::kSyn | fb::tcpf::kAck).tcp_wscale, 7);
+  EXPECT_EQ(syn(linux_opts, fb::tcpf::kAck).tcp_wscale, -1);  // only read on SYNs
+  EXPECT_EQ(syn({2, 4, 0x05, 0xb4}).tcp_wscale, -1);          // no window scale option
+  EXPECT_EQ(syn({1, 3, 3, 20}).tcp_wscale, 14);               // above 14: 14 (RFC 7323 §2.3)
+  EXPECT_EQ(syn({2, 0, 3, 3, 7}).tcp_wscale, -1);             // a zero length stops the walk
+  EXPECT_EQ(syn({2, 40, 3, 3, 7}).tcp_wscale, -1);            // a length past the header too
+  EXPECT_EQ(syn({0, 3, 3, 7}).tcp_wscale, -1);                // after end-of-options: ignored
+}
+
 TEST(Decode, Ipv4TcpWithIpOptions) {
   const Bytes f = fb::eth_ipv4(kA, kB, fb::kTcp, fb::tcp(1, 2, fb::bytes("data")), {},
                                {.options = {0x94, 0x04, 0x00, 0x00}});  // router alert: IHL 6
@@ -638,6 +664,8 @@ TEST(Decode, StatusNames) {
 
 // --- flow key ----------------------------------------------------------------------------------
 
+constexpr uint64_t kSeed = 0x5eed5eed5eed5eedULL;
+
 DecodedPacket decoded(const Bytes& f) {
   DecodedPacket p;
   EXPECT_EQ(decode_frame(f, p), DecodeStatus::kOk);
@@ -653,7 +681,7 @@ TEST(FlowKey, BothDirectionsGiveTheSameKey) {
   EXPECT_TRUE(k1 == k2);
   EXPECT_NE(sw1, sw2);
   EXPECT_FALSE(sw1);  // 10.0.0.1 < 10.0.0.2: the client is "lo"
-  EXPECT_EQ(flow_hash(k1), flow_hash(k2));
+  EXPECT_EQ(flow_hash(k1, kSeed), flow_hash(k2, kSeed));
   EXPECT_EQ(k1.ip_lo, fb::mapped(kA));
   EXPECT_EQ(k1.port_lo, 40000);
   EXPECT_EQ(k1.ip_hi, fb::mapped(kB));
@@ -673,7 +701,7 @@ TEST(FlowKey, SameAddressOrdersByPortAndIpv6) {
   EXPECT_FALSE(sb);
   EXPECT_EQ(ka.port_lo, 53);
   EXPECT_EQ(ka.l4_proto, 17);
-  EXPECT_EQ(flow_hash(ka), flow_hash(kb));
+  EXPECT_EQ(flow_hash(ka, kSeed), flow_hash(kb, kSeed));
 }
 
 TEST(FlowKey, TunnelledFlowSymmetric) {
@@ -689,7 +717,7 @@ TEST(FlowKey, TunnelledFlowSymmetric) {
   EXPECT_EQ(k1.tunnel_id, 12u);
   EXPECT_EQ(k1.vlan, 42);
   EXPECT_EQ(k1.pad, 0);
-  EXPECT_EQ(flow_hash(k1), flow_hash(k2));
+  EXPECT_EQ(flow_hash(k1, kSeed), flow_hash(k2, kSeed));
 }
 
 TEST(FlowKey, VlanTunnelAndProtocolSeparateFlows) {
@@ -711,7 +739,7 @@ TEST(FlowKey, VlanTunnelAndProtocolSeparateFlows) {
   for (size_t i = 0; i < keys.size(); ++i)
     for (size_t j = i + 1; j < keys.size(); ++j) {
       EXPECT_FALSE(keys[i] == keys[j]) << i << " vs " << j;
-      EXPECT_NE(flow_hash(keys[i]), flow_hash(keys[j])) << i << " vs " << j;
+      EXPECT_NE(flow_hash(keys[i], kSeed), flow_hash(keys[j], kSeed)) << i << " vs " << j;
     }
   EXPECT_EQ(v10.vlan, 10);
   EXPECT_EQ(t2.tunnel_id, 2u);
@@ -719,24 +747,53 @@ TEST(FlowKey, VlanTunnelAndProtocolSeparateFlows) {
   EXPECT_TRUE(in_gre(1, "3.3.3.3") == t1);
 }
 
-TEST(FlowKey, HashSpreadsSequentialPortsAcrossBuckets) {
-  // Flow tables and worker dispatch use the low bits: sequential client ports (the common case)
-  // must land evenly. 65536 keys into 64 buckets: expect 1024 each; allow ±15%.
+TEST(FlowKey, HashSpreadsSequentialPortsAcrossBucketsAndWorkers) {
+  // Flow tables use the low bits, the dispatcher the top 16 (worker_of): sequential client ports
+  // (the common case) must land evenly on both. 65536 keys into 64 buckets / 3 workers.
   DecodedPacket p = decoded(fb::eth_ipv4(kA, kB, fb::kTcp, fb::tcp(0, 443, {})));
-  std::vector<int> buckets(64, 0);
-  std::set<uint32_t> distinct;
+  std::vector<int> buckets(64, 0), workers(3, 0);
+  std::set<uint64_t> distinct;
   for (uint32_t port = 0; port < 65536; ++port) {
     p.src_port = static_cast<uint16_t>(port);
     bool sw = false;
-    const uint32_t h = flow_hash(make_flow_key(p, sw));
+    const uint64_t h = flow_hash(make_flow_key(p, sw), kSeed);
     ++buckets[h & 63];
+    ++workers[worker_of(h, 3)];
     distinct.insert(h);
   }
   for (int b : buckets) {
-    EXPECT_GT(b, 870);
+    EXPECT_GT(b, 870);  // 1024 expected, ±15%
     EXPECT_LT(b, 1178);
   }
-  EXPECT_GT(distinct.size(), 65500u);  // 32-bit hashes of 65536 keys: ~0.5 collisions expected
+  for (int w : workers) {
+    EXPECT_GT(w, 20000);  // 21845 expected
+    EXPECT_LT(w, 23700);
+  }
+  EXPECT_EQ(distinct.size(), 65536u);
+}
+
+// The hash is keyed: without the seed, which keys collide cannot be known in advance (hash
+// flooding), and which worker a flow goes to cannot be aimed. Same seed, same hash (the dispatcher
+// and every worker agree).
+TEST(FlowKey, HashDependsOnTheSeed) {
+  DecodedPacket p = decoded(fb::eth_ipv4(kA, kB, fb::kTcp, fb::tcp(40000, 443, {})));
+  bool sw = false;
+  const FlowKey k = make_flow_key(p, sw);
+  EXPECT_EQ(flow_hash(k, 1), flow_hash(k, 1));
+  EXPECT_NE(flow_hash(k, 1), flow_hash(k, 2));
+  // Keys sharing a bucket under one seed are spread under another.
+  std::vector<FlowKey> same_bucket;
+  for (uint32_t port = 0; port < 65536 && same_bucket.size() < 64; ++port) {
+    p.src_port = static_cast<uint16_t>(port);
+    const FlowKey kk = make_flow_key(p, sw);
+    if ((flow_hash(kk, 1) & 0xff) == 0x23) same_bucket.push_back(kk);
+  }
+  ASSERT_EQ(same_bucket.size(), 64u);
+  std::set<uint64_t> other;
+  for (const FlowKey& kk : same_bucket) other.insert(flow_hash(kk, 2) & 0xffff);
+  EXPECT_GT(other.size(), 60u);  // 64 keys into 65536 buckets: almost all distinct
+  EXPECT_NE(random_hash_seed(), 0u);
+  EXPECT_NE(random_hash_seed(), random_hash_seed());
 }
 
 }  // namespace

@@ -19,6 +19,7 @@ namespace fb = l7tap::fb;
 // --- a toy protocol ---------------------------------------------------------------------------
 class LineParser final : public Parser {
  public:
+  explicit LineParser(const ParserEnv&) {}
   ParseResult parse(Dir dir, std::span<const uint8_t> data, ParseContext& ctx) override {
     ParseResult r;
     std::string_view s(reinterpret_cast<const char*>(data.data()), data.size());
@@ -36,7 +37,7 @@ class LineParser final : public Parser {
       m.role = line.substr(0, 3) == "REQ" ? MsgRole::kRequest : MsgRole::kResponse;
       m.has_id = true;
       m.id = id;
-      m.fields.request_type = line.substr(0, 3);
+      m.fields.set(Field::kRequestType, line.substr(0, 3));
       m.fields.set_request_id(id);
       if (m.role == MsgRole::kRequest)
         m.fields.set_request_length(static_cast<uint32_t>(line.size() + 1));
@@ -63,8 +64,7 @@ ProbeVerdict probe_line(Dir, std::span<const uint8_t> d) {
 
 constexpr std::string_view kSigs[] = {"^(REQ|RSP) "};
 constexpr uint16_t kPorts[] = {7000};
-const ProtocolDescriptor kLine{ProtocolId::kTars, "line", kSigs, kPorts, probe_line,
-                               [] { return std::unique_ptr<Parser>(new LineParser); }};
+const ProtocolDescriptor kLine{"line", kTcp, kSigs, kPorts, probe_line, parser_factory<LineParser>(), {}};
 const ProtocolDescriptor* const kLineList[] = {&kLine};
 
 class Records : public RecordSink {
@@ -110,9 +110,11 @@ struct Conn {
 class FlowProcessorTest : public ::testing::Test {
  protected:
   FlowProcessorTest() : sigs_(kLineList) {}
-  std::unique_ptr<FlowProcessor> make(FlowProcessorConfig cfg = {}, std::vector<std::pair<uint16_t, ProtocolId>> hints = {}) {
+  using Hints = std::vector<std::pair<uint16_t, const ProtocolDescriptor*>>;
+  std::unique_ptr<FlowProcessor> make(FlowProcessorConfig cfg = {}, Hints hints = {}) {
     return std::make_unique<FlowProcessor>(3, cfg, sigs_, hints, records_, stats_);
   }
+  uint64_t stat(uint32_t id) const { return stats_[id].get(); }
   void feed(FlowProcessor& p, const fb::Bytes& f, uint64_t ts) { p.process_frame(f, ts); }
   SignatureDatabase sigs_;
   Records records_;
@@ -129,9 +131,9 @@ TEST_F(FlowProcessorTest, HandshakeRequestResponseMakesOneSession) {
   ASSERT_EQ(records_.all.size(), 1u);
   const FlowRecord& r = records_.all[0];
   EXPECT_EQ(r.type, RecordType::kSession);
-  EXPECT_EQ(r.protocol, ProtocolId::kTars);
+  EXPECT_EQ(r.protocol, kUnknownProtocol);  // the toy protocol is not in the registry: no id
   EXPECT_EQ(r.worker, 3);
-  EXPECT_EQ(r.l7.request_id.view(), "7");
+  EXPECT_EQ(r.l7.get(Field::kRequestId), "7");
   EXPECT_TRUE(r.has_rrt);
   EXPECT_EQ(r.rrt_us, 250u);
   EXPECT_EQ(r.start_time_us, 1'700'000'000'000'100u);
@@ -141,13 +143,13 @@ TEST_F(FlowProcessorTest, HandshakeRequestResponseMakesOneSession) {
   EXPECT_EQ(r.net.client_ip, fb::mapped(c.cip));
   EXPECT_EQ(r.l7.request_length, 6u);
   EXPECT_EQ(r.l7.response_length, 6u);
-  EXPECT_EQ(stats_.protocol_flows[static_cast<std::size_t>(ProtocolId::kTars)].get(), 1u);
+  EXPECT_EQ(stats_.protocol_flows(kUnknownProtocol).get(), 1u);
 }
 
 TEST_F(FlowProcessorTest, MidStreamPickupUsesPortHintForOrientation) {
   // No SYN seen, and the server's port (7000) is lower than... the client's is too: 7000 vs 6000.
   // Only the port hint can tell which side serves.
-  auto p = make({}, {{7000, ProtocolId::kTars}});
+  auto p = make({}, Hints{{7000, &kLine}});
   Conn c;
   c.cport = 6000;
   feed(*p, c.data(false, "RSP 1\n"), 10);  // capture starts with a response
@@ -192,25 +194,27 @@ TEST_F(FlowProcessorTest, HandshakeOrientationIsNotOverruledByTheParser) {
 }
 
 TEST_F(FlowProcessorTest, WorkerBufferBudgetBoundsAllFlowsTogether) {
-  // Each flow holds one out-of-order segment (8 KiB of holding storage each); the worker may
-  // buffer 20 KiB in all, so the third flow is refused (a counted gap) and the others keep theirs.
+  // Each flow holds one out-of-order segment of 6000 bytes (an 8 KiB holding block each); the
+  // worker may buffer 20 KiB in all, so two flows hold theirs and the other two are refused (a
+  // counted gap each).
   FlowProcessorConfig cfg;
   cfg.max_out_of_order_bytes = 8192;
   cfg.max_buffered_total = 20 * 1024;
   auto p = make(cfg);
+  const std::string body = std::string(5997, '1') + "\n";
   for (uint16_t i = 0; i < 4; ++i) {
     Conn c;
     c.cport = static_cast<uint16_t>(41000 + i);
     for (auto& f : c.handshake()) feed(*p, f, 1);
     c.cseq += 4;  // "REQ " is lost: what follows must be held
-    feed(*p, c.data(true, "1\n"), 2);
+    feed(*p, c.data(true, body), 2);
   }
   p->publish_stats();
-  EXPECT_LE(stats_.buffered_bytes.get(), 20u * 1024);
-  EXPECT_GE(stats_.buffered_bytes.get(), 2u * 8192);  // two flows hold their segment
-  EXPECT_GE(stats_.buffer_budget_refusals.get(), 2u);  // the other two were refused
+  EXPECT_LE(stat(WorkerStats::kPoolBytes), 20u * 1024);
+  EXPECT_GE(stat(WorkerStats::kBufferedBytes), 2u * 6000);  // two flows hold their segment
+  EXPECT_GE(stat(WorkerStats::kBudgetRefusals), 2u);        // the other two were refused
   p->flush_all();
-  EXPECT_EQ(stats_.buffered_bytes.get(), 0u);
+  EXPECT_EQ(stat(WorkerStats::kBufferedBytes), 0u);
 }
 
 TEST_F(FlowProcessorTest, OutOfOrderAndSplitSegmentsAreReassembled) {
@@ -226,11 +230,11 @@ TEST_F(FlowProcessorTest, OutOfOrderAndSplitSegmentsAreReassembled) {
   feed(*p, s2, 4);
   feed(*p, c.data(false, "RSP 12\nRSP 11\n"), 9);
   ASSERT_EQ(records_.all.size(), 2u);
-  EXPECT_EQ(records_.all[0].l7.request_id.view(), "12");
-  EXPECT_EQ(records_.all[1].l7.request_id.view(), "11");
+  EXPECT_EQ(records_.all[0].l7.get(Field::kRequestId), "12");
+  EXPECT_EQ(records_.all[1].l7.get(Field::kRequestId), "11");
   for (auto& r : records_.all) EXPECT_EQ(r.type, RecordType::kSession);
   p->publish_stats();
-  EXPECT_GE(stats_.reassembly_out_of_order.get(), 1u);
+  EXPECT_GE(stat(WorkerStats::kOutOfOrder), 1u);
 }
 
 TEST_F(FlowProcessorTest, VlanAndVxlanKeepFlowsApart) {
@@ -276,6 +280,7 @@ TEST_F(FlowProcessorTest, IdleFlowsExpireAndFullTableEvicts) {
   FlowProcessorConfig cfg;
   cfg.flow_capacity = 2;
   cfg.flow_idle_timeout_us = 10'000;
+  cfg.no_payload_timeout_us = 10'000;
   auto p = make(cfg);
   for (uint16_t i = 0; i < 3; ++i) {
     Conn c;
@@ -284,10 +289,10 @@ TEST_F(FlowProcessorTest, IdleFlowsExpireAndFullTableEvicts) {
   }
   p->publish_stats();
   EXPECT_EQ(p->active_flows(), 2u);
-  EXPECT_EQ(stats_.flow_evictions.get(), 1u);
+  EXPECT_EQ(stat(WorkerStats::kEvictions), 1u);
   p->housekeeping(50'000);
   EXPECT_EQ(p->active_flows(), 0u);
-  EXPECT_EQ(stats_.flows_ended_idle.get(), 2u);
+  EXPECT_EQ(stat(WorkerStats::kEndedIdle), 2u);
 }
 
 TEST_F(FlowProcessorTest, UnknownProtocolIsCountedAndIgnored) {
@@ -296,8 +301,13 @@ TEST_F(FlowProcessorTest, UnknownProtocolIsCountedAndIgnored) {
   for (auto& f : c.handshake()) feed(*p, f, 1);
   for (int i = 0; i < 10; ++i) feed(*p, c.data(true, "\x16\x03\x01 not ours at all\n"), 2 + i);
   EXPECT_TRUE(records_.all.empty());
-  EXPECT_EQ(stats_.detection_failures.get(), 1u);
-  EXPECT_EQ(stats_.decode[static_cast<std::size_t>(DecodeStatus::kOk)].get(), 13u);
+  EXPECT_EQ(stat(WorkerStats::kDetectionFailures), 1u);
+  EXPECT_EQ(stats_.decode(DecodeStatus::kOk).get(), 13u);
+  // After 8 attempts the flow is bypassed: its last 2 packets are only counted.
+  EXPECT_EQ(stats_.bypassed(BypassReason::kDetectionFailed).get(), 1u);
+  EXPECT_EQ(stat(WorkerStats::kBypassedPackets), 2u);
+  p->publish_stats();
+  EXPECT_EQ(stat(WorkerStats::kBufferedBytes), 0u);
 }
 
 TEST_F(FlowProcessorTest, DetectionWaitsForMoreBytesThenReplaysThem) {
@@ -309,7 +319,7 @@ TEST_F(FlowProcessorTest, DetectionWaitsForMoreBytesThenReplaysThem) {
   feed(*p, c.data(false, "RSP 9\n"), 4);
   ASSERT_EQ(records_.all.size(), 1u);
   EXPECT_EQ(records_.all[0].type, RecordType::kSession);
-  EXPECT_EQ(records_.all[0].l7.request_id.view(), "9");
+  EXPECT_EQ(records_.all[0].l7.get(Field::kRequestId), "9");
 }
 
 TEST_F(FlowProcessorTest, MalformedFramesCostOnlyThemselves) {
@@ -324,7 +334,7 @@ TEST_F(FlowProcessorTest, MalformedFramesCostOnlyThemselves) {
   feed(*p, c.data(false, "RSP 1\n"), 4);
   ASSERT_EQ(records_.all.size(), 1u);
   EXPECT_EQ(records_.all[0].type, RecordType::kSession);
-  EXPECT_EQ(stats_.decode[static_cast<std::size_t>(DecodeStatus::kTruncated)].get(), 1u);
+  EXPECT_EQ(stats_.decode(DecodeStatus::kTruncated).get(), 1u);
 }
 
 }  // namespace

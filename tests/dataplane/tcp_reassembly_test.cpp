@@ -43,7 +43,8 @@ std::span<const uint8_t> S(const std::string& s) {
 }
 
 struct Harness {
-  explicit Harness(uint32_t cap = 65536) : r(cap) {}
+  explicit Harness(uint32_t cap = 65536) : r(cap) { r.set_pool(&pool); }
+  BufferPool pool;  // before r: r gives its block back when destroyed
   TcpReassembler r;
   Collector c;
   ReassemblyStats st;
@@ -432,7 +433,9 @@ struct Piece {
 // what was delivered after a final flush.
 Collector feed(const std::vector<uint8_t>& stream, uint32_t isn, const std::vector<Piece>& pieces,
                uint32_t cap, ReassemblyStats& st) {
+  BufferPool pool;
   TcpReassembler r(cap);
+  r.set_pool(&pool);
   Collector c;
   c.fill = 0;
   r.on_segment(isn, true, false, {}, 0, c, st);
@@ -552,34 +555,89 @@ TEST(TcpReassemblyRandom, LossAndSmallCapKeepPositionsExact) {
 namespace l7tap {
 namespace {
 
-TEST(TcpReassembly, HoldingStorageIsChargedToTheBudgetAndReturnedOnReset) {
-  MemoryBudget budget;
-  Harness h(1024);
-  h.r.set_budget(&budget);
+TEST(TcpReassembly, HoldingBlockIsSizedToWhatIsHeldAndReturnedWhenTheHoleFills) {
+  Harness h(65536);
   h.seg(kIsn, "", true);
   h.seg(kIsn + 1 + 5, "world");  // ahead of "hello": must be held
-  EXPECT_GE(budget.used, 1024u);
+  EXPECT_GT(h.pool.in_use(), 0u);
+  EXPECT_LE(h.pool.in_use(), 2048u);  // a few bytes held: a small block, not the 64 KiB cap
   EXPECT_TRUE(h.c.gap_events.empty());
   h.seg(kIsn + 1, "hello");
   EXPECT_EQ(h.c.str(), "helloworld");
-  h.r.reset();
-  EXPECT_EQ(budget.used, 0u);
+  EXPECT_EQ(h.pool.in_use(), 0u);  // the hole is filled: nothing pinned until the flow ends
+  EXPECT_EQ(h.r.held_capacity(), 0u);
+  // Holding more grows the block; it goes back once drained.
+  std::string big(4000, 'x');
+  for (int i = 1; i <= 10; ++i) h.seg(kIsn + 11 + 4000u * static_cast<uint32_t>(i), big);
+  EXPECT_EQ(h.r.held_bytes(), 40000u);
+  EXPECT_GE(h.pool.in_use(), 40000u);
+  h.seg(kIsn + 11, big);
+  EXPECT_EQ(h.r.held_bytes(), 0u);
+  EXPECT_EQ(h.pool.in_use(), 0u);
+  EXPECT_EQ(h.c.bytes.size(), 10u + 11 * 4000u);
 }
 
-TEST(TcpReassembly, BudgetRefusalBecomesAGapNotALoss) {
-  MemoryBudget budget;
-  budget.limit = 100;  // less than the holding storage
+TEST(TcpReassembly, PoolRefusalBecomesAGapNotALoss) {
   Harness h(1024);
-  h.r.set_budget(&budget);
+  h.pool.set_limit(100);  // less than any holding block
   h.seg(kIsn, "", true);
   h.seg(kIsn + 1 + 5, "world");  // cannot be held: the hole before it is given up
-  EXPECT_GE(budget.refused, 1u);
-  EXPECT_EQ(budget.used, 0u);
+  EXPECT_GE(h.pool.refused(), 1u);
+  EXPECT_EQ(h.pool.in_use(), 0u);
   ASSERT_EQ(h.c.gap_events.size(), 1u);
   EXPECT_EQ(h.c.gap_events[0], 5u);
   EXPECT_EQ(h.c.str(), "#####world");
   h.seg(kIsn + 1 + 10, "!");  // in order again: delivered, nothing held
   EXPECT_EQ(h.c.str(), "#####world!");
+}
+
+// Segments forged far ahead (as an attacker on the mirror can inject) must not move the stream:
+// beyond the peer's window they are dropped, and the real data after them is delivered.
+TEST(TcpReassembly, FarAheadSegmentsAreOutOfWindow) {
+  Harness h;
+  h.seg(kIsn, "", true);
+  h.r.on_peer_ack(kIsn + 1, 65535);  // the receiver's SYN-ACK: nothing received yet, 64 KiB window
+  for (int i = 0; i < 50; ++i) h.seg(kIsn + 1 + (1u << 30) + 100u * static_cast<uint32_t>(i), std::string(100, 'F'));
+  EXPECT_EQ(h.st.out_of_window, 50u);
+  EXPECT_EQ(h.r.held_bytes(), 0u);
+  h.seg(kIsn + 1, "real data");
+  h.seg(kIsn + 10, " continues");
+  EXPECT_EQ(h.c.str(), "real data continues");
+  EXPECT_TRUE(h.c.gap_events.empty());
+  // Without any acknowledgement seen (a one-way capture) the bound is kUnknownWindow.
+  Harness u;
+  u.seg(kIsn, "", true);
+  u.seg(kIsn + 1 + (1u << 30), "forged");
+  EXPECT_EQ(u.st.out_of_window, 1u);
+  u.seg(kIsn + 1 + TcpReassembler::kUnknownWindow - 10, "plausible");  // held
+  EXPECT_EQ(u.st.out_of_window, 1u);
+  EXPECT_EQ(u.r.held_bytes(), 9u);
+}
+
+// A hole is only given up when the peer acknowledged past it: forged or reordered data that fills
+// the holding area cannot make the real bytes before it count as lost.
+TEST(TcpReassembly, UnacknowledgedHoleIsNotGivenUp) {
+  Harness h(4096);
+  h.seg(kIsn, "", true);
+  h.r.on_peer_ack(kIsn + 1, 1 << 20);
+  const std::string chunk(1000, 'f');
+  for (uint32_t i = 0; i < 4; ++i) h.seg(kIsn + 1 + 100 + 1000 * i, chunk);  // 4000 bytes held
+  EXPECT_EQ(h.r.held_bytes(), 4000u);
+  h.seg(kIsn + 1 + 100 + 4000, chunk);  // no room, and the hole [1, 101) is not acknowledged
+  EXPECT_EQ(h.st.unconfirmed_drops, 1u);
+  EXPECT_TRUE(h.c.gap_events.empty());
+  EXPECT_EQ(h.r.held_bytes(), 4000u);
+  // The real bytes arrive: everything held is delivered in order.
+  h.seg(kIsn + 1, std::string(100, 'r'));
+  EXPECT_EQ(h.c.bytes.size(), 4100u);
+  EXPECT_TRUE(h.c.gap_events.empty());
+  // Now a hole the peer did acknowledge past (the capture lost it): it is given up when needed.
+  h.r.on_peer_ack(kIsn + 1 + 4100 + 500, 1 << 20);
+  for (uint32_t i = 0; i < 4; ++i) h.seg(kIsn + 1 + 4100 + 500 + 1000 * i, chunk);
+  h.seg(kIsn + 1 + 4100 + 500 + 4000, chunk);  // no room: the acknowledged hole goes
+  ASSERT_EQ(h.c.gap_events.size(), 1u);
+  EXPECT_EQ(h.c.gap_events[0], 500u);
+  EXPECT_EQ(h.st.cap_drops, 1u);
 }
 
 }  // namespace

@@ -38,7 +38,7 @@ void check_key(const DecodedPacket& p) {
   bool r_swapped = false;
   const FlowKey rk = make_flow_key(r, r_swapped);
   FUZZ_CHECK(rk == k);
-  FUZZ_CHECK(flow_hash(rk) == flow_hash(k));
+  FUZZ_CHECK(flow_hash(rk, 0x5eed) == flow_hash(k, 0x5eed));
   const bool same_endpoint = p.src_ip == p.dst_ip && p.src_port == p.dst_port;
   if (!same_endpoint) FUZZ_CHECK(r_swapped != swapped);
 }
@@ -68,7 +68,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(ipv4_mapped(p.src_ip));
     FUZZ_CHECK(ipv4_mapped(p.dst_ip));
   }
-  if (p.l4_proto == 17) FUZZ_CHECK(p.tcp_flags == 0 && p.tcp_seq == 0 && p.tcp_ack == 0);
+  if (p.l4_proto == 17) FUZZ_CHECK(p.tcp_flags == 0 && p.tcp_seq == 0 && p.tcp_ack == 0 && p.tcp_wscale == -1);
+  // A window scale comes only from a SYN's options and is at most 14 (RFC 7323).
+  FUZZ_CHECK(p.tcp_wscale >= -1 && p.tcp_wscale <= 14);
+  if (p.tcp_wscale >= 0) FUZZ_CHECK((p.tcp_flags & tcp_flag::kSyn) != 0);
   if (p.has_tunnel_id) FUZZ_CHECK(p.tunnel_depth > 0);
   if (p.has_vlan) FUZZ_CHECK(p.vlan <= 0x0fff);
   check_key(p);

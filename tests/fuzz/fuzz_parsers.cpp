@@ -1,23 +1,31 @@
-// libFuzzer target for every protocol parser behind the real framework: StreamDriver (small
-// max_buffered, so the skip / resync / buffer-bound paths run) with a MemoryBudget, messages into a
-// real SessionPairing whose records are checked (fuzz_check.hpp), plus each descriptor's probe().
+// libFuzzer target for every protocol parser behind the real framework, taken from the registry:
+// StreamDriver (small max_buffered, so the skip / resync / buffer-bound paths run) with parsers and
+// tails in a BufferPool, messages into a real SessionPairing whose records are checked
+// (fuzz_check.hpp), plus each descriptor's probe().
 //
 // Input layout (so seeds made from captures by tools/fuzz_seeds.py replay real conversations):
-//   byte 0, low nibble : protocol = all_protocols()[nibble % count]
-//   byte 0, high nibble: 0 = framed: the rest is records [u16 big-endian header][data], header
-//                        bit 15 = direction (1 = to client), bit 14 = a gap in that direction
-//                        before the data, bits 0-13 = data length (cut at the input's end);
-//                        1..15 = pattern: bits 0-1 chunk sizes (0 one chunk, 1 up to 16 bytes,
-//                        2 up to 512, 3 up to 8192; sizes from a PRNG seeded by the input), bit 2
-//                        alternate direction every chunk, bit 3 start with to-client; about one
-//                        chunk in 32 is preceded by a gap.
-// The memory budget is tight (refusals happen) for inputs of odd length, roomy for even ones.
+//   byte 0, low nibble: 0 = framed: the rest is records [u16 big-endian header][data], header
+//                       bit 15 = direction (1 = to client), bit 14 = a gap in that direction
+//                       before the data, bits 0-13 = data length (cut at the input's end);
+//                       1..15 = pattern: bits 0-1 chunk sizes (0 one chunk, 1 up to 16 bytes,
+//                       2 up to 512, 3 up to 8192; sizes from a PRNG seeded by the input), bit 2
+//                       alternate direction every chunk, bit 3 start with to-client; about one
+//                       chunk in 32 is preceded by a gap.
+//   then the protocol: its index in the registry as an unsigned LEB128 varint (modulo the number
+//   of protocols: no ceiling on how many there are).
+// The pool's budget is tight (refusals happen) for inputs of odd length, roomy for even ones.
+//
+// With L7TAP_FUZZ_WRITE_SEEDS=DIR in the environment, the target first writes one framed seed per
+// registered protocol from its descriptor's fuzz_samples into DIR (tools/fuzz does this).
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <span>
 #include <string>
+#include <vector>
 
-#include "protocols/core/memory_budget.hpp"
+#include "protocols/core/buffer_pool.hpp"
 #include "protocols/core/session_pairing.hpp"
 #include "protocols/core/stream_driver.hpp"
 #include "protocols/registry.hpp"
@@ -73,25 +81,25 @@ struct Rng {
 class Harness {
  public:
   Harness(const ProtocolDescriptor& d, uint64_t budget_limit)
-      : sink_(d.id), pairing_(64, 16, kRequestTimeoutUs, sink_), flow_sink_(pairing_, flow_) {
-    budget_.limit = budget_limit;
-    flow_.protocol = d.id;
+      : id_(protocol_id(&d)), pool_(budget_limit), sink_(id_), pairing_(64, 16, kRequestTimeoutUs, sink_, pool_),
+        flow_sink_(pairing_, flow_) {
+    flow_.protocol = id_;
     flow_.net.client_port = 40000;
     flow_.net.server_port = d.default_ports.empty() ? 1 : d.default_ports.front();
     options_.max_buffered = kMaxBuffered;
     options_.max_pending = 16;
-    stream_.attach(d.create());
-    datagram_.attach(d.create());
-    FUZZ_CHECK(stream_.attached() && datagram_.attached());
+    const ParserEnv env{&options_, &pool_};
+    // With a tight budget the parser state itself may be refused: then there is nothing to drive.
+    attached_ = stream_.attach(d, env) && datagram_.attach(d, env);
   }
 
   void chunk(Dir dir, bool gap, std::span<const uint8_t> data) {
+    if (!attached_) return;
     now_ += 1000;
     ParseContext ctx;
     ctx.sink = &flow_sink_;
     ctx.options = &options_;
     ctx.now_us = now_;
-    ctx.budget = &budget_;
     if (gap) stream_.on_gap(dir);
     stream_.on_stream_data(dir, data, ctx);
     if (datagrams_ < 4 && !data.empty()) {
@@ -102,31 +110,34 @@ class Harness {
     (void)stream_.take_errors();
     (void)stream_.take_messages();
     pairing_.expire(now_);
-    // Two directions, each bounded by max_buffered (vector growth at most doubles it).
-    FUZZ_CHECK(budget_.used <= budget_.limit);
-    FUZZ_CHECK(budget_.used <= 4ull * kMaxBuffered);
+    FUZZ_CHECK(pool_.held() <= pool_.limit());
+    // Two tails of at most max_buffered (a power-of-two block each), the parsers' state and the
+    // pending requests' fields: bounded whatever the input.
+    FUZZ_CHECK(pool_.in_use() <= 4ull * kMaxBuffered + 64 * 4096 + 256 * 1024);
   }
 
   void finish() {
-    stream_.reset();
-    datagram_.reset();
-    FUZZ_CHECK(budget_.used == 0);
     pairing_.end_flow(flow_);
     FUZZ_CHECK(pairing_.pending() == 0);
     FUZZ_CHECK(flow_.head == FlowSessions::kNil && flow_.count == 0);
+    stream_.reset();
+    datagram_.reset();
+    FUZZ_CHECK(pool_.in_use() == 0);  // every block went back
   }
 
  private:
+  ProtocolId id_;
+  BufferPool pool_;
   CheckingSink sink_;
   SessionPairing pairing_;
   FlowSessions flow_;
   SessionPairing::FlowSink flow_sink_;
   ParserOptions options_;
-  MemoryBudget budget_;
   StreamDriver stream_;
   StreamDriver datagram_;
   uint64_t now_ = kStartUs;
   int datagrams_ = 0;
+  bool attached_ = false;
 };
 
 void run_framed(Harness& h, std::span<const uint8_t> rest) {
@@ -158,15 +169,57 @@ void run_pattern(Harness& h, unsigned pattern, std::span<const uint8_t> rest, ui
   }
 }
 
+
+// Unsigned LEB128; false when `in` ends inside it.
+bool read_varint(std::span<const uint8_t>& in, uint64_t& v) {
+  v = 0;
+  for (unsigned shift = 0; !in.empty() && shift < 64; shift += 7) {
+    const uint8_t b = in[0];
+    in = in.subspan(1);
+    v |= uint64_t{b & 0x7fu} << shift;
+    if ((b & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+void write_seeds(const char* dir) {
+  const auto protocols = all_protocols();
+  for (std::size_t i = 0; i < protocols.size(); ++i) {
+    std::vector<uint8_t> seed{0};  // framed
+    for (uint64_t v = i;; v >>= 7) {
+      seed.push_back(static_cast<uint8_t>((v & 0x7f) | (v >= 0x80 ? 0x80 : 0)));
+      if (v < 0x80) break;
+    }
+    for (const FuzzSample& s : protocols[i]->fuzz_samples) {
+      const auto hdr = static_cast<uint16_t>((s.dir == Dir::kToClient ? 0x8000 : 0) | (s.bytes.size() & 0x3fff));
+      seed.push_back(static_cast<uint8_t>(hdr >> 8));
+      seed.push_back(static_cast<uint8_t>(hdr));
+      seed.insert(seed.end(), s.bytes.begin(), s.bytes.begin() + (hdr & 0x3fff));
+    }
+    const std::string path = std::string(dir) + "/registry-" + std::string(protocols[i]->name);
+    if (FILE* f = std::fopen(path.c_str(), "wb")) {
+      std::fwrite(seed.data(), 1, seed.size(), f);
+      std::fclose(f);
+    }
+  }
+}
+
 }  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  if (const char* dir = std::getenv("L7TAP_FUZZ_WRITE_SEEDS")) write_seeds(dir);
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const auto protocols = all_protocols();
   FUZZ_CHECK(!protocols.empty());
-  const ProtocolDescriptor& d = *protocols[(data[0] & 0x0f) % protocols.size()];
-  const unsigned pattern = data[0] >> 4;
-  const std::span<const uint8_t> rest(data + 1, size - 1);
+  const unsigned pattern = data[0] & 0x0f;
+  std::span<const uint8_t> rest(data + 1, size - 1);
+  uint64_t index = 0;
+  if (!read_varint(rest, index)) return 0;
+  const ProtocolDescriptor& d = *protocols[index % protocols.size()];
 
   check_probe(d, rest);
 

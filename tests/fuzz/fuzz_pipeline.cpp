@@ -6,6 +6,8 @@
 // Input layout: a sequence of [u16 big-endian header][frame]; header bits 0-13 = frame length
 // (cut at the input's end), bits 14-15 = how far the clock moves before the frame: 0 → 1 ms,
 // 1 → 10 ms, 2 → 100 ms, 3 → 10 s (timeouts are small, so idle/close/request expiry all run).
+// Frames go to the processor in bursts of up to 8 (so flows created, found and evicted within one
+// burst are exercised), the clock step of a burst's frames applying within it.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -14,7 +16,6 @@
 #include <utility>
 #include <vector>
 
-#include "control/stats.hpp"
 #include "dataplane/flow_processor.hpp"
 #include "protocols/registry.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
@@ -41,9 +42,11 @@ class CheckingSink final : public RecordSink {
 struct Shared {
   Shared() : sigs(all_protocols()) {
     for (const ProtocolDescriptor* d : all_protocols())
-      for (uint16_t port : d->default_ports) hints.emplace_back(port, d->id);
+      for (uint16_t port : d->default_ports) hints.emplace_back(port, d);
     cfg.flow_capacity = 8;
     cfg.flow_idle_timeout_us = 200'000;
+    cfg.no_payload_timeout_us = 100'000;
+    cfg.hash_seed = 0x5eed;  // reproducible runs
     cfg.tcp_close_timeout_us = 20'000;
     cfg.max_out_of_order_bytes = 8192;
     cfg.request_timeout_us = 50'000;
@@ -56,7 +59,7 @@ struct Shared {
     cfg.max_detect_attempts = 4;
   }
   SignatureDatabase sigs;
-  std::vector<std::pair<uint16_t, ProtocolId>> hints;
+  std::vector<std::pair<uint16_t, const ProtocolDescriptor*>> hints;
   FlowProcessorConfig cfg;
 };
 
@@ -72,26 +75,38 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   std::span<const uint8_t> rest(data, size);
   uint64_t now = kStartUs;
-  unsigned frames = 0;
+  unsigned frames = 0, bursts = 0;
+  std::span<const uint8_t> burst[8];
+  uint64_t stamps[8];
+  uint32_t n = 0;
+  auto run = [&] {
+    proc->process_burst(burst, stamps, n);
+    n = 0;
+    if (++bursts % 2 == 0) {
+      proc->housekeeping(now);
+      proc->publish_stats();
+      FUZZ_CHECK(stats[WorkerStats::kPoolBytes].get() <= shared->cfg.max_buffered_total);
+      FUZZ_CHECK(proc->active_flows() <= shared->cfg.flow_capacity);
+    }
+  };
   while (rest.size() >= 2) {
     const uint16_t hdr = static_cast<uint16_t>(rest[0] << 8 | rest[1]);
     rest = rest.subspan(2);
     std::size_t len = hdr & 0x3fff;
     if (len > rest.size()) len = rest.size();
     now += kStep[hdr >> 14];
-    proc->process_frame(rest.first(len), now);
+    burst[n] = rest.first(len);
+    stamps[n++] = now;
     rest = rest.subspan(len);
-    if (++frames % 8 == 0) {
-      proc->housekeeping(now);
-      proc->publish_stats();
-      FUZZ_CHECK(stats.buffered_bytes.get() <= shared->cfg.max_buffered_total);
-      FUZZ_CHECK(proc->active_flows() <= shared->cfg.flow_capacity);
-    }
+    ++frames;
+    if (n == 8 || (hdr >> 14) == 3) run();  // a long pause ends the burst
   }
+  if (n != 0) run();
   proc->flush_all();
   FUZZ_CHECK(proc->active_flows() == 0);
-  FUZZ_CHECK(stats.active_flows.get() == 0);
-  FUZZ_CHECK(stats.buffered_bytes.get() == 0);
-  FUZZ_CHECK(stats.packets.get() == frames);
+  FUZZ_CHECK(stats[WorkerStats::kActiveFlows].get() == 0);
+  FUZZ_CHECK(stats[WorkerStats::kBufferedBytes].get() == 0);
+  FUZZ_CHECK(stats[WorkerStats::kPackets].get() == frames);
+  FUZZ_CHECK(proc->pool().in_use() == 0);
   return 0;
 }

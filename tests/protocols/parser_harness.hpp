@@ -3,6 +3,7 @@
 // what one protocol's Hyperscan signatures match on their own.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <hs/hs.h>
 
 #include <cstdint>
@@ -28,8 +29,16 @@ class CollectingSink : public MessageSink {
 
 class ParserHarness {
  public:
-  explicit ParserHarness(std::unique_ptr<Parser> p, ParserOptions opts = {}) : options_(opts) {
-    driver_.attach(std::move(p));
+  // The protocol's own parser, created through its descriptor's factory in pool memory (as a
+  // worker does).
+  explicit ParserHarness(const ProtocolDescriptor& proto, ParserOptions opts = {}) : options_(opts) {
+    ParserEnv env{&options_, &pool_};
+    EXPECT_TRUE(driver_.attach(proto, env));
+  }
+  // A test-only parser (not in the registry), kept alive by the harness.
+  explicit ParserHarness(std::unique_ptr<Parser> parser, ParserOptions opts = {})
+      : options_(opts), owned_(std::move(parser)) {
+    driver_.attach_external(*owned_, pool_);
   }
 
   // Feeds `data` in one piece (ts = `ts_us`).
@@ -70,9 +79,13 @@ class ParserHarness {
   // parser found the flow's orientation guessed wrong).
   bool reversed() const { return reversed_; }
   ParserOptions& options() { return options_; }
+  BufferPool& pool() { return pool_; }
+  StreamDriver& driver() { return driver_; }
 
  private:
   ParserOptions options_;
+  std::unique_ptr<Parser> owned_;
+  BufferPool pool_;  // before the driver: the driver gives its blocks back when destroyed
   StreamDriver driver_;
   CollectingSink sink_;
   uint32_t errors_ = 0;

@@ -30,7 +30,7 @@ Message req(Dir dir, std::string_view tag, uint64_t ts_first, uint64_t ts_last, 
   m.pair_class = pair_class;
   m.ts_first_us = ts_first;
   m.ts_last_us = ts_last;
-  m.fields.request_resource = tag;
+  m.fields.set(Field::kRequestResource, tag);
   return m;
 }
 Message resp(Dir dir, std::string_view tag, uint64_t ts_first, uint64_t ts_last, uint32_t pair_class = 0) {
@@ -40,7 +40,7 @@ Message resp(Dir dir, std::string_view tag, uint64_t ts_first, uint64_t ts_last,
   m.pair_class = pair_class;
   m.ts_first_us = ts_first;
   m.ts_last_us = ts_last;
-  m.fields.response_result = tag;
+  m.fields.set(Field::kResponseResult, tag);
   return m;
 }
 Message with_id(Message m, uint64_t id) {
@@ -51,20 +51,21 @@ Message with_id(Message m, uint64_t id) {
 
 struct Fixture {
   explicit Fixture(uint32_t pool = 64, uint32_t per_flow = 16, uint64_t timeout = 1000)
-      : pairing(pool, per_flow, timeout, out) {}
+      : pairing(pool, per_flow, timeout, out, buffers) {}
   void send(FlowSessions& f, Message m) { pairing.on_message(f, m); }
   Collect out;
+  BufferPool buffers;
   SessionPairing pairing;
 };
 
 std::string tags(const FlowRecord& r) {
-  return r.l7.request_resource.str() + "/" + r.l7.response_result.str();
+  return std::string(r.l7.get(Field::kRequestResource)) + "/" + std::string(r.l7.get(Field::kResponseResult));
 }
 
 TEST(SessionPairing, ByIdPairsOutOfOrderResponses) {
   Fixture fx;
   FlowSessions f;
-  f.protocol = ProtocolId::kKafka;
+  f.protocol = ProtocolId{3};
   f.net.client_port = 40000;
   f.net.server_port = 9092;
   for (uint64_t id = 1; id <= 3; ++id)
@@ -77,7 +78,7 @@ TEST(SessionPairing, ByIdPairsOutOfOrderResponses) {
   EXPECT_EQ(tags(fx.out.records[2]), "q2/p2");
   for (const auto& r : fx.out.records) {
     EXPECT_EQ(r.type, RecordType::kSession);
-    EXPECT_EQ(r.protocol, ProtocolId::kKafka);
+    EXPECT_EQ(r.protocol, ProtocolId{3});
     EXPECT_EQ(r.net.server_port, 9092);
     EXPECT_EQ(r.net.client_port, 40000);
   }
@@ -210,7 +211,7 @@ TEST(SessionPairing, TimeoutOnlyAfterTheTimeout) {
   const FlowRecord& r = fx.out.records[0];
   EXPECT_EQ(r.type, RecordType::kRequest);
   EXPECT_EQ(r.l7.response_status, ResponseStatus::kTimeout);
-  EXPECT_EQ(r.l7.request_resource.view(), "slow");
+  EXPECT_EQ(r.l7.get(Field::kRequestResource), "slow");
   EXPECT_EQ(r.start_time_us, 4000u);
   EXPECT_EQ(r.end_time_us, 5000u);
   EXPECT_FALSE(r.has_rrt);
@@ -351,50 +352,50 @@ TEST(SessionPairing, MergeRule) {
   Fixture fx;
   FlowSessions f;
   Message q = req(Dir::kToServer, "topic-a", 1, 1);
-  q.fields.version = "7";
-  q.fields.request_type = "Produce";
+  q.fields.set(Field::kVersion, "7");
+  q.fields.set(Field::kRequestType, "Produce");
   q.fields.set_request_id(uint64_t{77});
-  q.fields.trace_id = "req-trace";
-  q.fields.response_exception = "from-request";  // the response's value wins
+  q.fields.set(Field::kTraceId, "req-trace");
+  q.fields.set(Field::kResponseException, "from-request");  // the response's value wins
   q.fields.set_request_length(300);
   q.fields.set_attribute("group_id", "g-req");
   Message p = resp(Dir::kToClient, "res", 2, 2);
-  p.fields.version = "9";                 // the request's value wins
-  p.fields.request_domain = "resp-domain";  // empty in the request: filled
-  p.fields.endpoint = "resp-endpoint";
+  p.fields.set(Field::kVersion, "9");                 // the request's value wins
+  p.fields.set(Field::kRequestDomain, "resp-domain");  // empty in the request: filled
+  p.fields.set(Field::kEndpoint, "resp-endpoint");
   p.fields.set_response_code(3);
   p.fields.response_status = ResponseStatus::kServerError;
-  p.fields.response_exception = "UNKNOWN_TOPIC";
+  p.fields.set(Field::kResponseException, "UNKNOWN_TOPIC");
   p.fields.set_response_length(65);
-  p.fields.trace_id = "resp-trace";
-  p.fields.span_id = "resp-span";
+  p.fields.set(Field::kTraceId, "resp-trace");
+  p.fields.set(Field::kSpanId, "resp-span");
   p.fields.set_attribute("group_id", "g-resp");
   p.fields.set_attribute("partition", "4");
   fx.send(f, q);
   fx.send(f, p);
   ASSERT_EQ(fx.out.records.size(), 1u);
   const L7Fields& r = fx.out.records[0].l7;
-  EXPECT_EQ(r.version.view(), "7");
-  EXPECT_EQ(r.request_type.view(), "Produce");
-  EXPECT_EQ(r.request_resource.view(), "topic-a");
-  EXPECT_EQ(r.request_domain.view(), "resp-domain");
-  EXPECT_EQ(r.endpoint.view(), "resp-endpoint");
-  EXPECT_EQ(r.request_id.view(), "77");
-  EXPECT_TRUE(r.request_id_is_int);
+  EXPECT_EQ(r.get(Field::kVersion), "7");
+  EXPECT_EQ(r.get(Field::kRequestType), "Produce");
+  EXPECT_EQ(r.get(Field::kRequestResource), "topic-a");
+  EXPECT_EQ(r.get(Field::kRequestDomain), "resp-domain");
+  EXPECT_EQ(r.get(Field::kEndpoint), "resp-endpoint");
+  EXPECT_EQ(r.get(Field::kRequestId), "77");
+  EXPECT_TRUE(r.request_id_is_int());
   EXPECT_TRUE(r.has_response_code);
   EXPECT_EQ(r.response_code, 3);
   EXPECT_EQ(r.response_status, ResponseStatus::kServerError);
-  EXPECT_EQ(r.response_exception.view(), "UNKNOWN_TOPIC");
-  EXPECT_EQ(r.response_result.view(), "res");
-  EXPECT_EQ(r.trace_id.view(), "req-trace");
-  EXPECT_EQ(r.span_id.view(), "resp-span");
+  EXPECT_EQ(r.get(Field::kResponseException), "UNKNOWN_TOPIC");
+  EXPECT_EQ(r.get(Field::kResponseResult), "res");
+  EXPECT_EQ(r.get(Field::kTraceId), "req-trace");
+  EXPECT_EQ(r.get(Field::kSpanId), "resp-span");
   EXPECT_TRUE(r.has_request_length);
   EXPECT_EQ(r.request_length, 300u);
   EXPECT_TRUE(r.has_response_length);
   EXPECT_EQ(r.response_length, 65u);
   EXPECT_EQ(r.attribute("group_id"), "g-req");
   EXPECT_EQ(r.attribute("partition"), "4");
-  EXPECT_EQ(r.attribute_count, 2);
+  EXPECT_EQ(r.attribute_count(), 2);
 }
 
 TEST(SessionPairing, ResponseFieldsOverrideRequestValues) {
@@ -405,7 +406,7 @@ TEST(SessionPairing, ResponseFieldsOverrideRequestValues) {
   Message q = req(Dir::kToServer, "q", 1, 1);
   q.fields.set_response_code(1);
   q.fields.response_status = ResponseStatus::kClientError;
-  q.fields.response_result = "req-result";
+  q.fields.set(Field::kResponseResult, "req-result");
   q.fields.set_response_length(5);
   Message p = resp(Dir::kToClient, "", 2, 2);
   p.fields.set_response_code(0);
@@ -417,7 +418,7 @@ TEST(SessionPairing, ResponseFieldsOverrideRequestValues) {
   EXPECT_EQ(r.response_code, 0);
   EXPECT_EQ(r.response_status, ResponseStatus::kOk);
   EXPECT_EQ(r.response_length, 6u);
-  EXPECT_EQ(r.response_result.view(), "req-result");  // the response had none
+  EXPECT_EQ(r.get(Field::kResponseResult), "req-result");  // the response had none
 }
 
 TEST(SessionPairing, DefaultStatusOkOnSessions) {
@@ -526,7 +527,8 @@ TEST(SessionPairing, RandomisedAgainstReferenceModel) {
     const uint32_t pool = 6 + seed % 5, per_flow = 2 + seed % 3;
     const uint64_t timeout = 50;
     Collect out;
-    SessionPairing engine(pool, per_flow, timeout, out);
+    BufferPool buffers;
+    SessionPairing engine(pool, per_flow, timeout, out, buffers);
     Model model(pool, per_flow, timeout, kFlows);
     std::vector<FlowSessions> flows(kFlows);
     // Half the flows use ids, half FIFO (as one protocol would).
@@ -584,68 +586,68 @@ TEST(L7Fields, Attributes) {
   f.set_attribute("a", "1");
   f.set_attribute("b", "2");
   f.set_attribute("a", "3");  // replaces
-  EXPECT_EQ(f.attribute_count, 2);
+  EXPECT_EQ(f.attribute_count(), 2);
   EXPECT_EQ(f.attribute("a"), "3");
   EXPECT_EQ(f.attribute("b"), "2");
   EXPECT_EQ(f.attribute("missing"), "");
-  for (int i = 0; i < 10; ++i) f.set_attribute("k" + std::to_string(i), "v");
-  EXPECT_EQ(f.attribute_count, FieldCaps::kAttrCount);  // extra keys silently dropped
-  EXPECT_EQ(f.attribute("k1"), "v");
-  EXPECT_EQ(f.attribute("k2"), "");
+  for (int i = 0; i < 40; ++i) f.set_attribute("k" + std::to_string(i), "v");
+  EXPECT_EQ(f.attribute_count(), FieldCaps::kAttrCount);  // extra keys silently dropped
+  EXPECT_EQ(f.attribute("k29"), "v");  // a, b and k0..k29 fill the 32 slots
+  EXPECT_EQ(f.attribute("k30"), "");
   f.set_attribute("a", "replaced-when-full");
   EXPECT_EQ(f.attribute("a"), "replaced-when-full");
   // Keys and values are truncated to their caps.
   L7Fields g;
   g.set_attribute(std::string(100, 'k'), std::string(1000, 'v'));
-  EXPECT_EQ(g.attributes[0].key.size(), FieldCaps::kAttrKey);
-  EXPECT_EQ(g.attributes[0].value.size(), FieldCaps::kAttrValue);
+  EXPECT_EQ(g.attribute_key(0).size(), FieldCaps::kAttrKey);
+  EXPECT_EQ(g.attribute_value(0).size(), FieldCaps::kAttrValue);
 }
 
 TEST(L7Fields, RequestIdAndTruncation) {
   L7Fields f;
   f.set_request_id(uint64_t{18446744073709551615ull});
-  EXPECT_EQ(f.request_id.view(), "18446744073709551615");
-  EXPECT_TRUE(f.request_id_is_int);
+  EXPECT_EQ(f.get(Field::kRequestId), "18446744073709551615");
+  EXPECT_TRUE(f.request_id_is_int());
   f.set_request_id(std::string_view("abc"));
-  EXPECT_EQ(f.request_id.view(), "abc");
-  EXPECT_FALSE(f.request_id_is_int);
-  f.request_resource = std::string(1000, 'r');
-  EXPECT_EQ(f.request_resource.size(), FieldCaps::kResource);
-  f.version = "1234567890";
-  f.version.append("abcdefghij");
-  EXPECT_EQ(f.version.view(), "1234567890abcdef");
+  EXPECT_EQ(f.get(Field::kRequestId), "abc");
+  EXPECT_FALSE(f.request_id_is_int());
+  f.set(Field::kRequestResource, std::string(1000, 'r'));
+  EXPECT_EQ(f.get(Field::kRequestResource).size(), FieldCaps::cap(Field::kRequestResource));
+  f.set(Field::kVersion, "1234567890");
+  f.append(Field::kVersion, "abcdefghij");
+  EXPECT_EQ(f.get(Field::kVersion), "1234567890abcdef");
 }
 
 TEST(L7Fields, FillMissingFrom) {
   L7Fields a, b;
-  a.request_type = "A-type";
+  a.set(Field::kRequestType, "A-type");
   a.set_request_id(std::string_view("a-id"));
   a.set_attribute("x", "ax");
-  b.request_type = "B-type";
-  b.request_domain = "B-domain";
+  b.set(Field::kRequestType, "B-type");
+  b.set(Field::kRequestDomain, "B-domain");
   b.set_request_id(uint64_t{5});
   b.set_response_code(7);
   b.response_status = ResponseStatus::kClientError;
-  b.trace_id = "t";
-  b.span_id = "s";
-  b.x_request_id = "x";
-  b.http_proxy_client = "1.2.3.4";
+  b.set(Field::kTraceId, "t");
+  b.set(Field::kSpanId, "s");
+  b.set(Field::kXRequestId, "x");
+  b.set(Field::kHttpProxyClient, "1.2.3.4");
   b.set_attribute("x", "bx");
   b.set_attribute("y", "by");
   b.set_request_length(10);
   b.set_response_length(20);
   a.fill_missing_from(b);
-  EXPECT_EQ(a.request_type.view(), "A-type");
-  EXPECT_EQ(a.request_domain.view(), "B-domain");
-  EXPECT_EQ(a.request_id.view(), "a-id");
-  EXPECT_FALSE(a.request_id_is_int);
+  EXPECT_EQ(a.get(Field::kRequestType), "A-type");
+  EXPECT_EQ(a.get(Field::kRequestDomain), "B-domain");
+  EXPECT_EQ(a.get(Field::kRequestId), "a-id");
+  EXPECT_FALSE(a.request_id_is_int());
   EXPECT_TRUE(a.has_response_code);
   EXPECT_EQ(a.response_code, 7);
   EXPECT_EQ(a.response_status, ResponseStatus::kClientError);
-  EXPECT_EQ(a.trace_id.view(), "t");
-  EXPECT_EQ(a.span_id.view(), "s");
-  EXPECT_EQ(a.x_request_id.view(), "x");
-  EXPECT_EQ(a.http_proxy_client.view(), "1.2.3.4");
+  EXPECT_EQ(a.get(Field::kTraceId), "t");
+  EXPECT_EQ(a.get(Field::kSpanId), "s");
+  EXPECT_EQ(a.get(Field::kXRequestId), "x");
+  EXPECT_EQ(a.get(Field::kHttpProxyClient), "1.2.3.4");
   EXPECT_EQ(a.attribute("x"), "ax");
   EXPECT_EQ(a.attribute("y"), "by");
   EXPECT_EQ(a.request_length, 10u);
@@ -655,8 +657,8 @@ TEST(L7Fields, FillMissingFrom) {
   c.set_response_code(0);  // 0 is a value, not "missing"
   c.set_request_length(1);
   c.fill_missing_from(b);
-  EXPECT_EQ(c.request_id.view(), "5");
-  EXPECT_TRUE(c.request_id_is_int);
+  EXPECT_EQ(c.get(Field::kRequestId), "5");
+  EXPECT_TRUE(c.request_id_is_int());
   EXPECT_EQ(c.response_code, 0);
   EXPECT_EQ(c.request_length, 1u);
 }

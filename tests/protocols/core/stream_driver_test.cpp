@@ -29,6 +29,7 @@ struct LenParserState {
   bool skip_bodies = false;     // consume the header, skip the body (one message per call)
   bool one_per_call = false;    // stops after the first message (violates the contract on purpose)
   bool never_consume = false;   // a parser that never makes progress
+  bool report_need = false;     // says how many bytes an incomplete message needs (ParseResult::need)
   std::size_t max_seen = 0;     // largest span handed to parse()
   std::size_t calls = 0;
 };
@@ -67,7 +68,10 @@ class LenParser final : public Parser {
         r.skip = total - have;
         return r;
       }
-      if (data.size() - off < total) break;
+      if (data.size() - off < total) {
+        if (st_.report_need) r.need = total;
+        break;
+      }
       emit(ctx, rd.str(len), total);
       off += total;
       if (st_.one_per_call) break;
@@ -86,7 +90,7 @@ class LenParser final : public Parser {
     Message m;
     m.role = MsgRole::kOneWay;
     m.dir = Dir::kToClient;  // the driver must overwrite this with the real direction
-    m.fields.request_resource = body;
+    m.fields.set(Field::kRequestResource, body);
     m.fields.set_request_length(static_cast<uint32_t>(total));
     ctx.emit(m);
   }
@@ -120,7 +124,7 @@ struct Summary {
 
 std::vector<Summary> summarize(const std::vector<Message>& ms) {
   std::vector<Summary> out;
-  for (const auto& m : ms) out.push_back({m.fields.request_resource.str(), m.fields.request_length, m.dir});
+  for (const auto& m : ms) out.push_back({std::string(m.fields.get(Field::kRequestResource)), m.fields.request_length, m.dir});
   return out;
 }
 
@@ -199,7 +203,7 @@ TEST(StreamDriver, MessageCompletedFromBufferThenOthersInSameChunk) {
   EXPECT_EQ(h->messages()[0].ts_first_us, 5u);  // started in the buffered chunk
   EXPECT_EQ(h->messages()[1].ts_first_us, 9u);  // started in the new chunk
   EXPECT_EQ(h->messages()[2].ts_first_us, 9u);
-  EXPECT_EQ(h->messages()[2].fields.request_resource.view(), "three");
+  EXPECT_EQ(h->messages()[2].fields.get(Field::kRequestResource), "three");
 }
 
 // An oversized message (body larger than max_buffered): the parser decodes the prefix and asks
@@ -238,8 +242,8 @@ TEST(StreamDriver, OversizedMessageSkippedAcrossLaterChunks) {
     h2->feed_split(Dir::kToServer, s, chunk);
     ASSERT_EQ(h2->messages().size(), 4u) << "chunk " << chunk;
     EXPECT_EQ(h2->messages()[1].fields.request_length, 102u) << "chunk " << chunk;
-    EXPECT_EQ(h2->messages()[2].fields.request_resource.view(), "next") << "chunk " << chunk;
-    EXPECT_EQ(h2->messages()[3].fields.request_resource.view(), "last") << "chunk " << chunk;
+    EXPECT_EQ(h2->messages()[2].fields.get(Field::kRequestResource), "next") << "chunk " << chunk;
+    EXPECT_EQ(h2->messages()[3].fields.get(Field::kRequestResource), "last") << "chunk " << chunk;
     EXPECT_EQ(h2->errors(), 0u) << "chunk " << chunk;
     EXPECT_LE(st2.max_seen, std::max<std::size_t>(16, chunk));
   }
@@ -280,8 +284,10 @@ class CountingSink final : public MessageSink {
 TEST(StreamDriver, ManySkipsInOneChunkDoNotRecurse) {
   LenParserState st;
   st.skip_bodies = true;
+  LenParser parser(st);
+  BufferPool pool;
   StreamDriver d;
-  d.attach(std::make_unique<LenParser>(st));
+  d.attach_external(parser, pool);
   ParserOptions o;
   CountingSink sink;
   ParseContext ctx{&sink, &o, 1};
@@ -295,8 +301,9 @@ TEST(StreamDriver, ManySkipsInOneChunkDoNotRecurse) {
   // The same starting from buffered bytes (first byte alone, then the rest).
   LenParserState st2;
   st2.skip_bodies = true;
+  LenParser parser2(st2);
   StreamDriver d2;
-  d2.attach(std::make_unique<LenParser>(st2));
+  d2.attach_external(parser2, pool);
   CountingSink sink2;
   ParseContext ctx2{&sink2, &o, 1};
   d2.on_stream_data(Dir::kToServer, std::span<const uint8_t>(s.data(), 1), ctx2);
@@ -334,7 +341,7 @@ TEST(StreamDriver, ErrorInBufferedBytes) {
   EXPECT_EQ(st.gaps[0], 1);
   h->feed(Dir::kToServer, frame("fine"));
   ASSERT_EQ(h->messages().size(), 1u);
-  EXPECT_EQ(h->messages()[0].fields.request_resource.view(), "fine");
+  EXPECT_EQ(h->messages()[0].fields.get(Field::kRequestResource), "fine");
 }
 
 TEST(StreamDriver, ParserGivingUpStopsTheFlow) {
@@ -360,7 +367,7 @@ TEST(StreamDriver, GapDropsTailAndResets) {
   EXPECT_EQ(st.gaps[0], 1);
   h->feed(Dir::kToServer, frame("new"));
   ASSERT_EQ(h->messages().size(), 1u);
-  EXPECT_EQ(h->messages()[0].fields.request_resource.view(), "new");
+  EXPECT_EQ(h->messages()[0].fields.get(Field::kRequestResource), "new");
   EXPECT_EQ(h->errors(), 0u);
   // A gap while skipping an oversized body cancels the skip too.
   LenParserState st2;
@@ -370,7 +377,7 @@ TEST(StreamDriver, GapDropsTailAndResets) {
   h2->gap(Dir::kToServer);
   h2->feed(Dir::kToServer, frame("ab"));
   ASSERT_EQ(h2->messages().size(), 2u);
-  EXPECT_EQ(h2->messages()[1].fields.request_resource.view(), "ab");
+  EXPECT_EQ(h2->messages()[1].fields.get(Field::kRequestResource), "ab");
 }
 
 // A parser that never consumes must not make the buffer grow past max_buffered.
@@ -400,8 +407,10 @@ TEST(StreamDriver, OneMessagePerCallParserGetsEverything) {
   st.one_per_call = true;
   ParserOptions o;
   o.max_buffered = 64;
+  LenParser parser(st);
+  BufferPool pool;
   StreamDriver d;
-  d.attach(std::make_unique<LenParser>(st));
+  d.attach_external(parser, pool);
   CountingSink sink;
   ParseContext ctx{&sink, &o, 1};
   std::vector<uint8_t> s;
@@ -431,13 +440,15 @@ TEST(StreamDriver, DatagramsAreParsedOnTheirOwn) {
   EXPECT_EQ(h->errors(), 1u);
   h->datagram(Dir::kToClient, frame("d3"));
   ASSERT_EQ(h->messages().size(), 3u);
-  EXPECT_EQ(h->messages()[2].fields.request_resource.view(), "d3");
+  EXPECT_EQ(h->messages()[2].fields.get(Field::kRequestResource), "d3");
 }
 
 TEST(StreamDriver, MessagesAreCounted) {
   LenParserState st;
+  LenParser parser(st);
+  BufferPool pool;
   StreamDriver d;
-  d.attach(std::make_unique<LenParser>(st));
+  d.attach_external(parser, pool);
   ParserOptions o;
   CountingSink sink;
   ParseContext ctx{&sink, &o, 1};
@@ -544,54 +555,83 @@ struct BudgetFixture {
   LenParserState st;
   ParserOptions options;
   test::CollectingSink sink;
-  MemoryBudget budget;
+  BufferPool pool;
+  std::vector<std::unique_ptr<LenParser>> parsers;
   ParseContext ctx() {
     ParseContext c;
     c.sink = &sink;
     c.options = &options;
-    c.budget = &budget;
     c.now_us = 1;
     return c;
   }
   std::unique_ptr<StreamDriver> driver() {
+    parsers.push_back(std::make_unique<LenParser>(st));
     auto d = std::make_unique<StreamDriver>();
-    d->attach(std::make_unique<LenParser>(st));
+    d->attach_external(*parsers.back(), pool);
     return d;
   }
 };
 
-TEST(StreamDriver, BufferedTailsAreChargedToTheBudgetAndReturned) {
+TEST(StreamDriver, BufferedTailsComeFromThePoolAndGoBack) {
   BudgetFixture f;
+  f.st.report_need = true;
   auto d = f.driver();
   auto ctx = f.ctx();
   const auto msg = frame(std::string(5000, 'a'));
   d->on_stream_data(Dir::kToServer, std::span<const uint8_t>(msg).first(2000), ctx);
-  EXPECT_GE(f.budget.used, 2000u);
+  // Sized once for the whole announced message (5002 bytes), not regrown per segment.
+  EXPECT_EQ(f.pool.in_use(), BufferPool::block_size(5002));
   d->on_stream_data(Dir::kToServer, std::span<const uint8_t>(msg).subspan(2000), ctx);
   ASSERT_EQ(f.sink.messages.size(), 1u);
-  EXPECT_EQ(f.budget.used, 0u);  // an emptied large buffer is freed, its charge returned
+  EXPECT_EQ(f.pool.in_use(), 0u);  // an emptied tail goes back to the pool
   d->on_stream_data(Dir::kToServer, std::span<const uint8_t>(msg).first(10), ctx);
-  EXPECT_GT(f.budget.used, 0u);
+  EXPECT_GT(f.pool.in_use(), 0u);
   d->reset();
-  EXPECT_EQ(f.budget.used, 0u);
+  EXPECT_EQ(f.pool.in_use(), 0u);
+  // The blocks stay cached in the pool: the same traffic again takes nothing from the heap.
+  const uint64_t allocs = f.pool.heap_allocations();
+  auto d2 = f.driver();
+  d2->on_stream_data(Dir::kToServer, std::span<const uint8_t>(msg).first(2000), ctx);
+  d2->on_stream_data(Dir::kToServer, std::span<const uint8_t>(msg).subspan(2000), ctx);
+  EXPECT_EQ(f.pool.heap_allocations(), allocs);
+  EXPECT_EQ(f.sink.messages.size(), 2u);
 }
 
 TEST(StreamDriver, OverBudgetFlowLosesItsTailOthersKeepTheirs) {
   BudgetFixture f;
-  f.budget.limit = 3000;
+  f.st.report_need = true;
+  f.pool.set_limit(12000);  // room for one 8 KiB tail block, not two
   auto a = f.driver(), b = f.driver();
   auto ctx = f.ctx();
   const auto msg = frame(std::string(5000, 'a'));
   a->on_stream_data(Dir::kToServer, std::span<const uint8_t>(msg).first(2000), ctx);
-  b->on_stream_data(Dir::kToServer, std::span<const uint8_t>(msg).first(2000), ctx);  // 4000 > 3000
-  EXPECT_EQ(f.budget.refused, 1u);
-  EXPECT_LE(f.budget.used, f.budget.limit);
+  b->on_stream_data(Dir::kToServer, std::span<const uint8_t>(msg).first(2000), ctx);
+  EXPECT_EQ(f.pool.refused(), 1u);
+  EXPECT_LE(f.pool.held(), f.pool.limit());
   EXPECT_EQ(a->take_errors(), 0u);
   EXPECT_EQ(b->take_errors(), 1u);
   EXPECT_EQ(f.st.gaps[0], 1);  // b's parser was told to resync
   a->on_stream_data(Dir::kToServer, std::span<const uint8_t>(msg).subspan(2000), ctx);
   ASSERT_EQ(f.sink.messages.size(), 1u);  // a's message survived
   EXPECT_EQ(f.sink.messages[0].fields.request_length, 5002u);
+}
+
+// A parser that says how long its message is is not called again for every segment of it: the
+// cost of a large message is linear, not quadratic, in its segments.
+TEST(StreamDriver, WaitsForTheAnnouncedSizeWithoutReparsing) {
+  for (const bool report : {false, true}) {
+    LenParserState st;
+    st.report_need = report;
+    auto h = harness(st);
+    const auto msg = frame(std::string(60000, 'z'));
+    h->feed_split(Dir::kToServer, msg, 100);  // 601 chunks
+    ASSERT_EQ(h->messages().size(), 1u);
+    EXPECT_EQ(h->messages()[0].fields.request_length, 60002u);
+    if (report)
+      EXPECT_EQ(st.calls, 2u);  // the header, then the whole message
+    else
+      EXPECT_EQ(st.calls, 601u);  // without `need`: called on every chunk
+  }
 }
 
 }  // namespace

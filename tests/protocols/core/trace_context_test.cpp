@@ -40,8 +40,8 @@ TEST(TraceContext, TraceparentValid) {
 
   L7Fields f;
   EXPECT_TRUE(apply_trace_header("TraceParent", kTp, nullptr, f));
-  EXPECT_EQ(f.trace_id.view(), kTpTrace);
-  EXPECT_EQ(f.span_id.view(), kTpSpan);
+  EXPECT_EQ(f.get(Field::kTraceId), kTpTrace);
+  EXPECT_EQ(f.get(Field::kSpanId), kTpSpan);
 }
 
 TEST(TraceContext, TraceparentInvalid) {
@@ -67,27 +67,27 @@ TEST(TraceContext, TraceparentInvalid) {
     EXPECT_FALSE(parse_traceparent(v, t, s)) << v;
     L7Fields f;
     EXPECT_FALSE(apply_trace_header("traceparent", v, nullptr, f)) << v;
-    EXPECT_TRUE(f.trace_id.empty()) << v;
-    EXPECT_TRUE(f.span_id.empty()) << v;
+    EXPECT_TRUE(f.get(Field::kTraceId).empty()) << v;
+    EXPECT_TRUE(f.get(Field::kSpanId).empty()) << v;
   }
 }
 
 TEST(TraceContext, Sw8Decoded) {
   L7Fields f;
   ASSERT_TRUE(parse_sw8(kSw8, f));
-  EXPECT_EQ(f.trace_id.view(), kSwTrace);
-  EXPECT_EQ(f.span_id.view(), std::string(kSwSegment) + "-3");
+  EXPECT_EQ(f.get(Field::kTraceId), kSwTrace);
+  EXPECT_EQ(f.get(Field::kSpanId), std::string(kSwSegment) + "-3");
 
   L7Fields g;
   EXPECT_TRUE(apply_trace_header("SW8", kSw8, nullptr, g));
-  EXPECT_EQ(g.trace_id.view(), kSwTrace);
-  EXPECT_EQ(g.span_id.view(), std::string(kSwSegment) + "-3");
+  EXPECT_EQ(g.get(Field::kTraceId), kSwTrace);
+  EXPECT_EQ(g.get(Field::kSpanId), std::string(kSwSegment) + "-3");
 
   // Only the first four fields are required; padding is optional.
   L7Fields h;
   ASSERT_TRUE(parse_sw8("0-YWJjZA-YWI=-12", h));
-  EXPECT_EQ(h.trace_id.view(), "abcd");
-  EXPECT_EQ(h.span_id.view(), "ab-12");
+  EXPECT_EQ(h.get(Field::kTraceId), "abcd");
+  EXPECT_EQ(h.get(Field::kSpanId), "ab-12");
 }
 
 TEST(TraceContext, Sw8Invalid) {
@@ -104,46 +104,46 @@ TEST(TraceContext, Sw8Invalid) {
   for (std::string_view v : bad) {
     L7Fields f;
     EXPECT_FALSE(apply_trace_header("sw8", v, nullptr, f)) << v;
-    EXPECT_TRUE(f.trace_id.empty()) << v;
+    EXPECT_TRUE(f.get(Field::kTraceId).empty()) << v;
   }
   // A decoded id longer than the field cap is rejected rather than written past the buffer.
   std::string long_b64(400, 'Q');
   L7Fields f;
   EXPECT_FALSE(parse_sw8("1-" + long_b64 + "-YWI=-3", f));
-  EXPECT_TRUE(f.trace_id.empty());
+  EXPECT_TRUE(f.get(Field::kTraceId).empty());
 }
 
 TEST(TraceContext, TraceparentWinsOverSw8InEitherOrder) {
   L7Fields a;
   EXPECT_TRUE(apply_trace_header("sw8", kSw8, nullptr, a));
   EXPECT_TRUE(apply_trace_header("traceparent", kTp, nullptr, a));
-  EXPECT_EQ(a.trace_id.view(), kTpTrace);
-  EXPECT_EQ(a.span_id.view(), kTpSpan);
+  EXPECT_EQ(a.get(Field::kTraceId), kTpTrace);
+  EXPECT_EQ(a.get(Field::kSpanId), kTpSpan);
 
   L7Fields b;
   EXPECT_TRUE(apply_trace_header("traceparent", kTp, nullptr, b));
   EXPECT_FALSE(apply_trace_header("sw8", kSw8, nullptr, b));
-  EXPECT_EQ(b.trace_id.view(), kTpTrace);
-  EXPECT_EQ(b.span_id.view(), kTpSpan);
+  EXPECT_EQ(b.get(Field::kTraceId), kTpTrace);
+  EXPECT_EQ(b.get(Field::kSpanId), kTpSpan);
 }
 
 TEST(TraceContext, FirstValueWins) {
   L7Fields a;
   EXPECT_TRUE(apply_trace_header("traceparent", kTp, nullptr, a));
   EXPECT_FALSE(apply_trace_header("traceparent", kTp2, nullptr, a));
-  EXPECT_EQ(a.trace_id.view(), kTpTrace);
-  EXPECT_EQ(a.span_id.view(), kTpSpan);
+  EXPECT_EQ(a.get(Field::kTraceId), kTpTrace);
+  EXPECT_EQ(a.get(Field::kSpanId), kTpSpan);
 
   L7Fields b;
   EXPECT_TRUE(apply_trace_header("sw8", kSw8, nullptr, b));
   EXPECT_FALSE(apply_trace_header("sw8", "1-YWJjZA==-YWI=-5", nullptr, b));
-  EXPECT_EQ(b.trace_id.view(), kSwTrace);
+  EXPECT_EQ(b.get(Field::kTraceId), kSwTrace);
 
   // An invalid first value does not block a valid later one.
   L7Fields c;
   EXPECT_FALSE(apply_trace_header("traceparent", "junk", nullptr, c));
   EXPECT_TRUE(apply_trace_header("traceparent", kTp2, nullptr, c));
-  EXPECT_EQ(c.trace_id.view(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(c.get(Field::kTraceId), "4bf92f3577b34da6a3ce929d0e0e4736");
 }
 
 TEST(TraceContext, ConfiguredHeaderNames) {
@@ -160,24 +160,24 @@ TEST(TraceContext, ConfiguredHeaderNames) {
   EXPECT_TRUE(apply_trace_header("x-b3-spanid", "a2fb4a1d1a96d312", &o, f));
   EXPECT_TRUE(apply_trace_header("X-REQUEST-ID", "req-1", &o, f));
   EXPECT_FALSE(apply_trace_header("x-other", "zzz", &o, f));
-  EXPECT_EQ(f.trace_id.view(), "463ac35c9f6413ad");
-  EXPECT_EQ(f.span_id.view(), "a2fb4a1d1a96d312");
-  EXPECT_EQ(f.x_request_id.view(), "req-1");
+  EXPECT_EQ(f.get(Field::kTraceId), "463ac35c9f6413ad");
+  EXPECT_EQ(f.get(Field::kSpanId), "a2fb4a1d1a96d312");
+  EXPECT_EQ(f.get(Field::kXRequestId), "req-1");
   // First value wins, also across different configured names.
   EXPECT_FALSE(apply_trace_header("uber-trace-id", "other", &o, f));
   EXPECT_FALSE(apply_trace_header("x-correlation-id", "req-2", &o, f));
   EXPECT_FALSE(apply_trace_header("x-request-id", "req-3", &o, f));
-  EXPECT_EQ(f.trace_id.view(), "463ac35c9f6413ad");
-  EXPECT_EQ(f.x_request_id.view(), "req-1");
+  EXPECT_EQ(f.get(Field::kTraceId), "463ac35c9f6413ad");
+  EXPECT_EQ(f.get(Field::kXRequestId), "req-1");
   // sw8 does not replace a configured trace id, nor does traceparent.
   EXPECT_FALSE(apply_trace_header("sw8", kSw8, &o, f));
   EXPECT_FALSE(apply_trace_header("traceparent", kTp, &o, f));
-  EXPECT_EQ(f.trace_id.view(), "463ac35c9f6413ad");
-  EXPECT_EQ(f.span_id.view(), "a2fb4a1d1a96d312");
+  EXPECT_EQ(f.get(Field::kTraceId), "463ac35c9f6413ad");
+  EXPECT_EQ(f.get(Field::kSpanId), "a2fb4a1d1a96d312");
   // Without options, configured names mean nothing.
   L7Fields g;
   EXPECT_FALSE(apply_trace_header("x-request-id", "req-1", nullptr, g));
-  EXPECT_TRUE(g.x_request_id.empty());
+  EXPECT_TRUE(g.get(Field::kXRequestId).empty());
   // A name listed for both trace and span id fills both.
   const std::string_view both[] = {"x-trace"};
   ParserOptions o2;
@@ -185,8 +185,8 @@ TEST(TraceContext, ConfiguredHeaderNames) {
   o2.span_id_headers = both;
   L7Fields h;
   EXPECT_TRUE(apply_trace_header("x-trace", "v", &o2, h));
-  EXPECT_EQ(h.trace_id.view(), "v");
-  EXPECT_EQ(h.span_id.view(), "v");
+  EXPECT_EQ(h.get(Field::kTraceId), "v");
+  EXPECT_EQ(h.get(Field::kSpanId), "v");
 }
 
 TEST(TraceContext, ValuesAreTruncatedToTheCaps) {
@@ -195,7 +195,7 @@ TEST(TraceContext, ValuesAreTruncatedToTheCaps) {
   o.x_request_id_headers = names;
   L7Fields f;
   EXPECT_TRUE(apply_trace_header("x-request-id", std::string(1000, 'r'), &o, f));
-  EXPECT_EQ(f.x_request_id.size(), FieldCaps::kXRequestId);
+  EXPECT_EQ(f.get(Field::kXRequestId).size(), FieldCaps::cap(Field::kXRequestId));
 }
 
 }  // namespace

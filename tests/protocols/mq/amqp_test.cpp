@@ -11,6 +11,7 @@
 #include "protocols/core/session_pairing.hpp"
 #include "protocols/mq/amqp.hpp"
 #include "protocols/mq/amqp_methods.hpp"
+#include "protocols/registry.hpp"
 #include "tests/protocols/parser_harness.hpp"
 
 namespace l7tap {
@@ -160,10 +161,10 @@ struct Expect {
 std::string describe(const Message& m) {
   const L7Fields& f = m.fields;
   std::string s = std::to_string(static_cast<int>(m.dir)) + "|" + std::to_string(static_cast<int>(m.role)) + "|" +
-                  std::to_string(m.pair_class) + "|" + f.version.str() + "|" + f.request_type.str() + "|" +
-                  f.request_domain.str() + "|" + f.request_resource.str() + "|" + f.endpoint.str() + "|" +
-                  f.trace_id.str() + "|" + f.span_id.str() + "|" + f.response_exception.str() + "|" +
-                  f.response_result.str() + "|" + std::to_string(static_cast<int>(f.response_status));
+                  std::to_string(m.pair_class) + "|" + std::string(f.get(Field::kVersion)) + "|" + std::string(f.get(Field::kRequestType)) + "|" +
+                  std::string(f.get(Field::kRequestDomain)) + "|" + std::string(f.get(Field::kRequestResource)) + "|" + std::string(f.get(Field::kEndpoint)) + "|" +
+                  std::string(f.get(Field::kTraceId)) + "|" + std::string(f.get(Field::kSpanId)) + "|" + std::string(f.get(Field::kResponseException)) + "|" +
+                  std::string(f.get(Field::kResponseResult)) + "|" + std::to_string(static_cast<int>(f.response_status));
   if (f.has_response_code) s += "|code=" + std::to_string(f.response_code);
   if (f.has_request_length) s += "|req=" + std::to_string(f.request_length);
   if (f.has_response_length) s += "|resp=" + std::to_string(f.response_length);
@@ -171,7 +172,7 @@ std::string describe(const Message& m) {
 }
 
 std::vector<std::string> run(const Conversation& cv, std::size_t chunk, uint32_t* errors = nullptr) {
-  ParserHarness h(create_amqp_parser());
+  ParserHarness h(kAmqpDescriptor);
   for (const auto& [dir, bytes] : cv.steps) {
     if (chunk == 0)
       h.feed(dir, bytes);
@@ -185,7 +186,7 @@ std::vector<std::string> run(const Conversation& cv, std::size_t chunk, uint32_t
 }
 
 TEST(AmqpParser, FullConversation) {
-  ParserHarness h(create_amqp_parser());
+  ParserHarness h(kAmqpDescriptor);
   for (const auto& [dir, bytes] : full_conversation().steps) h.feed(dir, bytes);
   EXPECT_EQ(h.errors(), 0u);
   const auto C = Dir::kToServer, S = Dir::kToClient;
@@ -229,11 +230,11 @@ TEST(AmqpParser, FullConversation) {
     SCOPED_TRACE(std::string(e.type) + " #" + std::to_string(i));
     EXPECT_EQ(m.dir, e.dir);
     EXPECT_EQ(m.role, e.role);
-    EXPECT_EQ(m.fields.version.view(), "v0.9.1");
-    EXPECT_EQ(m.fields.request_type.view(), e.type);
-    EXPECT_EQ(m.fields.request_domain.view(), e.domain);
-    EXPECT_EQ(m.fields.request_resource.view(), e.resource);
-    EXPECT_EQ(m.fields.endpoint.view(), e.resource);
+    EXPECT_EQ(m.fields.get(Field::kVersion), "v0.9.1");
+    EXPECT_EQ(m.fields.get(Field::kRequestType), e.type);
+    EXPECT_EQ(m.fields.get(Field::kRequestDomain), e.domain);
+    EXPECT_EQ(m.fields.get(Field::kRequestResource), e.resource);
+    EXPECT_EQ(m.fields.get(Field::kEndpoint), e.resource);
     EXPECT_FALSE(m.has_id);
     if (m.role != MsgRole::kOneWay) {
       EXPECT_EQ(m.pair_class, e.channel);
@@ -250,16 +251,16 @@ TEST(AmqpParser, FullConversation) {
     }
   }
   // Trace context from the published message's headers; the delivered one had no properties.
-  EXPECT_EQ(h.messages()[16].fields.trace_id.view(), "4bf92f3577b34da6a3ce929d0e0e4736");
-  EXPECT_EQ(h.messages()[16].fields.span_id.view(), "00f067aa0ba902b7");
-  EXPECT_TRUE(h.messages()[21].fields.trace_id.empty());
+  EXPECT_EQ(h.messages()[16].fields.get(Field::kTraceId), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(h.messages()[16].fields.get(Field::kSpanId), "00f067aa0ba902b7");
+  EXPECT_TRUE(h.messages()[21].fields.get(Field::kTraceId).empty());
   // Normal shutdown: code 200 with its text as the result.
   const L7Fields& close = h.messages()[26].fields;
   EXPECT_TRUE(close.has_response_code);
   EXPECT_EQ(close.response_code, 200);
   EXPECT_EQ(close.response_status, ResponseStatus::kOk);
-  EXPECT_EQ(close.response_result.view(), "Normal shutdown");
-  EXPECT_TRUE(close.response_exception.empty());
+  EXPECT_EQ(close.get(Field::kResponseResult), "Normal shutdown");
+  EXPECT_TRUE(close.get(Field::kResponseException).empty());
 }
 
 TEST(AmqpParser, SplitFeedingGivesTheSameMessages) {
@@ -281,7 +282,7 @@ TEST(AmqpParser, AllFramesOfADirectionInOneSegment) {
   Bytes client, server;
   for (const auto& [dir, b] : cv.steps) (dir == Dir::kToServer ? client : server).insert(
       (dir == Dir::kToServer ? client : server).end(), b.begin(), b.end());
-  ParserHarness h(create_amqp_parser());
+  ParserHarness h(kAmqpDescriptor);
   h.feed(Dir::kToServer, client);
   h.feed(Dir::kToClient, server);
   EXPECT_EQ(h.errors(), 0u);
@@ -294,7 +295,7 @@ TEST(AmqpParser, ProtocolHeaderInToClientReportsReversedOrientation) {
   const Conversation cv = full_conversation();
   for (bool swapped : {false, true}) {
     SCOPED_TRACE(swapped);
-    ParserHarness h(create_amqp_parser());
+    ParserHarness h(kAmqpDescriptor);
     for (const auto& [dir, bytes] : cv.steps) h.feed(swapped ? opposite(dir) : dir, bytes);
     EXPECT_EQ(h.errors(), 0u);
     EXPECT_EQ(h.messages().size(), 30u);
@@ -341,12 +342,12 @@ TEST(AmqpParser, EveryMethodIsNamed) {
     const amqp::MethodInfo* info = amqp::find_method(m.cls, m.m);
     ASSERT_NE(info, nullptr);
     EXPECT_EQ(info->name, m.name);
-    ParserHarness h(create_amqp_parser());
+    ParserHarness h(kAmqpDescriptor);
     // Arguments zeroed: every bit clear (no no-wait), empty strings, zero counts.
     h.feed(Dir::kToServer, method(3, m.cls, m.m, Bytes(40, 0)));
     EXPECT_EQ(h.errors(), 0u);
     ASSERT_EQ(h.messages().size(), 1u);
-    EXPECT_EQ(h.messages()[0].fields.request_type.view(), m.name);
+    EXPECT_EQ(h.messages()[0].fields.get(Field::kRequestType), m.name);
     EXPECT_EQ(h.messages()[0].role, m.role);
   }
   EXPECT_EQ(amqp::find_method(40, 41), nullptr);  // Exchange.UnbindOk is 51
@@ -355,15 +356,15 @@ TEST(AmqpParser, EveryMethodIsNamed) {
 }
 
 TEST(AmqpParser, UnknownMethodInAnIntactFrameIsSkipped) {
-  ParserHarness h(create_amqp_parser());
+  ParserHarness h(kAmqpDescriptor);
   h.feed(Dir::kToServer, cat({method(1, 60, 130, {1, 2, 3}), method(1, 90, 10)}));
   EXPECT_EQ(h.errors(), 0u);
   ASSERT_EQ(h.messages().size(), 1u);
-  EXPECT_EQ(h.messages()[0].fields.request_type.view(), "Tx.Select");
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kRequestType), "Tx.Select");
 }
 
 TEST(AmqpParser, NoWaitMethodsAreOneWay) {
-  ParserHarness h(create_amqp_parser());
+  ParserHarness h(kAmqpDescriptor);
   h.feed(Dir::kToServer, cat({
                              method(1, 40, 10, exchange_declare_args("x", true)),
                              method(1, 40, 20, Args{}.u16(0).sstr("x").u8(0x02).b),
@@ -385,13 +386,13 @@ TEST(AmqpParser, NoWaitMethodsAreOneWay) {
   EXPECT_EQ(h.messages()[10].role, MsgRole::kRequest);
   EXPECT_EQ(h.messages()[11].role, MsgRole::kRequest);
   // Exchange.Bind reports the address it routes: source exchange + routing key.
-  EXPECT_EQ(h.messages()[2].fields.endpoint.view(), "src.rk");
-  EXPECT_EQ(h.messages()[4].fields.endpoint.view(), "x.rk");
-  EXPECT_EQ(h.messages()[5].fields.endpoint.view(), "q");
+  EXPECT_EQ(h.messages()[2].fields.get(Field::kEndpoint), "src.rk");
+  EXPECT_EQ(h.messages()[4].fields.get(Field::kEndpoint), "x.rk");
+  EXPECT_EQ(h.messages()[5].fields.get(Field::kEndpoint), "q");
 }
 
 TEST(AmqpParser, ResourcesOfGetReturnAndServerNamedQueue) {
-  ParserHarness h(create_amqp_parser());
+  ParserHarness h(kAmqpDescriptor);
   h.feed(Dir::kToServer, cat({method(1, 60, 70, Args{}.u16(0).sstr("jobs").u8(0).b), method(1, 50, 10, queue_declare_args(""))}));
   h.feed(Dir::kToClient,
          cat({method(1, 60, 71, Args{}.u64(1).u8(0).sstr("ex").sstr("key").u32(0).b),
@@ -400,17 +401,17 @@ TEST(AmqpParser, ResourcesOfGetReturnAndServerNamedQueue) {
               method(1, 60, 72, Args{}.sstr("").b)}));
   EXPECT_EQ(h.errors(), 0u);
   ASSERT_EQ(h.messages().size(), 6u);
-  EXPECT_EQ(h.messages()[0].fields.endpoint.view(), "jobs");
-  EXPECT_TRUE(h.messages()[1].fields.endpoint.empty());  // server-named queue: name in the reply
-  EXPECT_EQ(h.messages()[2].fields.endpoint.view(), "ex.key");
-  EXPECT_EQ(h.messages()[3].fields.endpoint.view(), "amq.gen-Xy");
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kEndpoint), "jobs");
+  EXPECT_TRUE(h.messages()[1].fields.get(Field::kEndpoint).empty());  // server-named queue: name in the reply
+  EXPECT_EQ(h.messages()[2].fields.get(Field::kEndpoint), "ex.key");
+  EXPECT_EQ(h.messages()[3].fields.get(Field::kEndpoint), "amq.gen-Xy");
   const L7Fields& ret = h.messages()[4].fields;
-  EXPECT_EQ(ret.request_type.view(), "Basic.Return");
-  EXPECT_EQ(ret.endpoint.view(), "ex.nowhere");
+  EXPECT_EQ(ret.get(Field::kRequestType), "Basic.Return");
+  EXPECT_EQ(ret.get(Field::kEndpoint), "ex.nowhere");
   EXPECT_EQ(ret.response_code, 312);
   EXPECT_EQ(ret.response_status, ResponseStatus::kClientError);
-  EXPECT_EQ(ret.response_exception.view(), "NO_ROUTE");
-  EXPECT_EQ(h.messages()[5].fields.request_type.view(), "Basic.GetEmpty");
+  EXPECT_EQ(ret.get(Field::kResponseException), "NO_ROUTE");
+  EXPECT_EQ(h.messages()[5].fields.get(Field::kRequestType), "Basic.GetEmpty");
 }
 
 // Records through the real pairing engine: request/response pairing per channel, FIFO.
@@ -421,13 +422,14 @@ struct Records : RecordSink {
 
 std::vector<FlowRecord> pair_all(const std::vector<std::pair<Dir, Bytes>>& steps) {
   Records recs;
-  SessionPairing pairing(64, 64, 60'000'000, recs);
+  BufferPool pool;
+  SessionPairing pairing(64, 64, 60'000'000, recs, pool);
   FlowSessions flow;
-  flow.protocol = ProtocolId::kAmqp;
+  flow.protocol = protocol_id("amqp");
   SessionPairing::FlowSink sink(pairing, flow);
-  StreamDriver drv;
-  drv.attach(create_amqp_parser());
   ParserOptions opts;
+  StreamDriver drv;
+  drv.attach(kAmqpDescriptor, ParserEnv{&opts, &pool});
   uint64_t ts = 1'000'000;
   for (const auto& [dir, b] : steps) {
     ParseContext ctx;
@@ -454,13 +456,13 @@ TEST(AmqpParser, PairsPerChannelAndFromEitherSide) {
       {C, method(1, 20, 21, Args{}.u8(0).b)},
   });
   ASSERT_EQ(recs.size(), 5u);
-  EXPECT_EQ(recs[0].l7.request_type.view(), "Protocol-Header");
-  EXPECT_EQ(recs[1].l7.request_type.view(), "Connection.Tune");
+  EXPECT_EQ(recs[0].l7.get(Field::kRequestType), "Protocol-Header");
+  EXPECT_EQ(recs[1].l7.get(Field::kRequestType), "Connection.Tune");
   EXPECT_EQ(recs[1].type, RecordType::kSession);
-  EXPECT_EQ(recs[2].l7.endpoint.view(), "b");
+  EXPECT_EQ(recs[2].l7.get(Field::kEndpoint), "b");
   EXPECT_EQ(recs[2].l7.response_length, 22u);  // 8 + ids 4 + "b" 2 + two counts 8
-  EXPECT_EQ(recs[3].l7.endpoint.view(), "a");
-  EXPECT_EQ(recs[4].l7.request_type.view(), "Channel.Flow");
+  EXPECT_EQ(recs[3].l7.get(Field::kEndpoint), "a");
+  EXPECT_EQ(recs[4].l7.get(Field::kRequestType), "Channel.Flow");
   EXPECT_EQ(recs[4].type, RecordType::kSession);
 }
 
@@ -482,23 +484,23 @@ TEST(AmqpParser, ErrorCloseAnswersThePendingRequest) {
       {C, method(0, 10, 51)},
   });
   ASSERT_EQ(recs.size(), 6u);
-  EXPECT_EQ(recs[1].l7.request_type.view(), "Queue.Declare");
+  EXPECT_EQ(recs[1].l7.get(Field::kRequestType), "Queue.Declare");
   EXPECT_EQ(recs[1].type, RecordType::kSession);
   EXPECT_EQ(recs[1].l7.response_code, 404);
   EXPECT_EQ(recs[1].l7.response_status, ResponseStatus::kClientError);
-  EXPECT_EQ(recs[1].l7.response_exception.view(), "NOT_FOUND - no queue 'missing'");
-  EXPECT_EQ(recs[2].l7.request_type.view(), "Channel.Close");
+  EXPECT_EQ(recs[1].l7.get(Field::kResponseException), "NOT_FOUND - no queue 'missing'");
+  EXPECT_EQ(recs[2].l7.get(Field::kRequestType), "Channel.Close");
   EXPECT_EQ(recs[2].l7.response_code, 404);
   EXPECT_EQ(recs[2].l7.response_status, ResponseStatus::kClientError);
   EXPECT_EQ(recs[2].l7.response_length, 12u);
-  EXPECT_EQ(recs[3].l7.request_type.view(), "Channel.Open");
+  EXPECT_EQ(recs[3].l7.get(Field::kRequestType), "Channel.Open");
   EXPECT_EQ(recs[3].l7.response_length, 16u);
-  EXPECT_EQ(recs[4].l7.request_type.view(), "Connection.Open");
+  EXPECT_EQ(recs[4].l7.get(Field::kRequestType), "Connection.Open");
   EXPECT_EQ(recs[4].l7.response_status, ResponseStatus::kServerError);
-  EXPECT_EQ(recs[5].l7.request_type.view(), "Connection.Close");
+  EXPECT_EQ(recs[5].l7.get(Field::kRequestType), "Connection.Close");
   EXPECT_EQ(recs[5].l7.response_code, 320);
-  EXPECT_EQ(recs[5].l7.response_exception.view(), "CONNECTION_FORCED - broker shutdown");
-  EXPECT_TRUE(recs[5].l7.response_result.empty());
+  EXPECT_EQ(recs[5].l7.get(Field::kResponseException), "CONNECTION_FORCED - broker shutdown");
+  EXPECT_TRUE(recs[5].l7.get(Field::kResponseResult).empty());
 }
 
 TEST(AmqpParser, ReplyCodeClasses) {
@@ -512,15 +514,15 @@ TEST(AmqpParser, ReplyCodeClasses) {
 }
 
 TEST(AmqpParser, VhostLastsUntilConnectionCloseOk) {
-  ParserHarness h(create_amqp_parser());
+  ParserHarness h(kAmqpDescriptor);
   h.feed(Dir::kToServer, method(0, 10, 40, open_args("vh1")));
   h.feed(Dir::kToClient, method(0, 10, 41, Args{}.sstr("").b));
   h.feed(Dir::kToServer, method(0, 10, 50, close_args(200, "bye")));
   h.feed(Dir::kToClient, method(0, 10, 51));
   h.feed(Dir::kToClient, heartbeat());
   ASSERT_EQ(h.messages().size(), 5u);
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(h.messages()[i].fields.request_domain.view(), "vh1") << i;
-  EXPECT_TRUE(h.messages()[4].fields.request_domain.empty());
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(h.messages()[i].fields.get(Field::kRequestDomain), "vh1") << i;
+  EXPECT_TRUE(h.messages()[4].fields.get(Field::kRequestDomain).empty());
 }
 
 // ---- trace context from content-header properties ----
@@ -556,94 +558,94 @@ TEST(AmqpParser, TraceHeadersAfterEveryFieldType) {
   static const std::string_view kReqIdHeaders[] = {"x-request-id"};
   ParserOptions opts;
   opts.x_request_id_headers = kReqIdHeaders;
-  ParserHarness h(create_amqp_parser(), opts);
+  ParserHarness h(kAmqpDescriptor, opts);
   // content-type, content-encoding, headers, delivery-mode, then message-id after the table.
   Bytes props = Args{}.sstr("application/json").sstr("gzip").table(headers_with_every_field_type()).u8(2).sstr("m-1").b;
   h.feed(Dir::kToServer, content_header(1, 0, 0xE000 | 0x1000 | 0x0080, props));
   EXPECT_EQ(h.errors(), 0u);
   ASSERT_EQ(h.messages().size(), 1u);
   const L7Fields& f = h.messages()[0].fields;
-  EXPECT_EQ(f.request_type.view(), "Content-Header");
-  EXPECT_EQ(f.trace_id.view(), "4bf92f3577b34da6a3ce929d0e0e4736");  // traceparent preferred over sw8
-  EXPECT_EQ(f.span_id.view(), "00f067aa0ba902b7");
-  EXPECT_EQ(f.x_request_id.view(), "req-42");
+  EXPECT_EQ(f.get(Field::kRequestType), "Content-Header");
+  EXPECT_EQ(f.get(Field::kTraceId), "4bf92f3577b34da6a3ce929d0e0e4736");  // traceparent preferred over sw8
+  EXPECT_EQ(f.get(Field::kSpanId), "00f067aa0ba902b7");
+  EXPECT_EQ(f.get(Field::kXRequestId), "req-42");
 }
 
 TEST(AmqpParser, Sw8AloneAndConfiguredTraceHeaders) {
-  ParserHarness h(create_amqp_parser());
+  ParserHarness h(kAmqpDescriptor);
   Bytes sw8 = header_entry("sw8", "1-ODBlNzA2ZTMwZDk5NDk3ZGI5YmQ5MjVkZjNhMmRkYmI=-MzQ3NTQzNzEyMjllNDA3NGE4NGY4N2JlZjBkZTJhZjM=-1-c3Zj-aW5zdA==-L2dldA==-aG9zdDo4MA==");
   h.feed(Dir::kToServer, content_header(1, 0, 0x2000, Args{}.table(sw8).b));
   ASSERT_EQ(h.messages().size(), 1u);
-  EXPECT_EQ(h.messages()[0].fields.trace_id.view(), "80e706e30d99497db9bd925df3a2ddbb");
-  EXPECT_EQ(h.messages()[0].fields.span_id.view(), "34754371229e4074a84f87bef0de2af3-1");
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kTraceId), "80e706e30d99497db9bd925df3a2ddbb");
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kSpanId), "34754371229e4074a84f87bef0de2af3-1");
 
   static const std::string_view kTraceHeaders[] = {"x-b3-traceid"};
   ParserOptions opts;
   opts.trace_id_headers = kTraceHeaders;
-  ParserHarness h2(create_amqp_parser(), opts);
+  ParserHarness h2(kAmqpDescriptor, opts);
   h2.feed(Dir::kToClient, content_header(1, 0, 0x2000, Args{}.table(header_entry("X-B3-TraceId", "abc123")).b));
   ASSERT_EQ(h2.messages().size(), 1u);
-  EXPECT_EQ(h2.messages()[0].fields.trace_id.view(), "abc123");
+  EXPECT_EQ(h2.messages()[0].fields.get(Field::kTraceId), "abc123");
 }
 
 TEST(AmqpParser, UnknownFieldTypeStopsTheTableWalkOnly) {
-  ParserHarness h(create_amqp_parser());
+  ParserHarness h(kAmqpDescriptor);
   Bytes table = cat({Args{}.sstr("odd").u8('?').u8(0).b, header_entry("traceparent", kTraceparent)});
   h.feed(Dir::kToServer, cat({content_header(1, 0, 0x2000, Args{}.table(table).b), heartbeat()}));
   EXPECT_EQ(h.errors(), 0u);
   ASSERT_EQ(h.messages().size(), 2u);
-  EXPECT_TRUE(h.messages()[0].fields.trace_id.empty());
+  EXPECT_TRUE(h.messages()[0].fields.get(Field::kTraceId).empty());
 }
 
 // ---- large frames, truncation, garbage, gaps ----
 
 TEST(AmqpParser, LargeBodyIsSkippedNotBuffered) {
-  ParserHarness h(create_amqp_parser());
+  ParserHarness h(kAmqpDescriptor);
   std::string big(200'000, 'x');
   Bytes stream = cat({method(1, 60, 40, publish_args("x", "k")), content_header(1, big.size(), 0, {}), body(1, big),
                       method(1, 90, 10)});
   h.feed_split(Dir::kToServer, stream, 1460);
   EXPECT_EQ(h.errors(), 0u);
   ASSERT_EQ(h.messages().size(), 4u);
-  EXPECT_EQ(h.messages()[2].fields.request_type.view(), "Content-Body");
+  EXPECT_EQ(h.messages()[2].fields.get(Field::kRequestType), "Content-Body");
   EXPECT_EQ(h.messages()[2].fields.request_length, 200'008u);
-  EXPECT_EQ(h.messages()[3].fields.request_type.view(), "Tx.Select");
+  EXPECT_EQ(h.messages()[3].fields.get(Field::kRequestType), "Tx.Select");
 }
 
 TEST(AmqpParser, HeaderFrameLargerThanTheBufferIsReadFromItsPrefix) {
   ParserOptions opts;
   opts.max_buffered = 512;
-  ParserHarness h(create_amqp_parser(), opts);
+  ParserHarness h(kAmqpDescriptor, opts);
   Bytes table = cat({header_entry("traceparent", kTraceparent), header_entry("padding", std::string(4000, 'p'))});
   Bytes stream = cat({content_header(1, 0, 0x2000, Args{}.table(table).b), heartbeat()});
   h.feed_split(Dir::kToServer, stream, 100);
   EXPECT_EQ(h.errors(), 0u);
   ASSERT_EQ(h.messages().size(), 2u);
-  EXPECT_EQ(h.messages()[0].fields.trace_id.view(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kTraceId), "4bf92f3577b34da6a3ce929d0e0e4736");
   EXPECT_EQ(h.messages()[0].fields.request_length, stream.size() - 8);
-  EXPECT_EQ(h.messages()[1].fields.request_type.view(), "Heartbeat");
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kRequestType), "Heartbeat");
 }
 
 TEST(AmqpParser, FrameOverNegotiatedFrameMaxIsAnError) {
-  ParserHarness h(create_amqp_parser());
+  ParserHarness h(kAmqpDescriptor);
   h.feed(Dir::kToServer, method(0, 10, 31, tune_args(4096)));
   h.feed(Dir::kToServer, body(1, std::string(5000, 'b')));
   EXPECT_EQ(h.errors(), 1u);
 }
 
 TEST(AmqpParser, TruncatedFrameWaitsWithoutError) {
-  ParserHarness h(create_amqp_parser());
+  ParserHarness h(kAmqpDescriptor);
   Bytes f = method(0, 10, 40, open_args("/"));
   h.feed(Dir::kToServer, Bytes(f.begin(), f.end() - 1));
   EXPECT_EQ(h.errors(), 0u);
   EXPECT_TRUE(h.messages().empty());
   h.feed(Dir::kToServer, Bytes(f.end() - 1, f.end()));
   ASSERT_EQ(h.messages().size(), 1u);
-  EXPECT_EQ(h.messages()[0].fields.request_domain.view(), "/");
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kRequestDomain), "/");
 }
 
 TEST(AmqpParser, BadFrameEndIsAnError) {
-  ParserHarness h(create_amqp_parser());
+  ParserHarness h(kAmqpDescriptor);
   h.feed(Dir::kToServer, frame(1, 0, Args{}.u16(90).u16(10).b, 0xCD));
   EXPECT_EQ(h.errors(), 1u);
   EXPECT_TRUE(h.messages().empty());
@@ -653,7 +655,7 @@ TEST(AmqpParser, GarbageAndBadFramesAreErrors) {
   for (const Bytes& bad : {test::bytes_of("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), Bytes{'A', 'M', 'Q', 'P', 0, 1, 0, 0},
                            Bytes{0x16, 3, 1, 0, 5, 1, 0, 0, 1, 0}, frame(8, 0, {1, 2}),
                            frame(1, 0, {0, 10})}) {
-    ParserHarness h(create_amqp_parser());
+    ParserHarness h(kAmqpDescriptor);
     h.feed(Dir::kToServer, bad);
     EXPECT_EQ(h.errors(), 1u);
     EXPECT_TRUE(h.messages().empty());
@@ -662,7 +664,7 @@ TEST(AmqpParser, GarbageAndBadFramesAreErrors) {
 }
 
 TEST(AmqpParser, ResyncsAfterAGap) {
-  ParserHarness h(create_amqp_parser());
+  ParserHarness h(kAmqpDescriptor);
   Bytes big = body(1, std::string(3000, 'z'));
   h.feed(Dir::kToServer, Bytes(big.begin(), big.begin() + 1000));  // logged and skipped
   h.gap(Dir::kToServer);
@@ -671,7 +673,7 @@ TEST(AmqpParser, ResyncsAfterAGap) {
   h.feed(Dir::kToServer, cat({method(1, 90, 20), heartbeat()}));
   EXPECT_EQ(h.errors(), 0u);
   ASSERT_EQ(h.messages().size(), 3u);
-  EXPECT_EQ(h.messages()[1].fields.request_type.view(), "Tx.Commit");
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kRequestType), "Tx.Commit");
   // Framing is trusted again: garbage now counts.
   h.feed(Dir::kToServer, Bytes(20, 0x55));
   EXPECT_EQ(h.errors(), 1u);
@@ -682,7 +684,7 @@ TEST(AmqpParser, RandomBytesAndTruncationsNeverCrash) {
   Bytes all;
   for (const auto& step : full_conversation().steps) all.insert(all.end(), step.second.begin(), step.second.end());
   for (int round = 0; round < 300; ++round) {
-    ParserHarness h(create_amqp_parser());
+    ParserHarness h(kAmqpDescriptor);
     Bytes b = all;
     // Corrupt a few bytes, cut at a random point, feed in random chunks.
     for (int k = 0; k < round % 5; ++k) b[rng() % b.size()] = static_cast<uint8_t>(rng());
@@ -697,7 +699,7 @@ TEST(AmqpParser, RandomBytesAndTruncationsNeverCrash) {
     }
   }
   for (int round = 0; round < 200; ++round) {
-    ParserHarness h(create_amqp_parser());
+    ParserHarness h(kAmqpDescriptor);
     Bytes b(1 + rng() % 400);
     for (auto& x : b) x = static_cast<uint8_t>(rng());
     h.feed(Dir::kToClient, b);
@@ -753,12 +755,20 @@ TEST(AmqpProbe, RejectsOtherProtocols) {
 }
 
 TEST(AmqpProbe, DescriptorAndSignaturesCompile) {
-  EXPECT_EQ(kAmqpDescriptor.id, ProtocolId::kAmqp);
+  EXPECT_EQ(protocol_by_id(protocol_id("amqp")), &kAmqpDescriptor);
+  EXPECT_EQ(kAmqpDescriptor.transports, kTcp);
   EXPECT_EQ(kAmqpDescriptor.name, "amqp");
   ASSERT_FALSE(kAmqpDescriptor.default_ports.empty());
   EXPECT_EQ(kAmqpDescriptor.default_ports[0], 5672);
-  ASSERT_NE(kAmqpDescriptor.create, nullptr);
-  EXPECT_NE(kAmqpDescriptor.create(), nullptr);
+  {  // the factory builds a parser in pool memory and the pool gets it back
+    BufferPool pool;
+    ParserOptions opts;
+    StreamDriver drv;
+    ASSERT_TRUE(drv.attach(kAmqpDescriptor, ParserEnv{&opts, &pool}));
+    EXPECT_GT(pool.in_use(), 0u);
+    drv.reset();
+    EXPECT_EQ(pool.in_use(), 0u);
+  }
 
   const test::SignatureMatcher sigs(kAmqpDescriptor);
   ASSERT_TRUE(sigs.ok()) << sigs.error();

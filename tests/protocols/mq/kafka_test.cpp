@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "protocols/mq/kafka_tables.hpp"
+#include "protocols/registry.hpp"
 #include "tests/protocols/parser_harness.hpp"
 
 namespace l7tap {
@@ -238,12 +239,12 @@ std::vector<uint8_t> group_response(int32_t corr, bool flex, bool throttle, int 
 
 std::string describe(const Message& m) {
   const L7Fields& f = m.fields;
-  std::string s = std::to_string(static_cast<int>(m.role)) + "|" + std::to_string(m.id) + "|" + f.request_type.str() +
-                  "|" + f.version.str() + "|" + f.request_domain.str() + "|" + f.request_resource.str() + "|" +
-                  f.endpoint.str() + "|" + f.request_id.str() + "|" + f.x_request_id.str() + "|" +
+  std::string s = std::to_string(static_cast<int>(m.role)) + "|" + std::to_string(m.id) + "|" + std::string(f.get(Field::kRequestType)) +
+                  "|" + std::string(f.get(Field::kVersion)) + "|" + std::string(f.get(Field::kRequestDomain)) + "|" + std::string(f.get(Field::kRequestResource)) + "|" +
+                  std::string(f.get(Field::kEndpoint)) + "|" + std::string(f.get(Field::kRequestId)) + "|" + std::string(f.get(Field::kXRequestId)) + "|" +
                   (f.has_response_code ? std::to_string(f.response_code) : "-") + "|" +
-                  std::to_string(static_cast<int>(f.response_status)) + "|" + f.response_exception.str() + "|" +
-                  f.trace_id.str() + "|" + f.span_id.str() + "|" + std::string(f.attribute("group_id")) + "|" +
+                  std::to_string(static_cast<int>(f.response_status)) + "|" + std::string(f.get(Field::kResponseException)) + "|" +
+                  std::string(f.get(Field::kTraceId)) + "|" + std::string(f.get(Field::kSpanId)) + "|" + std::string(f.attribute("group_id")) + "|" +
                   (f.has_request_length ? std::to_string(f.request_length) : "-") + "|" +
                   (f.has_response_length ? std::to_string(f.response_length) : "-");
   return s;
@@ -255,7 +256,7 @@ std::vector<uint8_t> concat(std::initializer_list<std::vector<uint8_t>> parts) {
   return out;
 }
 
-ParserHarness make() { return ParserHarness(make_kafka_parser()); }
+ParserHarness make() { return ParserHarness(kKafkaDescriptor); }
 
 // ---- Produce ---------------------------------------------------------------------------------
 
@@ -270,26 +271,26 @@ TEST(Kafka, ProduceV3RecordBatchWithTraceparent) {
   EXPECT_EQ(q.role, MsgRole::kRequest);
   EXPECT_TRUE(q.has_id);
   EXPECT_EQ(q.id, 7u);
-  EXPECT_EQ(q.fields.request_type, "Produce");
-  EXPECT_EQ(q.fields.version, "3");
-  EXPECT_EQ(q.fields.request_domain, "orders");
-  EXPECT_EQ(q.fields.endpoint, "orders-2");
-  EXPECT_TRUE(q.fields.request_resource.empty());  // the offset comes with the response
-  EXPECT_EQ(q.fields.request_id, "7");
-  EXPECT_TRUE(q.fields.request_id_is_int);
-  EXPECT_EQ(q.fields.x_request_id, "7");
-  EXPECT_EQ(q.fields.trace_id, "0af7651916cd43dd8448eb211c80319c");
-  EXPECT_EQ(q.fields.span_id, "b7ad6b7169203331");
+  EXPECT_EQ(q.fields.get(Field::kRequestType), "Produce");
+  EXPECT_EQ(q.fields.get(Field::kVersion), "3");
+  EXPECT_EQ(q.fields.get(Field::kRequestDomain), "orders");
+  EXPECT_EQ(q.fields.get(Field::kEndpoint), "orders-2");
+  EXPECT_TRUE(q.fields.get(Field::kRequestResource).empty());  // the offset comes with the response
+  EXPECT_EQ(q.fields.get(Field::kRequestId), "7");
+  EXPECT_TRUE(q.fields.request_id_is_int());
+  EXPECT_EQ(q.fields.get(Field::kXRequestId), "7");
+  EXPECT_EQ(q.fields.get(Field::kTraceId), "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_EQ(q.fields.get(Field::kSpanId), "b7ad6b7169203331");
   EXPECT_EQ(q.fields.request_length, req.size() - 4);
   const Message& r = h.messages()[1];
   EXPECT_EQ(r.role, MsgRole::kResponse);
   EXPECT_EQ(r.id, 7u);
-  EXPECT_EQ(r.fields.request_type, "Produce");
-  EXPECT_EQ(r.fields.request_resource, "orders-2:41");
-  EXPECT_EQ(r.fields.endpoint, "orders-2");
+  EXPECT_EQ(r.fields.get(Field::kRequestType), "Produce");
+  EXPECT_EQ(r.fields.get(Field::kRequestResource), "orders-2:41");
+  EXPECT_EQ(r.fields.get(Field::kEndpoint), "orders-2");
   EXPECT_EQ(r.fields.response_code, 0);
   EXPECT_EQ(r.fields.response_status, ResponseStatus::kOk);
-  EXPECT_TRUE(r.fields.response_exception.empty());
+  EXPECT_TRUE(r.fields.get(Field::kResponseException).empty());
   EXPECT_EQ(r.fields.response_length, produce_response(3, 7, "orders", 2, 0, 41).size() - 4);
 }
 
@@ -300,16 +301,16 @@ TEST(Kafka, ProduceV9FlexibleWithSw8AndError) {
   ASSERT_EQ(h.messages().size(), 2u);
   EXPECT_EQ(h.errors(), 0u);
   const L7Fields& q = h.messages()[0].fields;
-  EXPECT_EQ(q.version, "9");
-  EXPECT_EQ(q.request_domain, "events");
-  EXPECT_EQ(q.endpoint, "events-0");
-  EXPECT_EQ(q.trace_id, "1f2d4bf47bf711eab794acde48001122");
-  EXPECT_EQ(q.span_id, "1e7c204a7bf711eab858acde48001122-3");
+  EXPECT_EQ(q.get(Field::kVersion), "9");
+  EXPECT_EQ(q.get(Field::kRequestDomain), "events");
+  EXPECT_EQ(q.get(Field::kEndpoint), "events-0");
+  EXPECT_EQ(q.get(Field::kTraceId), "1f2d4bf47bf711eab794acde48001122");
+  EXPECT_EQ(q.get(Field::kSpanId), "1e7c204a7bf711eab858acde48001122-3");
   const L7Fields& r = h.messages()[1].fields;
   EXPECT_EQ(r.response_code, 6);
   EXPECT_EQ(r.response_status, ResponseStatus::kServerError);
-  EXPECT_EQ(r.response_exception.view().substr(0, 60), kafka_error_description(6).substr(0, 60));
-  EXPECT_EQ(r.request_resource, "events-0:-1");
+  EXPECT_EQ(r.get(Field::kResponseException).substr(0, 60), kafka_error_description(6).substr(0, 60));
+  EXPECT_EQ(r.get(Field::kRequestResource), "events-0:-1");
 }
 
 TEST(Kafka, ProduceV11FlexibleResponseHeaderTaggedFields) {
@@ -321,7 +322,7 @@ TEST(Kafka, ProduceV11FlexibleResponseHeaderTaggedFields) {
   w.carr(1).cstr("t").carr(1).i32(1).i16(0).i64(9).i64(-1).i64(0).carr(0).uv(0).tags().tags().i32(0).tags();
   h.feed(Dir::kToClient, frame(w));
   ASSERT_EQ(h.messages().size(), 2u);
-  EXPECT_EQ(h.messages()[1].fields.request_resource, "t-1:9");
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kRequestResource), "t-1:9");
   EXPECT_EQ(h.messages()[1].fields.response_code, 0);
 }
 
@@ -331,9 +332,9 @@ TEST(Kafka, ProduceV2MessageSetV1) {
   h.feed(Dir::kToClient, produce_response(2, 1, "topic2", 0, 0, 0));
   ASSERT_EQ(h.messages().size(), 2u);
   EXPECT_EQ(h.errors(), 0u);
-  EXPECT_EQ(h.messages()[0].fields.request_domain, "topic2");
-  EXPECT_TRUE(h.messages()[0].fields.trace_id.empty());
-  EXPECT_EQ(h.messages()[1].fields.request_resource, "topic2-0:0");
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kRequestDomain), "topic2");
+  EXPECT_TRUE(h.messages()[0].fields.get(Field::kTraceId).empty());
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kRequestResource), "topic2-0:0");
 }
 
 TEST(Kafka, ProduceCompressedBatchHeadersNotRead) {
@@ -341,8 +342,8 @@ TEST(Kafka, ProduceCompressedBatchHeadersNotRead) {
   // attributes & 7 = 1 (gzip): the records are compressed, so no header can be read.
   h.feed(Dir::kToServer, produce_request(7, 1, "z", 0, record_batch({{"traceparent", std::string(kTraceparent)}}, {"a"}, 1)));
   ASSERT_EQ(h.messages().size(), 1u);
-  EXPECT_TRUE(h.messages()[0].fields.trace_id.empty());
-  EXPECT_EQ(h.messages()[0].fields.endpoint, "z-0");
+  EXPECT_TRUE(h.messages()[0].fields.get(Field::kTraceId).empty());
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kEndpoint), "z-0");
 }
 
 TEST(Kafka, ProduceAcksZeroIsOneWay) {
@@ -350,7 +351,7 @@ TEST(Kafka, ProduceAcksZeroIsOneWay) {
   h.feed(Dir::kToServer, produce_request(7, 3, "fire", 0, record_batch({}, {"x"}), 0));
   ASSERT_EQ(h.messages().size(), 1u);
   EXPECT_EQ(h.messages()[0].role, MsgRole::kOneWay);
-  EXPECT_EQ(h.messages()[0].fields.request_domain, "fire");
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kRequestDomain), "fire");
 }
 
 // ---- Fetch -----------------------------------------------------------------------------------
@@ -362,17 +363,17 @@ TEST(Kafka, FetchV4WithRecordsAndPartitionError) {
   ASSERT_EQ(h.messages().size(), 2u);
   EXPECT_EQ(h.errors(), 0u);
   const L7Fields& q = h.messages()[0].fields;
-  EXPECT_EQ(q.request_type, "Fetch");
-  EXPECT_EQ(q.version, "4");
-  EXPECT_EQ(q.request_domain, "logs");
-  EXPECT_EQ(q.request_resource, "logs-3:1234");
-  EXPECT_EQ(q.endpoint, "logs-3");
+  EXPECT_EQ(q.get(Field::kRequestType), "Fetch");
+  EXPECT_EQ(q.get(Field::kVersion), "4");
+  EXPECT_EQ(q.get(Field::kRequestDomain), "logs");
+  EXPECT_EQ(q.get(Field::kRequestResource), "logs-3:1234");
+  EXPECT_EQ(q.get(Field::kEndpoint), "logs-3");
   const L7Fields& r = h.messages()[1].fields;
   EXPECT_EQ(r.response_code, 1);  // before v7 the partition's error is the error
   EXPECT_EQ(r.response_status, ResponseStatus::kServerError);
-  EXPECT_EQ(r.response_exception, "The requested offset is not within the range of offsets maintained by the server.");
-  EXPECT_EQ(r.trace_id, "0af7651916cd43dd8448eb211c80319c");
-  EXPECT_EQ(r.endpoint, "logs-3");
+  EXPECT_EQ(r.get(Field::kResponseException), "The requested offset is not within the range of offsets maintained by the server.");
+  EXPECT_EQ(r.get(Field::kTraceId), "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_EQ(r.get(Field::kEndpoint), "logs-3");
 }
 
 TEST(Kafka, FetchV12Flexible) {
@@ -381,8 +382,8 @@ TEST(Kafka, FetchV12Flexible) {
   h.feed(Dir::kToClient, fetch_response(12, 15603, 0, "", 0, 0, {}, false));
   ASSERT_EQ(h.messages().size(), 2u);
   EXPECT_EQ(h.errors(), 0u);
-  EXPECT_EQ(h.messages()[0].fields.request_resource, "zqy-test-0:36");
-  EXPECT_EQ(h.messages()[0].fields.endpoint, "zqy-test-0");
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kRequestResource), "zqy-test-0:36");
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kEndpoint), "zqy-test-0");
   EXPECT_EQ(h.messages()[1].fields.response_code, 0);
   EXPECT_EQ(h.messages()[1].fields.response_status, ResponseStatus::kOk);
 }
@@ -392,7 +393,7 @@ TEST(Kafka, FetchV12ResponseWithRecords) {
   h.feed(Dir::kToServer, fetch_request(12, 2, "a", 1, 0));
   h.feed(Dir::kToClient, fetch_response(12, 2, 0, "a", 1, 0, record_batch({{"sw8", std::string(kSw8)}}, {"x", "y"})));
   ASSERT_EQ(h.messages().size(), 2u);
-  EXPECT_EQ(h.messages()[1].fields.trace_id, "1f2d4bf47bf711eab794acde48001122");
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kTraceId), "1f2d4bf47bf711eab794acde48001122");
   EXPECT_EQ(h.messages()[1].fields.response_code, 0);
 }
 
@@ -403,12 +404,12 @@ TEST(Kafka, FetchV13TopicIdHasNoTopicName) {
   ASSERT_EQ(h.messages().size(), 2u);
   EXPECT_EQ(h.errors(), 0u);
   const L7Fields& q = h.messages()[0].fields;
-  EXPECT_EQ(q.version, "13");
-  EXPECT_TRUE(q.request_domain.empty());
-  EXPECT_TRUE(q.request_resource.empty());
-  EXPECT_TRUE(q.endpoint.empty());
+  EXPECT_EQ(q.get(Field::kVersion), "13");
+  EXPECT_TRUE(q.get(Field::kRequestDomain).empty());
+  EXPECT_TRUE(q.get(Field::kRequestResource).empty());
+  EXPECT_TRUE(q.get(Field::kEndpoint).empty());
   EXPECT_EQ(h.messages()[1].fields.response_code, 3);
-  EXPECT_TRUE(h.messages()[1].fields.endpoint.empty());
+  EXPECT_TRUE(h.messages()[1].fields.get(Field::kEndpoint).empty());
 }
 
 TEST(Kafka, FetchV7TopLevelErrorWins) {
@@ -417,7 +418,7 @@ TEST(Kafka, FetchV7TopLevelErrorWins) {
   h.feed(Dir::kToClient, fetch_response(7, 8, 70, "", 0, 0, {}, false));
   ASSERT_EQ(h.messages().size(), 2u);
   EXPECT_EQ(h.messages()[1].fields.response_code, 70);
-  EXPECT_EQ(h.messages()[1].fields.response_exception, kafka_error_description(70));
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kResponseException), kafka_error_description(70));
 }
 
 // ---- groups ----------------------------------------------------------------------------------
@@ -444,13 +445,13 @@ TEST(Kafka, GroupApis) {
       h.feed(Dir::kToClient, group_response(120, c.flexible, c.throttle, error));
       ASSERT_EQ(h.messages().size(), 2u);
       EXPECT_EQ(h.errors(), 0u);
-      EXPECT_EQ(h.messages()[0].fields.request_type, c.name);
+      EXPECT_EQ(h.messages()[0].fields.get(Field::kRequestType), c.name);
       EXPECT_EQ(h.messages()[0].fields.attribute("group_id"), "zzzz12");
-      EXPECT_EQ(h.messages()[0].fields.version, std::to_string(c.version));
+      EXPECT_EQ(h.messages()[0].fields.get(Field::kVersion), std::to_string(c.version));
       const L7Fields& r = h.messages()[1].fields;
       EXPECT_EQ(r.response_code, error);
       EXPECT_EQ(r.response_status, error == 0 ? ResponseStatus::kOk : ResponseStatus::kServerError);
-      EXPECT_EQ(r.response_exception, kafka_error_description(error));
+      EXPECT_EQ(r.get(Field::kResponseException), kafka_error_description(error));
     }
   }
 }
@@ -469,11 +470,11 @@ TEST(Kafka, ApiVersionsV3ResponseUsesHeaderV0) {
   h.feed(Dir::kToClient, frame(r));
   ASSERT_EQ(h.messages().size(), 2u);
   EXPECT_EQ(h.errors(), 0u);
-  EXPECT_EQ(h.messages()[0].fields.request_type, "ApiVersions");
-  EXPECT_EQ(h.messages()[0].fields.version, "3");
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kRequestType), "ApiVersions");
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kVersion), "3");
   EXPECT_EQ(h.messages()[0].fields.request_length, 49u);
   EXPECT_EQ(h.messages()[1].fields.response_code, 35);
-  EXPECT_EQ(h.messages()[1].fields.response_exception, kafka_error_description(35));
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kResponseException), kafka_error_description(35));
 }
 
 TEST(Kafka, UninspectedKeysGetMinusTwo) {
@@ -495,12 +496,12 @@ TEST(Kafka, UninspectedKeysGetMinusTwo) {
     h.feed(Dir::kToClient, frame(r));
     ASSERT_EQ(h.messages().size(), 2u);
     EXPECT_EQ(h.errors(), 0u);
-    EXPECT_EQ(h.messages()[0].fields.request_type, k.name);
+    EXPECT_EQ(h.messages()[0].fields.get(Field::kRequestType), k.name);
     const L7Fields& f = h.messages()[1].fields;
     EXPECT_EQ(f.response_code, -2);
     EXPECT_EQ(f.response_status, ResponseStatus::kOk);
-    EXPECT_EQ(f.response_exception, "Type not yet inspected by l7tap");
-    EXPECT_EQ(f.request_id, "15551977");
+    EXPECT_EQ(f.get(Field::kResponseException), "Type not yet inspected by l7tap");
+    EXPECT_EQ(f.get(Field::kRequestId), "15551977");
   }
 }
 
@@ -511,7 +512,7 @@ TEST(Kafka, ControlledShutdownV0HasNoClientId) {
   h.feed(Dir::kToServer, frame(q));
   ASSERT_EQ(h.messages().size(), 1u);
   EXPECT_EQ(h.errors(), 0u);
-  EXPECT_EQ(h.messages()[0].fields.request_type, "ControlledShutdown");
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kRequestType), "ControlledShutdown");
 }
 
 TEST(Kafka, NewerVersionNamedButBodyNotDecoded) {
@@ -521,9 +522,9 @@ TEST(Kafka, NewerVersionNamedButBodyNotDecoded) {
   q.uv(0).i16(-1).i32(1000).carr(1).cstr("t");
   h.feed(Dir::kToServer, frame(q));
   ASSERT_EQ(h.messages().size(), 1u);
-  EXPECT_EQ(h.messages()[0].fields.request_type, "Produce");
-  EXPECT_EQ(h.messages()[0].fields.version, std::to_string(v));
-  EXPECT_TRUE(h.messages()[0].fields.request_domain.empty());
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kRequestType), "Produce");
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kVersion), std::to_string(v));
+  EXPECT_TRUE(h.messages()[0].fields.get(Field::kRequestDomain).empty());
   // Far beyond any known version: not Kafka.
   auto h2 = make();
   h2.feed(Dir::kToServer, frame(request_header(0, 40, 9, true)));
@@ -563,10 +564,10 @@ TEST(Kafka, ResponsesDecodedByCorrelationIdOutOfOrder) {
   h.feed(Dir::kToClient, concat({group_response(3, false, true, 22), fetch_response(4, 2, 0, "f", 1, 0, {}),
                                  produce_response(3, 1, "p", 0, 0, 77)}));
   ASSERT_EQ(h.messages().size(), 6u);
-  EXPECT_EQ(h.messages()[3].fields.request_type, "JoinGroup");
+  EXPECT_EQ(h.messages()[3].fields.get(Field::kRequestType), "JoinGroup");
   EXPECT_EQ(h.messages()[3].fields.response_code, 22);
-  EXPECT_EQ(h.messages()[4].fields.request_type, "Fetch");
-  EXPECT_EQ(h.messages()[5].fields.request_resource, "p-0:77");
+  EXPECT_EQ(h.messages()[4].fields.get(Field::kRequestType), "Fetch");
+  EXPECT_EQ(h.messages()[5].fields.get(Field::kRequestResource), "p-0:77");
 }
 
 TEST(Kafka, RequestsSeenInToClientTurnRolesAround) {
@@ -583,7 +584,7 @@ TEST(Kafka, RequestsSeenInToClientTurnRolesAround) {
   EXPECT_EQ(h.messages()[0].dir, Dir::kToClient);
   EXPECT_EQ(h.messages()[1].role, MsgRole::kResponse);
   EXPECT_EQ(h.messages()[1].fields.response_code, -1);
-  EXPECT_EQ(h.messages()[3].fields.request_type, "Fetch");
+  EXPECT_EQ(h.messages()[3].fields.get(Field::kRequestType), "Fetch");
 }
 
 TEST(Kafka, ResponseFirstKeepsNormalRoles) {
@@ -595,8 +596,8 @@ TEST(Kafka, ResponseFirstKeepsNormalRoles) {
   EXPECT_EQ(h.errors(), 0u);
   EXPECT_EQ(h.messages()[0].role, MsgRole::kResponse);
   EXPECT_EQ(h.messages()[1].role, MsgRole::kRequest);
-  EXPECT_EQ(h.messages()[1].fields.request_resource, "t-0:9");
-  EXPECT_EQ(h.messages()[2].fields.request_type, "Fetch");
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kRequestResource), "t-0:9");
+  EXPECT_EQ(h.messages()[2].fields.get(Field::kRequestType), "Fetch");
   EXPECT_FALSE(h.reversed());  // a response first in kToClient is the right orientation
 }
 
@@ -608,7 +609,7 @@ TEST(Kafka, UnknownCorrelationIdLoggedUndecoded) {
   const Message& m = h.messages()[0];
   EXPECT_EQ(m.role, MsgRole::kResponse);
   EXPECT_EQ(m.id, 99u);
-  EXPECT_TRUE(m.fields.request_type.empty());
+  EXPECT_TRUE(m.fields.get(Field::kRequestType).empty());
   EXPECT_FALSE(m.fields.has_response_code);
   EXPECT_TRUE(m.fields.has_response_length);
 }
@@ -616,13 +617,13 @@ TEST(Kafka, UnknownCorrelationIdLoggedUndecoded) {
 TEST(Kafka, PendingBoundedOldestDropped) {
   ParserOptions opts;
   opts.max_pending = 2;
-  test::ParserHarness h(make_kafka_parser(), opts);
+  test::ParserHarness h(kKafkaDescriptor, opts);
   for (int c = 1; c <= 3; ++c) h.feed(Dir::kToServer, fetch_request(4, c, "t", 0, c));
   for (int c = 1; c <= 3; ++c) h.feed(Dir::kToClient, fetch_response(4, c, 0, "t", 0, 0, {}));
   ASSERT_EQ(h.messages().size(), 6u);
-  EXPECT_TRUE(h.messages()[3].fields.request_type.empty());  // correlation id 1 was dropped
-  EXPECT_EQ(h.messages()[4].fields.request_type, "Fetch");
-  EXPECT_EQ(h.messages()[5].fields.request_type, "Fetch");
+  EXPECT_TRUE(h.messages()[3].fields.get(Field::kRequestType).empty());  // correlation id 1 was dropped
+  EXPECT_EQ(h.messages()[4].fields.get(Field::kRequestType), "Fetch");
+  EXPECT_EQ(h.messages()[5].fields.get(Field::kRequestType), "Fetch");
 }
 
 // ---- framing ---------------------------------------------------------------------------------
@@ -697,9 +698,9 @@ TEST(Kafka, LargeProduceDecodedFromPrefixAndSkipped) {
     ASSERT_EQ(h.messages().size(), 2u);
     const L7Fields& f = h.messages()[0].fields;
     EXPECT_EQ(f.request_length, req.size() - 4);
-    EXPECT_EQ(f.endpoint, "big-0");
-    EXPECT_EQ(f.trace_id, "0af7651916cd43dd8448eb211c80319c");
-    EXPECT_EQ(h.messages()[1].fields.request_resource, "after-0:1");
+    EXPECT_EQ(f.get(Field::kEndpoint), "big-0");
+    EXPECT_EQ(f.get(Field::kTraceId), "0af7651916cd43dd8448eb211c80319c");
+    EXPECT_EQ(h.messages()[1].fields.get(Field::kRequestResource), "after-0:1");
   }
 }
 
@@ -712,7 +713,7 @@ TEST(Kafka, LargeFetchResponseDecodedFromPrefix) {
   ASSERT_EQ(h.messages().size(), 3u);
   EXPECT_EQ(h.errors(), 0u);
   EXPECT_EQ(h.messages()[1].fields.response_length, rsp.size() - 4);
-  EXPECT_EQ(h.messages()[1].fields.trace_id, "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kTraceId), "0af7651916cd43dd8448eb211c80319c");
   EXPECT_EQ(h.messages()[2].id, 6u);
 }
 
@@ -735,7 +736,7 @@ TEST(Kafka, GarbageIsAnErrorAndResyncWorks) {
   h.gap(Dir::kToServer);
   h.feed(Dir::kToServer, fetch_request(4, 1, "ok", 0, 0));
   ASSERT_EQ(h.messages().size(), 1u);
-  EXPECT_EQ(h.messages()[0].fields.endpoint, "ok-0");
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kEndpoint), "ok-0");
   // A response size below the correlation id is an error too.
   h.feed(Dir::kToClient, std::vector<uint8_t>{0, 0, 0, 2, 0, 0});
   EXPECT_EQ(h.errors(), 4u);
@@ -860,7 +861,8 @@ TEST(Kafka, SignaturesCompileAndMatchRequests) {
   EXPECT_FALSE(sigs.matches(test::bytes_of("GET / HTTP/1.1\r\n\r\n")));
   EXPECT_FALSE(sigs.matches({0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc}));
   EXPECT_EQ(kKafkaDescriptor.name, "kafka");
-  EXPECT_EQ(kKafkaDescriptor.id, ProtocolId::kKafka);
+  EXPECT_EQ(protocol_by_id(protocol_id("kafka")), &kKafkaDescriptor);
+  EXPECT_EQ(kKafkaDescriptor.transports, kTcp);
   EXPECT_EQ(kKafkaDescriptor.default_ports[0], 9092);
 }
 

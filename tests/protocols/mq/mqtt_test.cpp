@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "protocols/registry.hpp"
 #include "tests/protocols/parser_harness.hpp"
 
 namespace l7tap {
@@ -154,16 +155,16 @@ std::string dump(const Message& m) {
   const L7Fields& f = m.fields;
   std::ostringstream o;
   o << int(m.role) << '|' << int(m.dir) << '|' << m.has_id << ':' << m.id << '|' << m.pair_class << '|'
-    << f.version.view() << '|' << f.request_type.view() << '|' << f.request_domain.view() << '|'
-    << f.request_resource.view() << '|' << f.endpoint.view() << '|' << f.request_id.view() << '|'
+    << f.get(Field::kVersion) << '|' << f.get(Field::kRequestType) << '|' << f.get(Field::kRequestDomain) << '|'
+    << f.get(Field::kRequestResource) << '|' << f.get(Field::kEndpoint) << '|' << f.get(Field::kRequestId) << '|'
     << f.has_response_code << ':' << f.response_code << '|' << int(f.response_status) << '|'
-    << f.response_exception.view() << '|' << f.trace_id.view() << '|' << f.span_id.view() << '|'
-    << f.x_request_id.view() << '|' << f.has_request_length << ':' << f.request_length << '|'
+    << f.get(Field::kResponseException) << '|' << f.get(Field::kTraceId) << '|' << f.get(Field::kSpanId) << '|'
+    << f.get(Field::kXRequestId) << '|' << f.has_request_length << ':' << f.request_length << '|'
     << f.has_response_length << ':' << f.response_length;
   return o.str();
 }
 
-ParserHarness make() { return ParserHarness(mqtt::create_parser()); }
+ParserHarness make() { return ParserHarness(kMqttDescriptor); }
 
 // ---- Connection setup -----------------------------------------------------------------------
 
@@ -176,9 +177,9 @@ TEST(Mqtt, ConnectConnackV311) {
   EXPECT_EQ(req.role, MsgRole::kRequest);
   EXPECT_EQ(req.pair_class, mqtt::kClassConnect);
   EXPECT_FALSE(req.has_id);
-  EXPECT_EQ(req.fields.version.view(), "3.1.1");
-  EXPECT_EQ(req.fields.request_type.view(), "CONNECT");
-  EXPECT_EQ(req.fields.request_domain.view(), "test-1");
+  EXPECT_EQ(req.fields.get(Field::kVersion), "3.1.1");
+  EXPECT_EQ(req.fields.get(Field::kRequestType), "CONNECT");
+  EXPECT_EQ(req.fields.get(Field::kRequestDomain), "test-1");
   // Remaining Length: 10 (variable header) + 8 (client id) = 18.
   EXPECT_TRUE(req.fields.has_request_length);
   EXPECT_EQ(req.fields.request_length, 18u);
@@ -186,7 +187,7 @@ TEST(Mqtt, ConnectConnackV311) {
   EXPECT_EQ(resp.role, MsgRole::kResponse);
   EXPECT_EQ(resp.dir, S);
   EXPECT_EQ(resp.pair_class, mqtt::kClassConnect);
-  EXPECT_EQ(resp.fields.version.view(), "3.1.1");
+  EXPECT_EQ(resp.fields.get(Field::kVersion), "3.1.1");
   EXPECT_TRUE(resp.fields.has_response_code);
   EXPECT_EQ(resp.fields.response_code, 0);
   EXPECT_EQ(resp.fields.response_status, ResponseStatus::kOk);
@@ -201,7 +202,7 @@ TEST(Mqtt, VersionStrings) {
     h.feed(S, connack(0, level == 5));
     h.feed(C, publish("t", "x", 0, 0, level == 5));
     ASSERT_EQ(h.messages().size(), 3u) << int(level);
-    for (const Message& m : h.messages()) EXPECT_EQ(m.fields.version.view(), name);
+    for (const Message& m : h.messages()) EXPECT_EQ(m.fields.get(Field::kVersion), name);
     EXPECT_EQ(h.errors(), 0u);
   }
 }
@@ -218,7 +219,7 @@ TEST(Mqtt, ConnackReturnCodesV311) {
     const L7Fields& f = h.messages()[1].fields;
     EXPECT_EQ(f.response_code, code);
     EXPECT_EQ(f.response_status, want[code]) << int(code);
-    EXPECT_EQ(f.response_exception.empty(), code == 0);
+    EXPECT_EQ(f.get(Field::kResponseException).empty(), code == 0);
   }
   // 6..255 are reserved: not a CONNACK.
   auto h = make();
@@ -236,21 +237,21 @@ TEST(Mqtt, ConnectV5PropertiesAndConnackReasons) {
   h.feed(S, connack(0x87, true, cat({str_prop(0x12, "auto-42"), str_prop(0x1f, "go away")})));
   ASSERT_EQ(h.messages().size(), 2u);
   const L7Fields& req = h.messages()[0].fields;
-  EXPECT_EQ(req.version.view(), "5.0");
-  EXPECT_TRUE(req.request_domain.empty());
-  EXPECT_EQ(req.trace_id.view(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(req.get(Field::kVersion), "5.0");
+  EXPECT_TRUE(req.get(Field::kRequestDomain).empty());
+  EXPECT_EQ(req.get(Field::kTraceId), "4bf92f3577b34da6a3ce929d0e0e4736");
   const L7Fields& resp = h.messages()[1].fields;
   EXPECT_EQ(resp.response_code, 0x87);
   EXPECT_EQ(resp.response_status, ResponseStatus::kClientError);
-  EXPECT_EQ(resp.response_exception.view(), "go away");
-  EXPECT_EQ(resp.request_domain.view(), "auto-42");  // Assigned Client Identifier
+  EXPECT_EQ(resp.get(Field::kResponseException), "go away");
+  EXPECT_EQ(resp.get(Field::kRequestDomain), "auto-42");  // Assigned Client Identifier
 
   auto h2 = make();
   h2.feed(C, connect("c", 5));
   h2.feed(S, connack(0x80, true));  // Unspecified error, no reason string
   ASSERT_EQ(h2.messages().size(), 2u);
   EXPECT_EQ(h2.messages()[1].fields.response_status, ResponseStatus::kServerError);
-  EXPECT_EQ(h2.messages()[1].fields.response_exception.view(), "Unspecified error");
+  EXPECT_EQ(h2.messages()[1].fields.get(Field::kResponseException), "Unspecified error");
 }
 
 TEST(Mqtt, ConnectFlagsValidated) {
@@ -272,7 +273,7 @@ TEST(Mqtt, ConnectFlagsValidated) {
   auto h3 = make();
   h3.feed(C, bridge);
   ASSERT_EQ(h3.messages().size(), 1u);
-  EXPECT_EQ(h3.messages()[0].fields.version.view(), "3.1.1");
+  EXPECT_EQ(h3.messages()[0].fields.get(Field::kVersion), "3.1.1");
 }
 
 TEST(Mqtt, ConnectWithWillAndCredentials) {
@@ -293,9 +294,9 @@ TEST(Mqtt, ConnectWithWillAndCredentials) {
   h5.feed(C, packet(1, 0, vh5));
   ASSERT_EQ(h.messages().size(), 1u);
   ASSERT_EQ(h5.messages().size(), 1u);
-  EXPECT_EQ(h.messages()[0].fields.request_domain.view(), "dev-7");
-  EXPECT_EQ(h5.messages()[0].fields.request_domain.view(), "dev-8");
-  EXPECT_TRUE(h5.messages()[0].fields.trace_id.empty());
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kRequestDomain), "dev-7");
+  EXPECT_EQ(h5.messages()[0].fields.get(Field::kRequestDomain), "dev-8");
+  EXPECT_TRUE(h5.messages()[0].fields.get(Field::kTraceId).empty());
   EXPECT_EQ(h.errors() + h5.errors(), 0u);
 }
 
@@ -308,9 +309,9 @@ TEST(Mqtt, PublishQos0IsOneWay) {
   ASSERT_EQ(h.messages().size(), 2u);
   const Message& m = h.messages()[1];
   EXPECT_EQ(m.role, MsgRole::kOneWay);
-  EXPECT_EQ(m.fields.request_type.view(), "PUBLISH");
-  EXPECT_EQ(m.fields.request_resource.view(), "a/b");
-  EXPECT_EQ(m.fields.endpoint.view(), "a/b");
+  EXPECT_EQ(m.fields.get(Field::kRequestType), "PUBLISH");
+  EXPECT_EQ(m.fields.get(Field::kRequestResource), "a/b");
+  EXPECT_EQ(m.fields.get(Field::kEndpoint), "a/b");
   EXPECT_FALSE(m.has_id);
   EXPECT_EQ(m.fields.request_length, 2u + 3 + 5);
 }
@@ -352,16 +353,16 @@ TEST(Mqtt, PublishQos1And2BothDirections) {
     EXPECT_EQ(m.pair_class, want[i].cls) << i;
     EXPECT_TRUE(m.has_id) << i;
     EXPECT_EQ(m.id, want[i].id) << i;
-    EXPECT_EQ(m.fields.request_type.view(), want[i].type) << i;
-    EXPECT_EQ(m.fields.version.view(), "3.1.1") << i;
+    EXPECT_EQ(m.fields.get(Field::kRequestType), want[i].type) << i;
+    EXPECT_EQ(m.fields.get(Field::kVersion), "3.1.1") << i;
   }
-  EXPECT_EQ(ms[1].fields.request_id.view(), "10");
-  EXPECT_TRUE(ms[1].fields.request_id_is_int);
+  EXPECT_EQ(ms[1].fields.get(Field::kRequestId), "10");
+  EXPECT_TRUE(ms[1].fields.request_id_is_int());
   EXPECT_EQ(ms[1].fields.request_length, 2u + 2 + 2 + 1);
   EXPECT_EQ(ms[2].fields.response_length, 2u);
   EXPECT_FALSE(ms[2].fields.has_response_code);  // 3.1.1 PUBACK carries no code
   EXPECT_EQ(ms[2].fields.response_status, ResponseStatus::kOk);
-  EXPECT_EQ(ms[7].fields.request_resource.view(), "down");
+  EXPECT_EQ(ms[7].fields.get(Field::kRequestResource), "down");
   EXPECT_EQ(h.errors(), 0u);
 }
 
@@ -369,7 +370,7 @@ TEST(Mqtt, PublishV5TraceContextAndReasonCodes) {
   ParserOptions opts;
   static constexpr std::string_view kReqIds[] = {"x-request-id"};
   opts.x_request_id_headers = kReqIds;
-  ParserHarness h(mqtt::create_parser(), opts);
+  ParserHarness h(kMqttDescriptor, opts);
   h.feed(C, connect("c", 5));
   h.feed(C, publish("orders", "{}", 1, 1, true,
                     cat({Bytes{0x01, 1}, str_prop(0x03, "application/json"),
@@ -385,19 +386,19 @@ TEST(Mqtt, PublishV5TraceContextAndReasonCodes) {
   h.feed(S, pub_ack(4, 4, 0x80, nullptr));
   auto& ms = h.messages();
   ASSERT_EQ(ms.size(), 9u);
-  EXPECT_EQ(ms[1].fields.trace_id.view(), "4bf92f3577b34da6a3ce929d0e0e4736");
-  EXPECT_EQ(ms[1].fields.span_id.view(), "00f067aa0ba902b7");
-  EXPECT_EQ(ms[1].fields.x_request_id.view(), "req-77");
+  EXPECT_EQ(ms[1].fields.get(Field::kTraceId), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(ms[1].fields.get(Field::kSpanId), "00f067aa0ba902b7");
+  EXPECT_EQ(ms[1].fields.get(Field::kXRequestId), "req-77");
   EXPECT_EQ(ms[2].fields.response_code, 0);
   EXPECT_EQ(ms[2].fields.response_status, ResponseStatus::kOk);
   EXPECT_EQ(ms[4].fields.response_code, 0x97);
   EXPECT_EQ(ms[4].fields.response_status, ResponseStatus::kClientError);
-  EXPECT_EQ(ms[4].fields.response_exception.view(), "quota");
+  EXPECT_EQ(ms[4].fields.get(Field::kResponseException), "quota");
   EXPECT_EQ(ms[6].fields.response_code, 0x10);
   EXPECT_EQ(ms[6].fields.response_status, ResponseStatus::kOk);
   EXPECT_EQ(ms[8].fields.response_code, 0x80);
   EXPECT_EQ(ms[8].fields.response_status, ResponseStatus::kServerError);
-  EXPECT_EQ(ms[8].fields.response_exception.view(), "Unspecified error");
+  EXPECT_EQ(ms[8].fields.get(Field::kResponseException), "Unspecified error");
   EXPECT_EQ(h.errors(), 0u);
 }
 
@@ -408,8 +409,8 @@ TEST(Mqtt, PublishV5Sw8) {
   h.feed(C, publish("t", "", 0, 0, true,
                     user_prop("sw8", "1-dHJhY2UtMQ==-c2VnLTE=-3-c2Vydg==-aW5zdA==-L2FwaQ==-aG9zdDo4MA==")));
   ASSERT_EQ(h.messages().size(), 2u);
-  EXPECT_EQ(h.messages()[1].fields.trace_id.view(), "trace-1");
-  EXPECT_EQ(h.messages()[1].fields.span_id.view(), "seg-1-3");
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kTraceId), "trace-1");
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kSpanId), "seg-1-3");
 }
 
 TEST(Mqtt, TopicAlias) {
@@ -420,9 +421,9 @@ TEST(Mqtt, TopicAlias) {
   h.feed(S, publish("", "3", 0, 0, true, two_prop(0x23, 3)));  // the server's aliases are its own
   auto& ms = h.messages();
   ASSERT_EQ(ms.size(), 4u);
-  EXPECT_EQ(ms[2].fields.request_resource.view(), "long/topic/name");
-  EXPECT_EQ(ms[2].fields.endpoint.view(), "long/topic/name");
-  EXPECT_TRUE(ms[3].fields.request_resource.empty());
+  EXPECT_EQ(ms[2].fields.get(Field::kRequestResource), "long/topic/name");
+  EXPECT_EQ(ms[2].fields.get(Field::kEndpoint), "long/topic/name");
+  EXPECT_TRUE(ms[3].fields.get(Field::kRequestResource).empty());
   EXPECT_EQ(h.errors(), 0u);
 }
 
@@ -457,16 +458,16 @@ TEST(Mqtt, SubscribeUnsubscribeV311) {
   EXPECT_EQ(ms[1].role, MsgRole::kRequest);
   EXPECT_EQ(ms[1].pair_class, mqtt::kClassSubscribe);
   EXPECT_EQ(ms[1].id, 5u);
-  EXPECT_EQ(ms[1].fields.request_resource.view(), "a/+/c");
-  EXPECT_EQ(ms[1].fields.endpoint.view(), "a/+/c");
+  EXPECT_EQ(ms[1].fields.get(Field::kRequestResource), "a/+/c");
+  EXPECT_EQ(ms[1].fields.get(Field::kEndpoint), "a/+/c");
   EXPECT_EQ(ms[2].role, MsgRole::kResponse);
-  EXPECT_EQ(ms[2].fields.request_type.view(), "SUBACK");
+  EXPECT_EQ(ms[2].fields.get(Field::kRequestType), "SUBACK");
   EXPECT_EQ(ms[2].fields.response_status, ResponseStatus::kOk);
   EXPECT_FALSE(ms[2].fields.has_response_code);
   EXPECT_EQ(ms[4].fields.response_code, 0x80);
   EXPECT_EQ(ms[4].fields.response_status, ResponseStatus::kServerError);
   EXPECT_EQ(ms[5].pair_class, mqtt::kClassUnsubscribe);
-  EXPECT_EQ(ms[5].fields.request_resource.view(), "a/+/c");
+  EXPECT_EQ(ms[5].fields.get(Field::kRequestResource), "a/+/c");
   EXPECT_EQ(ms[6].pair_class, mqtt::kClassUnsubscribe);
   EXPECT_EQ(ms[6].id, 7u);
   EXPECT_EQ(h.errors(), 0u);
@@ -482,10 +483,10 @@ TEST(Mqtt, SubscribeV5) {
   h.feed(S, unsuback(2, true, {0x11}));
   auto& ms = h.messages();
   ASSERT_EQ(ms.size(), 5u);
-  EXPECT_EQ(ms[1].fields.request_resource.view(), "x/#");
+  EXPECT_EQ(ms[1].fields.get(Field::kRequestResource), "x/#");
   EXPECT_EQ(ms[2].fields.response_code, 0x87);
   EXPECT_EQ(ms[2].fields.response_status, ResponseStatus::kClientError);
-  EXPECT_EQ(ms[2].fields.response_exception.view(), "no admin");
+  EXPECT_EQ(ms[2].fields.get(Field::kResponseException), "no admin");
   EXPECT_EQ(ms[4].fields.response_code, 0x11);
   EXPECT_EQ(ms[4].fields.response_status, ResponseStatus::kOk);
   EXPECT_EQ(h.errors(), 0u);
@@ -515,7 +516,7 @@ TEST(Mqtt, PingAndDisconnect) {
   EXPECT_EQ(ms[2].role, MsgRole::kResponse);
   EXPECT_EQ(ms[2].pair_class, mqtt::kClassPing);
   EXPECT_EQ(ms[3].role, MsgRole::kOneWay);
-  EXPECT_EQ(ms[3].fields.request_type.view(), "DISCONNECT");
+  EXPECT_EQ(ms[3].fields.get(Field::kRequestType), "DISCONNECT");
   EXPECT_TRUE(ms[3].fields.has_request_length);
   EXPECT_EQ(ms[3].fields.request_length, 0u);
   // PINGREQ with a body, 3.1.1 DISCONNECT with a body: malformed.
@@ -539,17 +540,17 @@ TEST(Mqtt, DisconnectAndAuthV5) {
   auto& ms = h.messages();
   ASSERT_EQ(ms.size(), 6u);
   EXPECT_EQ(ms[1].role, MsgRole::kOneWay);
-  EXPECT_EQ(ms[1].fields.request_type.view(), "AUTH");
+  EXPECT_EQ(ms[1].fields.get(Field::kRequestType), "AUTH");
   EXPECT_EQ(ms[1].fields.response_code, 0);
   EXPECT_EQ(ms[2].fields.response_code, 0x18);
   EXPECT_EQ(ms[2].fields.response_status, ResponseStatus::kOk);
-  EXPECT_EQ(ms[3].fields.request_type.view(), "DISCONNECT");
+  EXPECT_EQ(ms[3].fields.get(Field::kRequestType), "DISCONNECT");
   EXPECT_EQ(ms[3].fields.response_code, 0x8b);
   EXPECT_EQ(ms[3].fields.response_status, ResponseStatus::kServerError);
-  EXPECT_EQ(ms[3].fields.response_exception.view(), "maintenance");
+  EXPECT_EQ(ms[3].fields.get(Field::kResponseException), "maintenance");
   EXPECT_EQ(ms[4].fields.response_status, ResponseStatus::kServerError);
   EXPECT_EQ(ms[5].fields.response_status, ResponseStatus::kClientError);
-  EXPECT_EQ(ms[5].fields.response_exception.view(), "Session taken over");
+  EXPECT_EQ(ms[5].fields.get(Field::kResponseException), "Session taken over");
   EXPECT_EQ(h.errors(), 0u);
   // AUTH does not exist before 5.0.
   auto h2 = make();
@@ -673,9 +674,9 @@ TEST(Mqtt, SeveralPacketsInOneSegment) {
   h.feed(C, cat({connect("c", 4), publish("a", "1", 0), publish("b", "2", 1, 1), kPingreq}));
   auto& ms = h.messages();
   ASSERT_EQ(ms.size(), 4u);
-  EXPECT_EQ(ms[1].fields.request_resource.view(), "a");
-  EXPECT_EQ(ms[2].fields.request_resource.view(), "b");
-  EXPECT_EQ(ms[3].fields.request_type.view(), "PINGREQ");
+  EXPECT_EQ(ms[1].fields.get(Field::kRequestResource), "a");
+  EXPECT_EQ(ms[2].fields.get(Field::kRequestResource), "b");
+  EXPECT_EQ(ms[3].fields.get(Field::kRequestType), "PINGREQ");
 }
 
 TEST(Mqtt, TruncatedTailWaitsForTheRest) {
@@ -692,7 +693,7 @@ TEST(Mqtt, TruncatedTailWaitsForTheRest) {
 TEST(Mqtt, FourByteRemainingLengthAndOversizedPublish) {
   ParserOptions opts;
   opts.max_buffered = 4096;
-  ParserHarness h(mqtt::create_parser(), opts);
+  ParserHarness h(kMqttDescriptor, opts);
   h.feed(C, connect("c", 5));
   // 2.1 MB payload: a 4-byte Remaining Length, far more than the buffer bound.
   const Bytes big = publish("big/blob", std::string(2'100'000, 'z'), 1, 42, true,
@@ -703,11 +704,11 @@ TEST(Mqtt, FourByteRemainingLengthAndOversizedPublish) {
   h.feed(C, publish("after", "x", 0, 0, true));
   auto& ms = h.messages();
   ASSERT_EQ(ms.size(), 3u);
-  EXPECT_EQ(ms[1].fields.request_resource.view(), "big/blob");
+  EXPECT_EQ(ms[1].fields.get(Field::kRequestResource), "big/blob");
   EXPECT_EQ(ms[1].id, 42u);
-  EXPECT_EQ(ms[1].fields.trace_id.view(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(ms[1].fields.get(Field::kTraceId), "4bf92f3577b34da6a3ce929d0e0e4736");
   EXPECT_EQ(ms[1].fields.request_length, big.size() - 5);
-  EXPECT_EQ(ms[2].fields.request_resource.view(), "after");
+  EXPECT_EQ(ms[2].fields.get(Field::kRequestResource), "after");
   EXPECT_EQ(h.errors(), 0u);
 }
 
@@ -716,16 +717,16 @@ TEST(Mqtt, OversizedPublishWaitsForItsHeader) {
   // buffer bound) before logging the packet and skipping its payload.
   ParserOptions opts;
   opts.max_buffered = 4096;
-  ParserHarness h(mqtt::create_parser(), opts);
+  ParserHarness h(kMqttDescriptor, opts);
   h.feed(C, connect("c", 4));
   const std::string topic(3000, 't');
   h.feed_split(C, publish(topic, std::string(100'000, 'z'), 1, 5), 1000);
   h.feed(C, kPingreq);
   auto& ms = h.messages();
   ASSERT_EQ(ms.size(), 3u);
-  EXPECT_EQ(ms[1].fields.request_resource.view(), topic.substr(0, FieldCaps::kResource));
+  EXPECT_EQ(ms[1].fields.get(Field::kRequestResource), topic.substr(0, FieldCaps::cap(Field::kRequestResource)));
   EXPECT_EQ(ms[1].id, 5u);
-  EXPECT_EQ(ms[2].fields.request_type.view(), "PINGREQ");
+  EXPECT_EQ(ms[2].fields.get(Field::kRequestType), "PINGREQ");
   EXPECT_EQ(h.errors(), 0u);
 }
 
@@ -737,15 +738,15 @@ TEST(Mqtt, GarbageCountsAnErrorAndResyncs) {
   // The next segment starts a packet again.
   h.feed(C, publish("again", "1", 1, 3));
   ASSERT_EQ(h.messages().size(), 2u);
-  EXPECT_EQ(h.messages()[1].fields.request_resource.view(), "again");
-  EXPECT_EQ(h.messages()[1].fields.version.view(), "3.1.1");
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kRequestResource), "again");
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kVersion), "3.1.1");
   // After a gap, a segment starting inside a packet is dropped; the next packet boundary resumes.
   h.gap(C);
   const Bytes p = publish("lost", std::string(40, 'x'), 0);
   h.feed(C, Bytes(p.begin() + 10, p.end()));
   h.feed(C, cat({publish("back", "1", 0), kPingreq}));
   ASSERT_EQ(h.messages().size(), 4u);
-  EXPECT_EQ(h.messages()[2].fields.request_resource.view(), "back");
+  EXPECT_EQ(h.messages()[2].fields.get(Field::kRequestResource), "back");
   EXPECT_EQ(h.errors(), 1u);
 }
 
@@ -759,7 +760,7 @@ TEST(Mqtt, RandomBytesNeverCrash) {
     // Sometimes start with a plausible header so deeper decoding runs.
     if (!junk.empty() && round % 3 == 0) junk[0] = static_cast<uint8_t>(0x10 * (1 + rng() % 15));
     h.feed_split(round % 2 == 0 ? C : S, junk, 1 + rng() % 17);
-    for (const Message& m : h.messages()) EXPECT_LE(m.fields.request_resource.size(), FieldCaps::kResource);
+    for (const Message& m : h.messages()) EXPECT_LE(m.fields.get(Field::kRequestResource).size(), FieldCaps::cap(Field::kRequestResource));
   }
   // Valid packets with random corruption of one byte.
   const Bytes base = conversation_c2s();
@@ -777,15 +778,15 @@ TEST(Mqtt, VersionInferredMidStream) {
   h.feed(S, connack(0, true, two_prop(0x21, 10)));
   h.feed(C, subscribe(3, {{"z/#", 1}}, true));
   ASSERT_EQ(h.messages().size(), 2u);
-  EXPECT_EQ(h.messages()[0].fields.version.view(), "5.0");
-  EXPECT_EQ(h.messages()[1].fields.request_resource.view(), "z/#");
-  EXPECT_EQ(h.messages()[1].fields.version.view(), "5.0");
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kVersion), "5.0");
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kRequestResource), "z/#");
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kVersion), "5.0");
   // Without a CONNECT a 3.1.1-looking PUBLISH has no version.
   auto h2 = make();
   h2.feed(C, publish("t", "x", 1, 1));
   ASSERT_EQ(h2.messages().size(), 1u);
-  EXPECT_TRUE(h2.messages()[0].fields.version.empty());
-  EXPECT_EQ(h2.messages()[0].fields.request_resource.view(), "t");
+  EXPECT_TRUE(h2.messages()[0].fields.get(Field::kVersion).empty());
+  EXPECT_EQ(h2.messages()[0].fields.get(Field::kRequestResource), "t");
 }
 
 // ---- Detection ------------------------------------------------------------------------------
@@ -854,12 +855,20 @@ TEST(Mqtt, ProbeRejectsOtherProtocols) {
 }
 
 TEST(Mqtt, DescriptorAndSignatures) {
-  EXPECT_EQ(kMqttDescriptor.id, ProtocolId::kMqtt);
+  EXPECT_EQ(protocol_by_id(protocol_id("mqtt")), &kMqttDescriptor);
+  EXPECT_EQ(kMqttDescriptor.transports, kTcp);
   EXPECT_EQ(kMqttDescriptor.name, "mqtt");
   ASSERT_FALSE(kMqttDescriptor.default_ports.empty());
   EXPECT_EQ(kMqttDescriptor.default_ports[0], 1883);
-  ASSERT_NE(kMqttDescriptor.create, nullptr);
-  EXPECT_NE(kMqttDescriptor.create(), nullptr);
+  {  // the factory builds a parser in pool memory and the pool gets it back
+    BufferPool pool;
+    ParserOptions opts;
+    StreamDriver drv;
+    ASSERT_TRUE(drv.attach(kMqttDescriptor, ParserEnv{&opts, &pool}));
+    EXPECT_GT(pool.in_use(), 0u);
+    drv.reset();
+    EXPECT_EQ(pool.in_use(), 0u);
+  }
 
   const test::SignatureMatcher sigs(kMqttDescriptor);
   ASSERT_TRUE(sigs.ok()) << sigs.error();

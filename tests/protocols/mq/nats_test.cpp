@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "protocols/registry.hpp"
 #include "tests/protocols/parser_harness.hpp"
 
 namespace l7tap {
@@ -25,16 +26,15 @@ const std::string kConnect =
     "CONNECT {\"verbose\":true,\"pedantic\":false,\"tls_required\":false,\"name\":\"\",\"lang\":\"go\","
     "\"version\":\"1.25.0\",\"protocol\":1,\"echo\":true,\"headers\":true,\"no_responders\":true}\r\n";
 
-std::unique_ptr<Parser> make() { return kNatsDescriptor.create(); }
 
 // Everything a message carries, for comparing two runs.
 std::string describe(const Message& m) {
   const L7Fields& f = m.fields;
   std::string s = std::to_string(static_cast<int>(m.role)) + "|" + std::to_string(static_cast<int>(m.dir)) + "|" +
                   std::to_string(m.has_id) + ":" + std::to_string(m.id) + "|" + std::to_string(m.pair_class) + "|" +
-                  f.request_type.str() + "|" + f.version.str() + "|" + f.request_domain.str() + "|" +
-                  f.request_resource.str() + "|" + f.endpoint.str() + "|" + f.trace_id.str() + "|" + f.span_id.str() +
-                  "|" + f.x_request_id.str() + "|" + f.response_exception.str() + "|" +
+                  std::string(f.get(Field::kRequestType)) + "|" + std::string(f.get(Field::kVersion)) + "|" + std::string(f.get(Field::kRequestDomain)) + "|" +
+                  std::string(f.get(Field::kRequestResource)) + "|" + std::string(f.get(Field::kEndpoint)) + "|" + std::string(f.get(Field::kTraceId)) + "|" + std::string(f.get(Field::kSpanId)) +
+                  "|" + std::string(f.get(Field::kXRequestId)) + "|" + std::string(f.get(Field::kResponseException)) + "|" +
                   std::to_string(static_cast<int>(f.response_status)) + "|";
   s += f.has_request_length ? std::to_string(f.request_length) : "-";
   s += "|";
@@ -57,7 +57,7 @@ const std::string kServerSide =
     "MSG FRONT.DOOR bob JOKE.22 11\r\nKnock Knock\r\n" + "-ERR 'Unknown Protocol Operation'\r\n";
 
 TEST(NatsParser, DecodesEveryMessageType) {
-  ParserHarness h(make());
+  ParserHarness h(kNatsDescriptor);
   h.feed(Dir::kToClient, bytes_of(kInfo));
   h.feed(Dir::kToServer, bytes_of(kClientSide));
   h.feed(Dir::kToClient, bytes_of(kServerSide.substr(kInfo.size())));
@@ -68,59 +68,59 @@ TEST(NatsParser, DecodesEveryMessageType) {
   // INFO: a request (server → client) carrying the connection's version and server name.
   EXPECT_EQ(m[0].role, MsgRole::kRequest);
   EXPECT_EQ(m[0].dir, Dir::kToClient);
-  EXPECT_EQ(m[0].fields.request_type.view(), "INFO");
-  EXPECT_EQ(m[0].fields.version.view(), "2.10.7");
-  EXPECT_EQ(m[0].fields.request_domain.view(), "us-south-nats-demo");
+  EXPECT_EQ(m[0].fields.get(Field::kRequestType), "INFO");
+  EXPECT_EQ(m[0].fields.get(Field::kVersion), "2.10.7");
+  EXPECT_EQ(m[0].fields.get(Field::kRequestDomain), "us-south-nats-demo");
   EXPECT_EQ(m[0].fields.request_length, kInfo.size());
   // CONNECT answers it: same pair class and id, length of the whole line.
   EXPECT_EQ(m[1].role, MsgRole::kResponse);
-  EXPECT_EQ(m[1].fields.request_type.view(), "CONNECT");
+  EXPECT_EQ(m[1].fields.get(Field::kRequestType), "CONNECT");
   EXPECT_EQ(m[1].pair_class, m[0].pair_class);
   EXPECT_TRUE(m[1].has_id && m[0].has_id);
   EXPECT_EQ(m[1].id, m[0].id);
   EXPECT_TRUE(m[1].fields.has_response_length);
   EXPECT_EQ(m[1].fields.response_length, kConnect.size());
-  EXPECT_EQ(m[1].fields.version.view(), "2.10.7");  // the server's version, not the client library's
+  EXPECT_EQ(m[1].fields.get(Field::kVersion), "2.10.7");  // the server's version, not the client library's
   // PING / PONG.
   EXPECT_EQ(m[2].role, MsgRole::kRequest);
-  EXPECT_EQ(m[2].fields.request_type.view(), "PING");
+  EXPECT_EQ(m[2].fields.get(Field::kRequestType), "PING");
   EXPECT_EQ(m[2].fields.request_length, 6u);
   EXPECT_NE(m[2].pair_class, m[0].pair_class);
   // SUB: one-way, subject → resource, endpoint = up to the first '.'.
   EXPECT_EQ(m[3].role, MsgRole::kOneWay);
-  EXPECT_EQ(m[3].fields.request_type.view(), "SUB");
-  EXPECT_EQ(m[3].fields.request_resource.view(), "FOO");
-  EXPECT_EQ(m[3].fields.endpoint.view(), "FOO");
-  EXPECT_EQ(m[3].fields.request_domain.view(), "us-south-nats-demo");
-  EXPECT_EQ(m[4].fields.request_resource.view(), "FRONT.DOOR");
-  EXPECT_EQ(m[4].fields.endpoint.view(), "FRONT");
-  EXPECT_EQ(m[5].fields.request_type.view(), "HPUB");
+  EXPECT_EQ(m[3].fields.get(Field::kRequestType), "SUB");
+  EXPECT_EQ(m[3].fields.get(Field::kRequestResource), "FOO");
+  EXPECT_EQ(m[3].fields.get(Field::kEndpoint), "FOO");
+  EXPECT_EQ(m[3].fields.get(Field::kRequestDomain), "us-south-nats-demo");
+  EXPECT_EQ(m[4].fields.get(Field::kRequestResource), "FRONT.DOOR");
+  EXPECT_EQ(m[4].fields.get(Field::kEndpoint), "FRONT");
+  EXPECT_EQ(m[5].fields.get(Field::kRequestType), "HPUB");
   EXPECT_EQ(m[5].fields.request_length, 51u);
-  EXPECT_EQ(m[6].fields.request_type.view(), "PUB");
-  EXPECT_EQ(m[6].fields.request_resource.view(), "FRONT.DOOR");
-  EXPECT_EQ(m[7].fields.request_type.view(), "UNSUB");
-  EXPECT_TRUE(m[7].fields.request_resource.empty());
-  EXPECT_EQ(m[8].fields.request_type.view(), "UNSUB");
+  EXPECT_EQ(m[6].fields.get(Field::kRequestType), "PUB");
+  EXPECT_EQ(m[6].fields.get(Field::kRequestResource), "FRONT.DOOR");
+  EXPECT_EQ(m[7].fields.get(Field::kRequestType), "UNSUB");
+  EXPECT_TRUE(m[7].fields.get(Field::kRequestResource).empty());
+  EXPECT_EQ(m[8].fields.get(Field::kRequestType), "UNSUB");
   // Server side.
-  EXPECT_EQ(m[9].fields.request_type.view(), "OK");
+  EXPECT_EQ(m[9].fields.get(Field::kRequestType), "OK");
   EXPECT_EQ(m[9].role, MsgRole::kOneWay);
-  EXPECT_EQ(m[10].fields.request_type.view(), "PONG");
+  EXPECT_EQ(m[10].fields.get(Field::kRequestType), "PONG");
   EXPECT_EQ(m[10].role, MsgRole::kResponse);
   EXPECT_EQ(m[10].pair_class, m[2].pair_class);
   EXPECT_EQ(m[10].id, m[2].id);
   EXPECT_EQ(m[10].fields.response_length, 6u);
-  EXPECT_EQ(m[11].fields.request_type.view(), "OK");
-  EXPECT_EQ(m[12].fields.request_type.view(), "HMSG");
-  EXPECT_EQ(m[12].fields.request_resource.view(), "FOO");
+  EXPECT_EQ(m[11].fields.get(Field::kRequestType), "OK");
+  EXPECT_EQ(m[12].fields.get(Field::kRequestType), "HMSG");
+  EXPECT_EQ(m[12].fields.get(Field::kRequestResource), "FOO");
   EXPECT_EQ(m[12].fields.request_length, 57u);
-  EXPECT_EQ(m[13].fields.request_type.view(), "MSG");
-  EXPECT_EQ(m[13].fields.endpoint.view(), "FRONT");
+  EXPECT_EQ(m[13].fields.get(Field::kRequestType), "MSG");
+  EXPECT_EQ(m[13].fields.get(Field::kEndpoint), "FRONT");
   // -ERR: one-way, the quoted text as the exception.
-  EXPECT_EQ(m[14].fields.request_type.view(), "ERR");
+  EXPECT_EQ(m[14].fields.get(Field::kRequestType), "ERR");
   EXPECT_EQ(m[14].role, MsgRole::kOneWay);
-  EXPECT_EQ(m[14].fields.response_exception.view(), "Unknown Protocol Operation");
+  EXPECT_EQ(m[14].fields.get(Field::kResponseException), "Unknown Protocol Operation");
   EXPECT_EQ(m[14].fields.response_status, ResponseStatus::kClientError);
-  EXPECT_EQ(m[14].fields.version.view(), "2.10.7");
+  EXPECT_EQ(m[14].fields.get(Field::kVersion), "2.10.7");
 }
 
 // INFO comes only from servers; CONNECT, PUB, HPUB, SUB and UNSUB only from clients. Either seen
@@ -130,7 +130,7 @@ TEST(NatsParser, VerbsSeenTheWrongWayReportReversedOrientation) {
   for (bool swapped : {false, true}) {
     SCOPED_TRACE(swapped);
     const Dir client_dir = swapped ? Dir::kToClient : Dir::kToServer;
-    ParserHarness h(make());
+    ParserHarness h(kNatsDescriptor);
     h.feed(opposite(client_dir), bytes_of(kServerSide));
     h.feed(client_dir, bytes_of(kClientSide));
     EXPECT_EQ(h.errors(), 0u);
@@ -146,7 +146,7 @@ TEST(NatsParser, VerbsSeenTheWrongWayReportReversedOrientation) {
                                                     {"UNSUB 1\r\n", Dir::kToClient}};
   for (const auto& [line, wrong] : wrong_way) {
     for (Dir d : {Dir::kToServer, Dir::kToClient}) {
-      ParserHarness h(make());
+      ParserHarness h(kNatsDescriptor);
       h.feed(d, bytes_of(line));
       ASSERT_EQ(h.messages().size(), 1u) << line;
       EXPECT_EQ(h.reversed(), d == wrong) << line;
@@ -157,13 +157,13 @@ TEST(NatsParser, VerbsSeenTheWrongWayReportReversedOrientation) {
 TEST(NatsParser, SplitFeedingGivesIdenticalMessages) {
   const std::string client = kClientSide;
   const std::string server = kServerSide;
-  ParserHarness whole(make());
+  ParserHarness whole(kNatsDescriptor);
   whole.feed(Dir::kToClient, bytes_of(server));
   whole.feed(Dir::kToServer, bytes_of(client));
   ASSERT_EQ(whole.errors(), 0u);
   ASSERT_FALSE(whole.messages().empty());
   for (std::size_t chunk : {1u, 2u, 3u, 7u, 13u, 64u}) {
-    ParserHarness split(make());
+    ParserHarness split(kNatsDescriptor);
     split.feed_split(Dir::kToClient, bytes_of(server), chunk);
     split.feed_split(Dir::kToServer, bytes_of(client), chunk);
     EXPECT_EQ(split.errors(), 0u) << chunk;
@@ -178,45 +178,45 @@ TEST(NatsParser, ManyMessagesInOneSegment) {
     burst += "PUB bulk." + std::to_string(i % 4) + " " + std::to_string(body.size()) + "\r\n" + body + "\r\n";
   }
   burst += "PING\r\n";
-  ParserHarness h(make());
+  ParserHarness h(kNatsDescriptor);
   h.feed(Dir::kToServer, bytes_of(burst));
   ASSERT_EQ(h.errors(), 0u);
   ASSERT_EQ(h.messages().size(), 1001u);
-  EXPECT_EQ(h.messages()[999].fields.request_resource.view(), "bulk.3");
-  EXPECT_EQ(h.messages()[999].fields.endpoint.view(), "bulk");
-  EXPECT_EQ(h.messages()[1000].fields.request_type.view(), "PING");
+  EXPECT_EQ(h.messages()[999].fields.get(Field::kRequestResource), "bulk.3");
+  EXPECT_EQ(h.messages()[999].fields.get(Field::kEndpoint), "bulk");
+  EXPECT_EQ(h.messages()[1000].fields.get(Field::kRequestType), "PING");
   // The same stream cut at arbitrary points gives the same messages.
-  ParserHarness s(make());
+  ParserHarness s(kNatsDescriptor);
   s.feed_split(Dir::kToServer, bytes_of(burst), 1448);
   EXPECT_EQ(describe_all(s.messages()), describe_all(h.messages()));
 }
 
 TEST(NatsParser, VerbsAreCaseInsensitiveAndLineEndingsTolerant) {
-  ParserHarness h(make());
+  ParserHarness h(kNatsDescriptor);
   h.feed(Dir::kToServer, bytes_of("pub\tfoo.bar  5\r\nhello\r\nsub foo.* 1\nPing\n+ok\r\nhpub a.b 12 14\r\n"
                                   "NATS/1.0\r\n\r\nhi\r\n"));
   ASSERT_EQ(h.errors(), 0u);
   auto& m = h.messages();
   ASSERT_EQ(m.size(), 5u);
-  EXPECT_EQ(m[0].fields.request_type.view(), "PUB");
-  EXPECT_EQ(m[0].fields.request_resource.view(), "foo.bar");
-  EXPECT_EQ(m[1].fields.request_type.view(), "SUB");
+  EXPECT_EQ(m[0].fields.get(Field::kRequestType), "PUB");
+  EXPECT_EQ(m[0].fields.get(Field::kRequestResource), "foo.bar");
+  EXPECT_EQ(m[1].fields.get(Field::kRequestType), "SUB");
   EXPECT_EQ(m[1].fields.request_length, 12u);  // bare LF
-  EXPECT_EQ(m[2].fields.request_type.view(), "PING");
-  EXPECT_EQ(m[3].fields.request_type.view(), "OK");
-  EXPECT_EQ(m[4].fields.request_type.view(), "HPUB");
-  EXPECT_EQ(m[4].fields.request_resource.view(), "a.b");
+  EXPECT_EQ(m[2].fields.get(Field::kRequestType), "PING");
+  EXPECT_EQ(m[3].fields.get(Field::kRequestType), "OK");
+  EXPECT_EQ(m[4].fields.get(Field::kRequestType), "HPUB");
+  EXPECT_EQ(m[4].fields.get(Field::kRequestResource), "a.b");
 }
 
 TEST(NatsParser, ReplyToAndQueueGroupArguments) {
-  ParserHarness h(make());
+  ParserHarness h(kNatsDescriptor);
   h.feed(Dir::kToServer, bytes_of("PUB svc.echo _INBOX.abc.1 2\r\nhi\r\nSUB svc.echo workers 7\r\n"));
   h.feed(Dir::kToClient,
          bytes_of("MSG svc.echo 7 _INBOX.abc.1 2\r\nhi\r\nHMSG x.y 1 _INBOX.r 12 14\r\nNATS/1.0\r\n\r\nok\r\n"));
   ASSERT_EQ(h.errors(), 0u);
   ASSERT_EQ(h.messages().size(), 4u);
-  for (int i : {0, 1, 2}) EXPECT_EQ(h.messages()[i].fields.request_resource.view(), "svc.echo");
-  EXPECT_EQ(h.messages()[3].fields.request_resource.view(), "x.y");
+  for (int i : {0, 1, 2}) EXPECT_EQ(h.messages()[i].fields.get(Field::kRequestResource), "svc.echo");
+  EXPECT_EQ(h.messages()[3].fields.get(Field::kRequestResource), "x.y");
   EXPECT_EQ(h.messages()[3].fields.request_length, std::string("HMSG x.y 1 _INBOX.r 12 14\r\n").size() + 14 + 2);
 }
 
@@ -224,7 +224,7 @@ TEST(NatsParser, TraceHeaders) {
   ParserOptions opts;
   static constexpr std::string_view kReqId[] = {"x-request-id"};
   opts.x_request_id_headers = kReqId;
-  ParserHarness h(make(), opts);
+  ParserHarness h(kNatsDescriptor, opts);
   // traceparent, then sw8 (as sent by the SkyWalking Java agent, nats-skywalking.pcap).
   const std::string hdr1 =
       "NATS/1.0\r\nX-Tenant: blue\r\ntraceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n"
@@ -246,29 +246,29 @@ TEST(NatsParser, TraceHeaders) {
   ASSERT_EQ(h.errors(), 0u);
   auto& m = h.messages();
   ASSERT_EQ(m.size(), 3u);
-  EXPECT_EQ(m[0].fields.trace_id.view(), "0af7651916cd43dd8448eb211c80319c");
-  EXPECT_EQ(m[0].fields.span_id.view(), "b7ad6b7169203331");
-  EXPECT_EQ(m[0].fields.x_request_id.view(), "req-42");
-  EXPECT_EQ(m[1].fields.trace_id.view(), "8e2ecbb0c75b476892d69513a2dd060d.1.17059953094180001");
-  EXPECT_EQ(m[1].fields.span_id.view(), "8e2ecbb0c75b476892d69513a2dd060d.41.17059953094240000-0");
-  EXPECT_EQ(m[1].fields.endpoint.view(), "hello");
-  EXPECT_TRUE(m[2].fields.trace_id.empty());
-  EXPECT_EQ(m[2].fields.request_type.view(), "HMSG");
+  EXPECT_EQ(m[0].fields.get(Field::kTraceId), "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_EQ(m[0].fields.get(Field::kSpanId), "b7ad6b7169203331");
+  EXPECT_EQ(m[0].fields.get(Field::kXRequestId), "req-42");
+  EXPECT_EQ(m[1].fields.get(Field::kTraceId), "8e2ecbb0c75b476892d69513a2dd060d.1.17059953094180001");
+  EXPECT_EQ(m[1].fields.get(Field::kSpanId), "8e2ecbb0c75b476892d69513a2dd060d.41.17059953094240000-0");
+  EXPECT_EQ(m[1].fields.get(Field::kEndpoint), "hello");
+  EXPECT_TRUE(m[2].fields.get(Field::kTraceId).empty());
+  EXPECT_EQ(m[2].fields.get(Field::kRequestType), "HMSG");
 }
 
 TEST(NatsParser, PayloadContainingVerbsAndCrlfIsNotReparsed) {
-  ParserHarness h(make());
+  ParserHarness h(kNatsDescriptor);
   const std::string body = "PING\r\nPUB x 1\r\n";
   const std::string line = "PUB data " + std::to_string(body.size()) + "\r\n";
   h.feed(Dir::kToServer, bytes_of(line + body + "\r\nPONG\r\n"));
   ASSERT_EQ(h.errors(), 0u);
   ASSERT_EQ(h.messages().size(), 2u);
   EXPECT_EQ(h.messages()[0].fields.request_length, line.size() + body.size() + 2);
-  EXPECT_EQ(h.messages()[1].fields.request_type.view(), "PONG");
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kRequestType), "PONG");
 }
 
 TEST(NatsParser, LargePayloadIsSkippedAndParsingGoesOn) {
-  ParserHarness h(make());
+  ParserHarness h(kNatsDescriptor);
   const std::size_t big = 200 * 1024;  // larger than max_buffered (64 KiB)
   const std::string hdr = "NATS/1.0\r\ntraceparent: 00-11112222333344445555666677778888-aaaabbbbccccdddd-01\r\n\r\n";
   std::string msg = "HPUB orders.big " + std::to_string(hdr.size()) + " " + std::to_string(hdr.size() + big) + "\r\n" +
@@ -277,16 +277,16 @@ TEST(NatsParser, LargePayloadIsSkippedAndParsingGoesOn) {
   ASSERT_EQ(h.errors(), 0u);
   ASSERT_EQ(h.messages().size(), 2u);
   const auto& f = h.messages()[0].fields;
-  EXPECT_EQ(f.request_type.view(), "HPUB");
+  EXPECT_EQ(f.get(Field::kRequestType), "HPUB");
   EXPECT_EQ(f.request_length, msg.size() - 15);
-  EXPECT_EQ(f.trace_id.view(), "11112222333344445555666677778888");
-  EXPECT_EQ(h.messages()[1].fields.request_resource.view(), "next");
+  EXPECT_EQ(f.get(Field::kTraceId), "11112222333344445555666677778888");
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kRequestResource), "next");
 }
 
 TEST(NatsParser, LargeHeaderBlockBeyondBufferUsesThePrefix) {
   ParserOptions opts;
   opts.max_buffered = 256;
-  ParserHarness h(make(), opts);
+  ParserHarness h(kNatsDescriptor, opts);
   std::string hdr = "NATS/1.0\r\ntraceparent: 00-11112222333344445555666677778888-aaaabbbbccccdddd-01\r\nX-Pad: " +
                     std::string(400, 'p') + "\r\n\r\n";
   std::string msg = "HPUB big.hdr " + std::to_string(hdr.size()) + " " + std::to_string(hdr.size() + 3) + "\r\n" + hdr +
@@ -294,14 +294,14 @@ TEST(NatsParser, LargeHeaderBlockBeyondBufferUsesThePrefix) {
   h.feed_split(Dir::kToServer, bytes_of(msg), 100);
   ASSERT_EQ(h.errors(), 0u);
   ASSERT_EQ(h.messages().size(), 2u);
-  EXPECT_EQ(h.messages()[0].fields.request_resource.view(), "big.hdr");
-  EXPECT_EQ(h.messages()[0].fields.trace_id.view(), "11112222333344445555666677778888");
-  EXPECT_EQ(h.messages()[1].fields.request_type.view(), "PING");
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kRequestResource), "big.hdr");
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kTraceId), "11112222333344445555666677778888");
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kRequestType), "PING");
 }
 
 TEST(NatsParser, PipelinedPingsPairInOrder) {
   // Clients flush with several PINGs before the PONGs come back; the server answers in order.
-  ParserHarness h(make());
+  ParserHarness h(kNatsDescriptor);
   h.feed(Dir::kToServer, bytes_of("PING\r\n"), 10);
   h.feed(Dir::kToServer, bytes_of("PING\r\n"), 20);
   h.feed(Dir::kToClient, bytes_of("PING\r\n"), 25);  // the server pings too: its own queue
@@ -311,7 +311,8 @@ TEST(NatsParser, PipelinedPingsPairInOrder) {
     void on_record(FlowRecord& r) override { all.push_back(r); }
     std::vector<FlowRecord> all;
   } out;
-  SessionPairing pairing(16, 16, 1'000'000, out);
+  BufferPool pool;
+  SessionPairing pairing(16, 16, 1'000'000, out, pool);
   FlowSessions flow;
   for (auto& m : h.messages()) pairing.on_message(flow, m);
   ASSERT_EQ(out.all.size(), 3u);
@@ -323,32 +324,32 @@ TEST(NatsParser, PipelinedPingsPairInOrder) {
 }
 
 TEST(NatsParser, ConnectWithoutInfoPairsWithNothing) {
-  ParserHarness h(make());
+  ParserHarness h(kNatsDescriptor);
   h.feed(Dir::kToServer, bytes_of(kConnect + "PUB a 0\r\n\r\n"));
   ASSERT_EQ(h.messages().size(), 2u);
   EXPECT_EQ(h.messages()[0].role, MsgRole::kResponse);
   EXPECT_EQ(h.messages()[0].id, 0u);  // INFO ids start at 1
-  EXPECT_TRUE(h.messages()[1].fields.version.empty());
+  EXPECT_TRUE(h.messages()[1].fields.get(Field::kVersion).empty());
   EXPECT_EQ(h.messages()[1].fields.request_length, 11u);
 }
 
 TEST(NatsParser, ErrorStatuses) {
-  ParserHarness h(make());
+  ParserHarness h(kNatsDescriptor);
   h.feed(Dir::kToClient,
          bytes_of("-ERR 'Authorization Violation'\r\n-ERR 'Maximum Connections Exceeded'\r\n"
                   "-ERR 'Slow Consumer'\r\n-ERR 'Permissions Violation for Publish to \"secret.x\"'\r\n"));
   ASSERT_EQ(h.messages().size(), 4u);
   EXPECT_EQ(h.messages()[0].fields.response_status, ResponseStatus::kClientError);
-  EXPECT_EQ(h.messages()[0].fields.response_exception.view(), "Authorization Violation");
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kResponseException), "Authorization Violation");
   EXPECT_EQ(h.messages()[1].fields.response_status, ResponseStatus::kServerError);
   EXPECT_EQ(h.messages()[2].fields.response_status, ResponseStatus::kServerError);
   EXPECT_EQ(h.messages()[3].fields.response_status, ResponseStatus::kClientError);
-  EXPECT_EQ(h.messages()[3].fields.response_exception.view(), "Permissions Violation for Publish to \"secret.x\"");
+  EXPECT_EQ(h.messages()[3].fields.get(Field::kResponseException), "Permissions Violation for Publish to \"secret.x\"");
 }
 
 TEST(NatsParser, GarbageCountsAnErrorAndParsingResumes) {
   // As in nats-err.pcap: the client sends an unknown operation, later valid traffic follows.
-  ParserHarness h(make());
+  ParserHarness h(kNatsDescriptor);
   h.feed(Dir::kToClient, bytes_of(kInfo));
   h.feed(Dir::kToServer, bytes_of(kConnect));
   h.feed(Dir::kToServer, bytes_of("DEADBEEF\r\n"));
@@ -358,22 +359,22 @@ TEST(NatsParser, GarbageCountsAnErrorAndParsingResumes) {
   EXPECT_EQ(h.errors(), 1u);
   EXPECT_FALSE(h.stopped());
   ASSERT_EQ(h.messages().size(), 4u);
-  EXPECT_EQ(h.messages()[2].fields.request_type.view(), "PING");
-  EXPECT_EQ(h.messages()[3].fields.request_type.view(), "ERR");
+  EXPECT_EQ(h.messages()[2].fields.get(Field::kRequestType), "PING");
+  EXPECT_EQ(h.messages()[3].fields.get(Field::kRequestType), "ERR");
 }
 
 TEST(NatsParser, ResyncAfterAGapSkipsToTheNextControlLine) {
-  ParserHarness h(make());
+  ParserHarness h(kNatsDescriptor);
   h.feed(Dir::kToServer, bytes_of("PUB a 20\r\n0123456789"));
   h.gap(Dir::kToServer);  // the rest of the payload was lost
   h.feed(Dir::kToServer, bytes_of("more payload\r\nPUB b.c 1\r\nx\r\n"));
   EXPECT_EQ(h.errors(), 0u);
   ASSERT_EQ(h.messages().size(), 1u);
-  EXPECT_EQ(h.messages()[0].fields.request_resource.view(), "b.c");
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kRequestResource), "b.c");
 }
 
 TEST(NatsParser, PayloadSizeMismatchIsAnError) {
-  ParserHarness h(make());
+  ParserHarness h(kNatsDescriptor);
   h.feed(Dir::kToServer, bytes_of("PUB a 3\r\nhello\r\n"));
   EXPECT_EQ(h.errors(), 1u);
   EXPECT_TRUE(h.messages().empty());
@@ -400,7 +401,7 @@ TEST(NatsParser, MalformedControlLinesAreErrors) {
                           "PUB a 99999999999\r\n",
                           " PING\r\n",
                           "\r\n"}) {
-    ParserHarness h(make());
+    ParserHarness h(kNatsDescriptor);
     h.feed(Dir::kToServer, bytes_of(bad));
     EXPECT_EQ(h.errors(), 1u) << bad;
     EXPECT_TRUE(h.messages().empty()) << bad;
@@ -408,7 +409,7 @@ TEST(NatsParser, MalformedControlLinesAreErrors) {
 }
 
 TEST(NatsParser, TlsAfterInfoGivesUpTheFlow) {
-  ParserHarness h(make());
+  ParserHarness h(kNatsDescriptor);
   h.feed(Dir::kToClient, bytes_of("INFO {\"server_id\":\"x\",\"version\":\"2.9.10\",\"tls_required\":true}\r\n"));
   std::vector<uint8_t> hello = {0x16, 0x03, 0x01, 0x00, 0x10, 0x01, 0x00, 0x00, 0x0c, 0x03, 0x03};
   h.feed(Dir::kToServer, hello);
@@ -424,7 +425,7 @@ TEST(NatsParser, RandomBytesNeverCrash) {
     // Mutate a few bytes, truncate at a random point, and feed in random chunks.
     for (int k = 0; k < 1 + round % 6; ++k) s[rng() % s.size()] = static_cast<char>(rng() & 0xff);
     s.resize(rng() % (s.size() + 1));
-    ParserHarness h(make());
+    ParserHarness h(kNatsDescriptor);
     std::vector<uint8_t> b = bytes_of(s);
     h.feed_split(round % 2 ? Dir::kToClient : Dir::kToServer, b, 1 + rng() % 40);
     std::vector<uint8_t> noise(200);
@@ -435,11 +436,11 @@ TEST(NatsParser, RandomBytesNeverCrash) {
 }
 
 TEST(NatsParser, InfoWithoutNameLeavesDomainEmpty) {
-  ParserHarness h(make());
+  ParserHarness h(kNatsDescriptor);
   h.feed(Dir::kToClient, bytes_of("INFO {\"server_id\":\"x\",\"version\":\"2.2.0\",\"go\":\"go1.16\"}\r\nPING\r\n"));
   ASSERT_EQ(h.messages().size(), 2u);
-  EXPECT_EQ(h.messages()[1].fields.version.view(), "2.2.0");
-  EXPECT_TRUE(h.messages()[1].fields.request_domain.empty());
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kVersion), "2.2.0");
+  EXPECT_TRUE(h.messages()[1].fields.get(Field::kRequestDomain).empty());
 }
 
 TEST(NatsJson, StringFieldLookup) {
@@ -496,7 +497,8 @@ TEST(NatsProbe, AcceptsNatsAndRejectsOtherProtocols) {
 }
 
 TEST(NatsDescriptor, SignaturesCompileAndMatch) {
-  EXPECT_EQ(kNatsDescriptor.id, ProtocolId::kNats);
+  EXPECT_EQ(protocol_by_id(protocol_id("nats")), &kNatsDescriptor);
+  EXPECT_EQ(kNatsDescriptor.transports, kTcp);
   EXPECT_EQ(kNatsDescriptor.name, "nats");
   ASSERT_FALSE(kNatsDescriptor.signatures.empty());
   const test::SignatureMatcher sigs(kNatsDescriptor);

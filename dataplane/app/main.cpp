@@ -10,7 +10,7 @@
 #include <string>
 
 #include "control/config.hpp"
-#include "dataplane/runners.hpp"
+#include "dataplane/app/runners.hpp"
 
 std::atomic<bool> l7tap::g_stop{false};
 std::atomic<bool> l7tap::g_reload{false};

@@ -3,6 +3,11 @@
 // fewer queues than there are workers — a dispatcher on the main lcore that hashes each frame's
 // flow key (direction-independent) to a worker ring, so both directions of a connection always
 // meet on the same worker. Everything after "a frame and its timestamp" is FlowProcessor.
+#include <dirent.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <sys/socket.h>
+
 #include <rte_common.h>
 #include <rte_dev.h>
 #include <rte_eal.h>
@@ -28,8 +33,9 @@
 #include "control/control_thread.hpp"
 #include "dataplane/decode.hpp"
 #include "dataplane/flow_key.hpp"
-#include "dataplane/pipeline_setup.hpp"
-#include "dataplane/runners.hpp"
+#include "dataplane/app/pipeline_setup.hpp"
+#include "dataplane/app/runners.hpp"
+#include "dataplane/ring_sink.hpp"
 
 namespace l7tap {
 namespace {
@@ -54,20 +60,46 @@ struct Port {
   std::string name;
   uint16_t id = 0;
   uint16_t queues = 1;
+  bool fanout = false;     // net_af_packet queues: the kernel's fanout spreads flows
+  bool inner_rss = false;  // RSS hashes the innermost headers of tunnelled frames
+  std::vector<int> packet_fds;  // fanout: the PMD's AF_PACKET sockets (read for rollover counts)
 };
 
-// Records from a live worker: a full ring costs the record, counted (the wire does not wait).
-class DroppingRingSink final : public RecordSink {
- public:
-  DroppingRingSink(RecordRing& ring, WorkerStats& stats) : ring_(ring), stats_(stats) {}
-  void on_record(FlowRecord& r) override {
-    if (!ring_.push(r)) stats_.record_ring_drops.add();
+// The AF_PACKET sockets of this process bound to interface `ifindex`: the net_af_packet PMD's, one
+// per queue. DPDK does not expose them; they are read (never changed) for their rollover counters.
+std::vector<int> packet_sockets(unsigned ifindex) {
+  std::vector<int> fds;
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return fds;
+  while (dirent* e = readdir(dir)) {
+    char* end = nullptr;
+    const long fd = std::strtol(e->d_name, &end, 10);
+    if (end == e->d_name || *end != '\0' || fd == dirfd(dir)) continue;
+    int domain = 0;
+    socklen_t len = sizeof domain;
+    if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_PACKET) continue;
+    sockaddr_ll sa{};
+    socklen_t sl = sizeof sa;
+    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&sa), &sl) == 0 &&
+        static_cast<unsigned>(sa.sll_ifindex) == ifindex)
+      fds.push_back(static_cast<int>(fd));
   }
+  closedir(dir);
+  return fds;
+}
 
- private:
-  RecordRing& ring_;
-  WorkerStats& stats_;
-};
+// PACKET_FANOUT_FLAG_ROLLOVER, which DPDK 22.11's net_af_packet always sets, moves packets to
+// another socket of the group (another queue, so another worker) when theirs is full: the flow is
+// then split between workers. The kernel counts the moves per socket; their sum is reported.
+uint64_t rollover_count(const std::vector<int>& fds) {
+  uint64_t n = 0;
+  for (int fd : fds) {
+    tpacket_rollover_stats st{};
+    socklen_t len = sizeof st;
+    if (getsockopt(fd, SOL_PACKET, PACKET_ROLLOVER_STATS, &st, &len) == 0) n += st.tp_all;
+  }
+  return n;
+}
 
 // Packet timestamps: PMDs that stamp packets (net_pcap: the capture's time, in µs) set a dynamic
 // field; otherwise the burst's wall-clock time is used.
@@ -93,7 +125,7 @@ struct Worker {
   std::vector<QueueRef> queues;  // direct mode
   rte_ring* ring = nullptr;      // dispatcher mode
   std::unique_ptr<RecordRing> records;
-  WorkerStats stats;
+  std::unique_ptr<WorkerStats> stats;
   std::unique_ptr<DroppingRingSink> sink;
   std::unique_ptr<FlowProcessor> processor;
   std::atomic<uint64_t> last_rx_wall_us{0};
@@ -105,6 +137,7 @@ struct Live {
   std::vector<Port> ports;
   std::vector<std::unique_ptr<Worker>> workers;
   DispatcherStats dispatcher_stats;
+  uint64_t hash_seed = 0;  // the workers' flow-hash seed: the dispatcher hashes the same way
   bool dispatcher = false;
   // Every port replays a capture file (net_pcap rx_pcap=): nothing is lost by waiting, so a full
   // worker ring makes the dispatcher wait instead of dropping. With a live port, waiting would only
@@ -134,16 +167,35 @@ struct Clock {
 void process_burst(Worker& w, Clock& clock, rte_mbuf** bufs, uint16_t n, std::vector<uint8_t>& scratch) {
   if (n == 0) return;
   const uint64_t wall = wall_us();
+  std::span<const uint8_t> frames[FlowProcessor::kMaxBurst];
+  uint64_t stamps[FlowProcessor::kMaxBurst];
+  uint32_t k = 0;
+  uint16_t first = 0;  // mbufs [first, i) are in frames[]: freed once processed
+  auto run = [&](uint16_t end) {
+    w.processor->process_burst(frames, stamps, k);
+    for (uint16_t j = first; j < end; ++j) rte_pktmbuf_free(bufs[j]);
+    k = 0;
+    first = end;
+  };
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = bufs[i];
     const uint64_t ts = w.live->ts.of(m, wall);
     clock.saw(ts, wall);
     const uint32_t len = rte_pktmbuf_pkt_len(m);
-    // Single-segment frames are read in place; chained (jumbo) ones are linearised.
+    if (m->nb_segs == 1) {  // read in place, processed with the rest of the burst
+      if (k == FlowProcessor::kMaxBurst) run(i);
+      frames[k] = {rte_pktmbuf_mtod(m, const uint8_t*), len};
+      stamps[k++] = ts;
+      continue;
+    }
+    // A chained (jumbo) frame is linearised into the scratch buffer and processed on its own.
+    run(i);
     const void* p = len <= scratch.size() ? rte_pktmbuf_read(m, 0, len, scratch.data()) : nullptr;
     if (p != nullptr) w.processor->process_frame({static_cast<const uint8_t*>(p), len}, ts);
     rte_pktmbuf_free(m);
+    first = i + 1;
   }
+  run(n);
   w.last_rx_wall_us.store(wall, std::memory_order_relaxed);
 }
 
@@ -192,6 +244,9 @@ int worker_main(void* arg) {
       process_burst(w, clock, bufs.data(), static_cast<uint16_t>(n), scratch);
   }
   w.processor->flush_all();
+  // The sessions flushed at shutdown are handed over whole: the control thread drains until
+  // stop() joins it, so wait for room rather than drop (bounded, should it be gone).
+  for (int i = 0; i < 20000 && w.records->flush() != 0; ++i) std::this_thread::sleep_for(std::chrono::microseconds(100));
   return 0;
 }
 
@@ -221,11 +276,11 @@ void dispatcher_loop(Live& live) {
           DecodedPacket pkt;
           if (p != nullptr && decode_frame({static_cast<const uint8_t*>(p), len}, pkt) == DecodeStatus::kOk) {
             bool swapped;
-            target = flow_hash(make_flow_key(pkt, swapped)) % nw;
+            target = worker_of(flow_hash(make_flow_key(pkt, swapped), live.hash_seed), static_cast<uint32_t>(nw));
           }
           out[target][count[target]++] = m;
         }
-        live.dispatcher_stats.packets.add(n);
+        live.dispatcher_stats[DispatcherStats::kPackets].add(n);
         for (std::size_t w = 0; w < nw; ++w) {
           if (count[w] == 0) continue;
           unsigned sent = rte_ring_sp_enqueue_burst(live.workers[w]->ring, reinterpret_cast<void**>(out[w].data()),
@@ -237,7 +292,7 @@ void dispatcher_loop(Live& live) {
                                               count[w] - sent, nullptr);
           }
           if (sent < count[w]) {
-            live.dispatcher_stats.ring_drops.add(count[w] - sent);
+            live.dispatcher_stats[DispatcherStats::kRingDrops].add(count[w] - sent);
             for (unsigned i = sent; i < count[w]; ++i) rte_pktmbuf_free(out[w][i]);
           }
         }
@@ -287,16 +342,35 @@ void setup_port(Live& live, std::size_t index) {
                           std::to_string(info.max_rx_queues));
   rte_eth_conf conf;
   std::memset(&conf, 0, sizeof conf);
-  if (port.queues > 1) {
+  const std::string driver = info.driver_name != nullptr ? info.driver_name : "";
+  if (port.queues > 1 && driver == "net_af_packet") {
+    // No RSS: the kernel spreads flows over the PMD's sockets (PACKET_FANOUT_HASH, a symmetric
+    // flow hash, so both directions of a connection reach one queue). Every socket receives, so
+    // every one must be polled: rx_queues must equal the vdev's qpairs.
+    if (port.queues != info.max_rx_queues)
+      throw ConfigError("ports[" + std::to_string(index) + "].rx_queues",
+                        "net_af_packet spreads packets over all of its qpairs=" + std::to_string(info.max_rx_queues) +
+                            " sockets: set rx_queues to " + std::to_string(info.max_rx_queues));
+    port.fanout = true;
+    const std::size_t at = pc.device.find("iface=");
+    if (at != std::string::npos) {
+      const std::string iface = pc.device.substr(at + 6, pc.device.find(',', at) - (at + 6));
+      if (const unsigned ifindex = if_nametoindex(iface.c_str())) port.packet_fds = packet_sockets(ifindex);
+    }
+  } else if (port.queues > 1) {
     if (info.flow_type_rss_offloads == 0)
       throw ConfigError("ports[" + std::to_string(index) + "].rx_queues",
-                        "driver " + std::string(info.driver_name) +
+                        "driver " + driver +
                             " has no RSS: use 1 queue (the dispatcher spreads flows over the workers)");
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
     conf.rx_adv_conf.rss_conf.rss_key = g_symmetric_rss_key;
     conf.rx_adv_conf.rss_conf.rss_key_len = sizeof g_symmetric_rss_key;
-    conf.rx_adv_conf.rss_conf.rss_hf =
-        (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+    uint64_t hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+    // Mirror traffic often arrives tunnelled (VXLAN, GRE/ERSPAN): hash the innermost headers
+    // where the NIC can, so a tunnel's flows spread and both directions still meet.
+    port.inner_rss = (info.flow_type_rss_offloads & RTE_ETH_RSS_LEVEL_INNERMOST) != 0;
+    if (port.inner_rss) hf |= RTE_ETH_RSS_LEVEL_INNERMOST;
+    conf.rx_adv_conf.rss_conf.rss_hf = hf;
   }
   uint16_t txq = 0;
   int rc = rte_eth_dev_configure(port.id, port.queues, txq, &conf);
@@ -322,9 +396,17 @@ void setup_port(Live& live, std::size_t index) {
   if (pc.promiscuous && rte_eth_promiscuous_enable(port.id) != 0)
     std::fprintf(stderr, "l7tap: port %s: promiscuous mode not supported by %s (continuing)\n", pc.name.c_str(),
                  info.driver_name);
+  const char* spread = port.queues == 1 ? ""
+                       : port.fanout    ? ", kernel fanout (symmetric flow hash)"
+                       : port.inner_rss ? ", symmetric RSS on the innermost headers"
+                                        : ", symmetric RSS";
   std::fprintf(stderr, "l7tap: port %s = %s (port id %u, driver %s, %u rx queue%s%s)\n", pc.name.c_str(),
-               pc.device.c_str(), port.id, info.driver_name, port.queues, port.queues == 1 ? "" : "s",
-               port.queues > 1 ? ", symmetric RSS" : "");
+               pc.device.c_str(), port.id, info.driver_name, port.queues, port.queues == 1 ? "" : "s", spread);
+  if (port.queues > 1 && !port.fanout && !port.inner_rss)
+    std::fprintf(stderr,
+                 "l7tap: port %s: the NIC hashes tunnelled frames (VXLAN, GRE, ERSPAN) by their outer headers; "
+                 "for tunnelled mirror traffic use 1 rx queue and workers.dispatcher (it hashes the inner flow)\n",
+                 pc.name.c_str());
   live.ports.push_back(port);
 }
 
@@ -340,6 +422,10 @@ std::vector<PortStats> sample_ports(const Live& live) {
     ps.rx_missed = s.imissed;
     ps.rx_errors = s.ierrors;
     ps.rx_nombuf = s.rx_nombuf;
+    if (p.fanout) {
+      ps.has_rollover = true;
+      ps.rx_rollover = rollover_count(p.packet_fds);
+    }
     out.push_back(ps);
   }
   return out;
@@ -401,6 +487,7 @@ int run_live(const Config& config, const RunOptions& options) {
   live.ts.init();
 
   PipelineSetup setup(config);
+  live.hash_seed = setup.processor_config().hash_seed;
   ControlInputs inputs;
   unsigned lcore = rte_get_next_lcore(-1, 1, 0);
   for (uint16_t i = 0; i < nw; ++i, lcore = rte_get_next_lcore(lcore, 1, 0)) {
@@ -409,9 +496,10 @@ int run_live(const Config& config, const RunOptions& options) {
     w->lcore = lcore;
     w->live = &live;
     w->records = std::make_unique<RecordRing>(config.record_ring_size);
-    w->sink = std::make_unique<DroppingRingSink>(*w->records, w->stats);
+    w->stats = std::make_unique<WorkerStats>(setup.protocol_ids());
+    w->sink = std::make_unique<DroppingRingSink>(*w->records, (*w->stats)[WorkerStats::kRingDrops]);
     w->processor = std::make_unique<FlowProcessor>(i, setup.processor_config(), setup.signatures(),
-                                                   setup.port_hints(), *w->sink, w->stats);
+                                                   setup.port_hints(), *w->sink, *w->stats);
     if (need_dispatcher) {
       const std::string rname = "l7tap_w" + std::to_string(i);
       w->ring = rte_ring_create(rname.c_str(), config.dispatch_ring_size, static_cast<int>(rte_socket_id()),
@@ -426,10 +514,10 @@ int run_live(const Config& config, const RunOptions& options) {
           if (k % nw == i) w->queues.push_back({p.id, q});
     }
     inputs.rings.push_back(w->records.get());
-    inputs.workers.push_back(&w->stats);
+    inputs.workers.push_back(&w->stats->block());
     live.workers.push_back(std::move(w));
   }
-  if (need_dispatcher) inputs.dispatcher = &live.dispatcher_stats;
+  if (need_dispatcher) inputs.globals.push_back(&live.dispatcher_stats.block());
   inputs.port_stats = [&live] { return sample_ports(live); };
   inputs.config_path = options.config_path;
   inputs.reload_requested = &g_reload;

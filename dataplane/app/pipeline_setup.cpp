@@ -1,4 +1,4 @@
-#include "dataplane/pipeline_setup.hpp"
+#include "dataplane/app/pipeline_setup.hpp"
 
 #include "protocols/registry.hpp"
 
@@ -20,9 +20,9 @@ PipelineSetup::PipelineSetup(const Config& c) {
   for (const ProtocolDescriptor* d : protocols_) {
     auto it = c.port_hints.find(std::string(d->name));
     if (it != c.port_hints.end()) {
-      for (uint16_t port : it->second) port_hints_.emplace_back(port, d->id);
+      for (uint16_t port : it->second) port_hints_.emplace_back(port, d);
     } else {
-      for (uint16_t port : d->default_ports) port_hints_.emplace_back(port, d->id);
+      for (uint16_t port : d->default_ports) port_hints_.emplace_back(port, d);
     }
   }
   // The views must not move: reserve before taking them.
@@ -37,6 +37,7 @@ PipelineSetup::PipelineSetup(const Config& c) {
   FlowProcessorConfig& p = processor_;
   p.flow_capacity = c.flow_capacity;
   p.flow_idle_timeout_us = c.flow_idle_timeout_us;
+  p.no_payload_timeout_us = c.no_payload_timeout_us;
   p.tcp_close_timeout_us = c.tcp_close_timeout_us;
   p.max_out_of_order_bytes = c.max_out_of_order_bytes;
   p.request_timeout_us = c.request_timeout_us;
@@ -47,6 +48,13 @@ PipelineSetup::PipelineSetup(const Config& c) {
   p.parser.trace_id_headers = trace_id_headers_;
   p.parser.span_id_headers = span_id_headers_;
   p.parser.x_request_id_headers = x_request_id_headers_;
+  p.hash_seed = random_hash_seed();  // one for all workers and the dispatcher
+}
+
+std::vector<ProtocolId> PipelineSetup::protocol_ids() const {
+  std::vector<ProtocolId> ids;
+  for (const ProtocolDescriptor* d : protocols_) ids.push_back(protocol_id(d));
+  return ids;
 }
 
 }  // namespace l7tap

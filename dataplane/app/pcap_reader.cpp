@@ -1,4 +1,4 @@
-#include "dataplane/pcap_reader.hpp"
+#include "dataplane/app/pcap_reader.hpp"
 
 #include <pcap/pcap.h>
 

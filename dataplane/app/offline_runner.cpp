@@ -3,37 +3,29 @@
 // dropping (there is no wire to keep up with).
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <thread>
+#include <vector>
 
 #include "control/control_thread.hpp"
-#include "dataplane/pcap_reader.hpp"
-#include "dataplane/pipeline_setup.hpp"
-#include "dataplane/runners.hpp"
+#include "dataplane/app/pcap_reader.hpp"
+#include "dataplane/app/pipeline_setup.hpp"
+#include "dataplane/app/runners.hpp"
+#include "dataplane/ring_sink.hpp"
 
 namespace l7tap {
 namespace {
-
-class BlockingRingSink final : public RecordSink {
- public:
-  explicit BlockingRingSink(RecordRing& ring) : ring_(ring) {}
-  void on_record(FlowRecord& r) override {
-    while (!ring_.push(r)) std::this_thread::sleep_for(std::chrono::microseconds(50));
-  }
-
- private:
-  RecordRing& ring_;
-};
 
 }  // namespace
 
 int run_offline(const Config& config, const RunOptions& options) {
   PipelineSetup setup(config);
   RecordRing ring(config.record_ring_size);
-  WorkerStats stats;
+  WorkerStats stats(setup.protocol_ids());
   ControlInputs inputs;
   inputs.rings.push_back(&ring);
-  inputs.workers.push_back(&stats);
+  inputs.workers.push_back(&stats.block());
   inputs.config_path = options.config_path;
   inputs.reload_requested = &g_reload;
   ControlPlane control(config, inputs);
@@ -43,20 +35,38 @@ int run_offline(const Config& config, const RunOptions& options) {
   FlowProcessor processor(0, setup.processor_config(), setup.signatures(), setup.port_hints(), sink, stats);
   int rc = 0;
   uint64_t last_ts = 0;
+  // libpcap reuses its buffer for every frame: frames are copied into a batch arena and handed to
+  // the processor a burst at a time, as a NIC queue would hand them.
+  constexpr uint32_t kBurst = 32;
+  std::vector<uint8_t> arena(1u << 20);
+  std::span<const uint8_t> frames[kBurst];
+  uint64_t stamps[kBurst];
+  uint32_t n = 0;
+  std::size_t used = 0;
+  auto run_burst = [&] {
+    if (n == 0) return;
+    processor.process_burst(frames, stamps, n);
+    processor.housekeeping(last_ts);
+    processor.publish_stats();
+    n = 0;
+    used = 0;
+  };
   for (const std::string& path : options.pcaps) {
     try {
       PcapReader reader(path);
       std::span<const uint8_t> frame;
       uint64_t ts = 0;
-      uint32_t n = 0;
       while (!g_stop.load(std::memory_order_relaxed) && reader.next(frame, ts)) {
-        processor.process_frame(frame, ts);
+        if (n == kBurst || used + frame.size() > arena.size()) run_burst();
+        if (frame.size() > arena.size()) frame = frame.first(arena.size());  // cannot happen: 65 KiB frames
+        std::memcpy(arena.data() + used, frame.data(), frame.size());
+        frames[n] = {arena.data() + used, frame.size()};
+        stamps[n] = ts;
+        used += frame.size();
+        ++n;
         last_ts = ts > last_ts ? ts : last_ts;
-        if (++n % 64 == 0) {
-          processor.housekeeping(last_ts);
-          processor.publish_stats();
-        }
       }
+      run_burst();
       if (!reader.error().empty()) {
         std::fprintf(stderr, "l7tap: %s (the frames before it were processed)\n", reader.error().c_str());
         rc = 1;

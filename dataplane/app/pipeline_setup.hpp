@@ -1,5 +1,6 @@
 // Turns the conf into what every worker's FlowProcessor needs: the enabled protocols, their
-// compiled signatures, port hints and parser options. Built once, shared read-only by workers.
+// compiled signatures, port hints, parser options and the flow-hash seed every worker and the
+// dispatcher share. Built once, shared read-only by workers.
 #pragma once
 
 #include <memory>
@@ -19,14 +20,16 @@ class PipelineSetup {
   explicit PipelineSetup(const Config& config);
 
   const SignatureDatabase& signatures() const { return *sigs_; }
-  const std::vector<std::pair<uint16_t, ProtocolId>>& port_hints() const { return port_hints_; }
+  const std::vector<std::pair<uint16_t, const ProtocolDescriptor*>>& port_hints() const { return port_hints_; }
+  // The enabled protocols' ids (their per-protocol counters are always shown).
+  std::vector<ProtocolId> protocol_ids() const;
   const FlowProcessorConfig& processor_config() const { return processor_; }
   const std::vector<const ProtocolDescriptor*>& protocols() const { return protocols_; }
 
  private:
   std::vector<const ProtocolDescriptor*> protocols_;
   std::unique_ptr<SignatureDatabase> sigs_;
-  std::vector<std::pair<uint16_t, ProtocolId>> port_hints_;
+  std::vector<std::pair<uint16_t, const ProtocolDescriptor*>> port_hints_;
   std::vector<std::string> header_names_;  // owns the strings the views below point to
   std::vector<std::string_view> trace_id_headers_, span_id_headers_, x_request_id_headers_;
   FlowProcessorConfig processor_;

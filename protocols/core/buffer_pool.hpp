@@ -1,0 +1,84 @@
+// A worker's memory for per-flow state that grows with traffic: parser state, parsers' incomplete
+// tails, bytes held during protocol detection, held out-of-order TCP data and pending requests. One
+// worker owns it (no locks, no atomics on the hot path).
+//
+// Blocks come in power-of-two size classes (64 B … 2 GiB) and go back to a per-class free list when
+// released, so a worker in a steady state allocates nothing: the heap is only asked when a class has
+// no free block, i.e. when the worker holds more than it ever did before.
+//
+// The budget (flows.max_buffered_total) bounds everything the pool holds from the heap — blocks in
+// use and blocks cached on free lists. When a new block would exceed it, cached blocks of other
+// classes are returned to the heap first; if that is not enough the request is refused and counted,
+// and the caller treats it like lost bytes (a gap for that one flow, nothing else).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace l7tap {
+
+class BufferPool {
+ public:
+  static constexpr uint32_t kMinShift = 6;   // 64-byte blocks: one cache line
+  static constexpr uint32_t kMaxShift = 31;  // 2 GiB
+  static constexpr uint32_t kClasses = kMaxShift - kMinShift + 1;
+
+  explicit BufferPool(uint64_t limit = UINT64_MAX) : limit_(limit) {}
+  ~BufferPool();
+  BufferPool(const BufferPool&) = delete;
+  BufferPool& operator=(const BufferPool&) = delete;
+
+  // A block of at least `size` bytes (64-byte aligned); `capacity` gets its real size, which the
+  // caller hands back to release(). Null when the budget cannot cover it (counted in refused()) or
+  // size is 0 or above 2 GiB.
+  void* acquire(std::size_t size, uint32_t& capacity);
+  void release(void* block, uint32_t capacity);
+  // The class size a request of `size` bytes gets (0 when too large).
+  static uint32_t block_size(std::size_t size);
+
+  void set_limit(uint64_t limit) { limit_ = limit; }
+  uint64_t limit() const { return limit_; }
+  uint64_t in_use() const { return in_use_; }        // bytes of blocks handed out
+  uint64_t held() const { return held_; }            // bytes taken from the heap (in use + cached)
+  uint64_t refused() const { return refused_; }      // requests refused for the budget
+  uint64_t heap_allocations() const { return heap_allocs_; }
+
+ private:
+  struct FreeBlock {
+    FreeBlock* next;
+  };
+  static uint32_t class_of(std::size_t size);
+  // Returns cached blocks to the heap (largest classes first, never `keep`) until `need` more
+  // bytes fit under the limit. False when they cannot.
+  bool make_room(uint64_t need, uint32_t keep);
+
+  std::array<FreeBlock*, kClasses> free_{};
+  uint64_t limit_;
+  uint64_t in_use_ = 0;
+  uint64_t held_ = 0;
+  uint64_t refused_ = 0;
+  uint64_t heap_allocs_ = 0;
+};
+
+}  // namespace l7tap
+
+namespace l7tap {
+
+// A block owned by one flow: its bytes and the capacity the pool gave it.
+struct PoolBlock {
+  uint8_t* data = nullptr;
+  uint32_t capacity = 0;
+
+  bool empty() const { return data == nullptr; }
+  // Makes the block hold at least `size` bytes, keeping its first `keep` bytes. False (block
+  // unchanged) when the pool refuses.
+  bool reserve(BufferPool& pool, std::size_t size, std::size_t keep);
+  void free(BufferPool& pool) {
+    pool.release(data, capacity);
+    data = nullptr;
+    capacity = 0;
+  }
+};
+
+}  // namespace l7tap

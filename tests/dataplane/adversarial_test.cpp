@@ -1,0 +1,304 @@
+// The flow layer against an attacker on the mirror: traffic built by our generator (tools/gen,
+// written from the protocol specifications) through a FlowProcessor with the real protocol
+// registry. One test per defect found that way (issue "framework v2", item 8), plus bypass:
+//  - detection cache poisoning by one odd flow to a server;
+//  - the buffer budget pinned by flows reordered once;
+//  - forged segments far ahead in sequence;
+//  - TCP-only protocols recognised in UDP datagrams;
+//  - flows nobody can parse still buffered.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dataplane/flow_processor.hpp"
+#include "protocols/registry.hpp"
+#include "tools/gen/proto_mqtt.hpp"
+#include "tools/gen/proto_nats.hpp"
+#include "tools/gen/tcp_conversation.hpp"
+#include "tools/gen/writer.hpp"
+
+namespace l7tap {
+namespace {
+
+class Records : public RecordSink {
+ public:
+  void on_record(FlowRecord& r) override { all.push_back(r); }
+  // (protocol name, request_type) → records
+  std::map<std::pair<std::string, std::string>, int> count() const {
+    std::map<std::pair<std::string, std::string>, int> m;
+    for (const FlowRecord& r : all)
+      ++m[{std::string(protocol_name(r.protocol)), std::string(r.l7.get(Field::kRequestType))}];
+    return m;
+  }
+  int of(std::string_view proto) const {
+    int n = 0;
+    for (const FlowRecord& r : all) n += protocol_name(r.protocol) == proto;
+    return n;
+  }
+  std::vector<FlowRecord> all;
+};
+
+std::vector<uint8_t> bytes(std::string_view s) { return {s.begin(), s.end()}; }
+
+std::vector<uint8_t> mqtt_connect(std::string_view client_id) {
+  std::vector<uint8_t> b;
+  gen::Writer w(b);
+  gen::mqtt::Connect c;
+  c.client_id = client_id;
+  gen::mqtt::connect(w, c);
+  return b;
+}
+std::vector<uint8_t> mqtt_connack() {
+  std::vector<uint8_t> b;
+  gen::Writer w(b);
+  gen::mqtt::connack(w, 4, false, 0);
+  return b;
+}
+std::vector<uint8_t> mqtt_publish(std::string_view topic, uint16_t id, std::size_t payload) {
+  std::vector<uint8_t> b;
+  gen::Writer w(b);
+  gen::mqtt::Publish p;
+  p.topic = topic;
+  p.qos = 1;
+  p.packet_id = id;
+  const std::vector<uint8_t> body(payload, 'p');
+  gen::mqtt::publish(w, p, body);
+  return b;
+}
+std::vector<uint8_t> mqtt_puback(uint16_t id) {
+  std::vector<uint8_t> b;
+  gen::Writer w(b);
+  gen::mqtt::puback(w, 4, id);
+  return b;
+}
+
+class Adversarial : public ::testing::Test {
+ protected:
+  Adversarial() : protos_(all_protocols().begin(), all_protocols().end()), sigs_(protos_) {}
+
+  // No port hints: the broker ports below are random high ports, so detection comes from the
+  // bytes alone (the harder case for the cache).
+  FlowProcessor& make(FlowProcessorConfig cfg = {}) {
+    cfg.hash_seed = 7;
+    proc_ = std::make_unique<FlowProcessor>(0, cfg, sigs_, std::vector<std::pair<uint16_t, const ProtocolDescriptor*>>{},
+                                            records_, stats_);
+    return *proc_;
+  }
+  void feed(const gen::FrameArena& frames) {
+    for (std::size_t i = 0; i < frames.size(); ++i) proc_->process_frame(frames[i], ts_ += 10);
+  }
+  gen::FlowSpec spec(uint16_t client_port, uint16_t server_port = 31883) {
+    gen::FlowSpec s;
+    s.client_ip = gen::ip4(10, 1, static_cast<uint8_t>(client_port >> 8), static_cast<uint8_t>(client_port));
+    s.server_ip = gen::ip4(10, 9, 9, 9);
+    s.client_port = client_port;
+    s.server_port = server_port;
+    return s;
+  }
+  // A whole MQTT conversation: CONNECT/CONNACK, PUBLISH QoS 1/PUBACK, orderly close.
+  void mqtt_conversation(gen::FlowSpec s, const std::string& id) {
+    gen::TcpConversation c(s);
+    gen::FrameArena f;
+    c.handshake(f);
+    c.send(f, gen::Dir::kToServer, mqtt_connect(id));
+    c.send(f, gen::Dir::kToClient, mqtt_connack());
+    c.send(f, gen::Dir::kToServer, mqtt_publish("sensors/" + id, 1, 40));
+    c.send(f, gen::Dir::kToClient, mqtt_puback(1), true);
+    c.close(f, gen::Dir::kToServer);
+    feed(f);
+  }
+
+  std::vector<const ProtocolDescriptor*> protos_;
+  SignatureDatabase sigs_;
+  Records records_;
+  WorkerStats stats_;
+  std::unique_ptr<FlowProcessor> proc_;
+  uint64_t ts_ = 1'700'000'000'000'000;
+};
+
+// One flow to an MQTT broker that sends "PING\r\n" (NATS-looking bytes) must not decide how every
+// later conversation to that broker is parsed: 15 MQTT conversations after it are all MQTT.
+TEST_F(Adversarial, OneOddFlowDoesNotPoisonTheServersDetection) {
+  make();
+  {
+    gen::TcpConversation c(spec(50000));
+    gen::FrameArena f;
+    c.handshake(f);
+    c.send(f, gen::Dir::kToServer, bytes("PING\r\n"));
+    c.rst(f, gen::Dir::kToClient);  // the broker drops a client that does not speak MQTT
+    feed(f);
+  }
+  for (uint16_t i = 0; i < 15; ++i) mqtt_conversation(spec(static_cast<uint16_t>(50001 + i)), "dev" + std::to_string(i));
+  proc_->flush_all();
+  const auto n = records_.count();
+  EXPECT_EQ((n.at({"mqtt", "CONNECT"})), 15);
+  EXPECT_EQ((n.at({"mqtt", "PUBLISH"})), 15);
+  EXPECT_EQ(records_.of("nats"), 1);  // the odd flow's own PING, nothing more
+}
+
+// A verdict proven by one flow is not used for the same address on another VLAN (or tunnel), and
+// a cached verdict the flow's own bytes contradict loses to what the bytes say.
+TEST_F(Adversarial, CachedVerdictsAreKeyedByVlanAndOverruledByTheBytes) {
+  make();
+  mqtt_conversation(spec(50000), "proven");  // proves MQTT for 10.9.9.9:31883 without VLAN
+  gen::FlowSpec other_vlan = spec(50001);
+  other_vlan.vlan = 20;
+  gen::FlowSpec same = spec(50002);
+  for (const gen::FlowSpec& s : {other_vlan, same}) {  // NATS to the "same" server
+    gen::TcpConversation c(s);
+    gen::FrameArena f;
+    c.handshake(f);
+    std::vector<uint8_t> info;
+    gen::Writer w(info);
+    gen::nats::info(w, R"({"server_id":"x","version":"2.10.0"})");
+    c.send(f, gen::Dir::kToClient, info);
+    std::vector<uint8_t> hello;
+    gen::Writer hw(hello);
+    gen::nats::connect(hw, R"({"verbose":false})");
+    gen::nats::pub(hw, "a.b", "", gen::as_bytes("hi"));
+    c.send(f, gen::Dir::kToServer, hello);
+    c.close(f, gen::Dir::kToServer);
+    feed(f);
+  }
+  proc_->flush_all();
+  const auto n = records_.count();
+  EXPECT_EQ((n.at({"nats", "INFO"})), 2);
+  EXPECT_EQ((n.at({"nats", "PUB"})), 2);
+  EXPECT_EQ((n.at({"mqtt", "CONNECT"})), 1);
+}
+
+// The cache still does its job: a flow to a proven server picked up mid-connection, whose first
+// bytes are the middle of a message no probe recognises, is parsed as the server's protocol.
+TEST_F(Adversarial, ProvenServerRecognisesMidStreamFlows) {
+  make();
+  mqtt_conversation(spec(50000), "proven");
+  gen::TcpConversation c(spec(50001));
+  gen::FrameArena f;
+  // No handshake: the capture starts in the tail of a PUBLISH, then whole packets follow.
+  const auto tail = mqtt_publish("sensors/x", 9, 300);
+  c.send(f, gen::Dir::kToServer, std::span<const uint8_t>(tail).subspan(100));
+  c.send(f, gen::Dir::kToServer, mqtt_publish("sensors/mid", 10, 20));
+  c.send(f, gen::Dir::kToClient, mqtt_puback(10));
+  feed(f);
+  proc_->flush_all();
+  int mid = 0;
+  for (const FlowRecord& r : records_.all)
+    mid += protocol_name(r.protocol) == "mqtt" && r.l7.get(Field::kRequestResource) == "sensors/mid";
+  EXPECT_EQ(mid, 1);
+}
+
+// Flows reordered once must not pin the worker's buffer budget after their hole is filled: with a
+// budget that 300 pinned holding areas would exhaust, 100 later flows whose PUBLISH arrives out of
+// order are all still reassembled and logged.
+TEST_F(Adversarial, FilledHolesDoNotPinTheBufferBudget) {
+  FlowProcessorConfig cfg;
+  cfg.flow_capacity = 1024;
+  cfg.max_out_of_order_bytes = 64 * 1024;
+  cfg.max_buffered_total = 300 * 64 * 1024 / 4;  // a quarter of what 300 reserved areas would take
+  make(cfg);
+  auto reordered_publish = [&](uint16_t port, const std::string& id) {
+    gen::TcpConversation c(spec(port));
+    gen::FrameArena f;
+    c.handshake(f);
+    c.send(f, gen::Dir::kToServer, mqtt_connect(id));
+    c.send(f, gen::Dir::kToClient, mqtt_connack());
+    // PUBLISH in two segments, the second first: it is held until the first fills the hole.
+    const auto pub = mqtt_publish("r/" + id, 1, 1000);
+    const std::span<const uint8_t> all(pub);
+    const gen::TcpConversation::Segment first = c.hold(gen::Dir::kToServer, all.first(500));
+    const gen::TcpConversation::Segment second = c.hold(gen::Dir::kToServer, all.subspan(500));
+    c.emit(f, second);
+    c.emit(f, first);
+    c.send(f, gen::Dir::kToClient, mqtt_puback(1), true);
+    feed(f);  // left open: the flows stay in the table
+  };
+  for (uint16_t i = 0; i < 300; ++i) reordered_publish(static_cast<uint16_t>(20000 + i), "a" + std::to_string(i));
+  proc_->publish_stats();
+  // What stays in use is the open flows' parser state (a small block each), not holding areas.
+  EXPECT_LT(stats_[WorkerStats::kBufferedBytes].get(), 300u * 1024) << "filled holes hold nothing";
+  records_.all.clear();
+  for (uint16_t i = 0; i < 100; ++i) reordered_publish(static_cast<uint16_t>(30000 + i), "b" + std::to_string(i));
+  int publishes = 0;
+  for (const FlowRecord& r : records_.all) publishes += r.l7.get(Field::kRequestType) == "PUBLISH" && r.has_rrt;
+  EXPECT_EQ(publishes, 100);
+  EXPECT_EQ(stats_[WorkerStats::kBudgetRefusals].get(), 0u);
+}
+
+// 50 segments forged 2^30 ahead in sequence (70 KB, more than a holding area takes, so holding
+// them would force giving up the "hole" before them) must not move the stream: the real
+// conversation after them is parsed whole.
+TEST_F(Adversarial, ForgedFarAheadSegmentsDoNotMoveTheStream) {
+  make();
+  gen::TcpConversation c(spec(50000));
+  gen::FrameArena f;
+  c.handshake(f);
+  const std::vector<uint8_t> junk(1400, 0x30);
+  for (uint32_t k = 0; k < 50; ++k) {
+    gen::TcpConversation::Segment s = c.next(gen::Dir::kToServer, junk);
+    s.seq += (1u << 30) + 2000 * k;
+    c.emit(f, s);
+  }
+  c.send(f, gen::Dir::kToServer, mqtt_connect("real"));
+  c.send(f, gen::Dir::kToClient, mqtt_connack());
+  for (uint16_t id = 1; id <= 5; ++id) {
+    c.send(f, gen::Dir::kToServer, mqtt_publish("real/t", id, 50));
+    c.send(f, gen::Dir::kToClient, mqtt_puback(id));
+  }
+  c.close(f, gen::Dir::kToServer);
+  feed(f);
+  proc_->flush_all();
+  const auto n = records_.count();
+  EXPECT_EQ((n.at({"mqtt", "CONNECT"})), 1);
+  EXPECT_EQ((n.at({"mqtt", "PUBLISH"})), 5);
+  for (const FlowRecord& r : records_.all) EXPECT_EQ(r.type, RecordType::kSession);
+  proc_->publish_stats();
+  EXPECT_EQ(stats_[WorkerStats::kOutOfWindow].get(), 50u);
+  EXPECT_EQ(stats_[WorkerStats::kGaps].get(), 0u);
+}
+
+// MQTT and NATS run over TCP only: datagrams that look like them are not parsed as them.
+TEST_F(Adversarial, TcpOnlyProtocolsAreNotParsedInUdp) {
+  make();
+  gen::TcpConversation c(spec(50000, 4222));
+  gen::FrameArena f;
+  c.datagram(f, gen::Dir::kToServer, bytes("PING\r\n"));
+  c.datagram(f, gen::Dir::kToServer, mqtt_connect("udp"));
+  c.datagram(f, gen::Dir::kToClient, bytes("PONG\r\n"));
+  feed(f);
+  proc_->flush_all();
+  EXPECT_TRUE(records_.all.empty());
+  EXPECT_EQ(stats_.bypassed(BypassReason::kNoParser).get(), 1u);
+  EXPECT_EQ(stats_[WorkerStats::kBypassedPackets].get(), 3u);
+}
+
+// A flow nobody can parse (TLS here) is bypassed once detection fails: its later segments, in
+// order or not, cost no reassembly and no buffer.
+TEST_F(Adversarial, UnknownFlowsAreBypassedWithoutBuffering) {
+  make();
+  gen::TcpConversation c(spec(50000, 443));
+  gen::FrameArena f;
+  c.handshake(f);
+  std::vector<uint8_t> hello = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03};
+  hello.resize(517, 0x42);
+  c.send(f, gen::Dir::kToServer, hello);
+  std::vector<uint8_t> record(1400, 0x17);
+  for (int i = 0; i < 20; ++i) c.send(f, gen::Dir::kToClient, record);  // "application data"
+  // Out of order after the bypass: nothing is held.
+  const auto a = c.hold(gen::Dir::kToClient, record);
+  const auto b = c.hold(gen::Dir::kToClient, record);
+  c.emit(f, b);
+  c.emit(f, a);
+  feed(f);
+  proc_->publish_stats();
+  EXPECT_TRUE(records_.all.empty());
+  EXPECT_EQ(stats_.bypassed(BypassReason::kDetectionFailed).get(), 1u);
+  EXPECT_GE(stats_[WorkerStats::kBypassedPackets].get(), 14u);  // after the 8 detection attempts
+  EXPECT_EQ(stats_[WorkerStats::kBufferedBytes].get(), 0u);
+  EXPECT_EQ(stats_[WorkerStats::kOutOfOrder].get(), 0u);
+}
+
+}  // namespace
+}  // namespace l7tap

@@ -1,0 +1,279 @@
+// l7tap-bench: the worker's per-packet code measured in memory, next to DPDK's raw net_null
+// receive loop as the ceiling, in one run (the machine is a noisy VM: ratios measured side by side
+// mean something, absolute numbers less).
+//
+//   l7tap-bench [--seconds S] [--flows N,N,...] [--seed S] [--json FILE] [--no-dpdk]
+//
+// For each N: tools/gen builds a stream of frames from N TCP conversations open at once (MQTT,
+// Kafka, AMQP, NATS; handshakes, correct sequence numbers, errors, a share of VLAN and VXLAN), the
+// frames are stored once, then replayed through the real worker code — decode → flow table →
+// reassembly → detection → parser → pairing → records pushed into the record ring, which a
+// consumer thread drains on the other core — in bursts of 32 for S seconds. Each replay of the
+// stored frames gets new client addresses (rewritten between replays, outside the timed part), so
+// flows stay distinct however long it runs; timestamps keep increasing.
+// Then net_null: an EAL without hugepages, one port, the rx-burst loop freeing what it gets.
+//
+// Prints a table (Mpps, ns/packet, records/s, flows, RSS, bytes per flow, ratio to net_null) and
+// writes it as JSON.
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "control/record_ring.hpp"
+#include "dataplane/flow_processor.hpp"
+#include "dataplane/ring_sink.hpp"
+#include "protocols/registry.hpp"
+#include "tools/gen/stored_frames.hpp"
+#include "tools/gen/traffic_gen.hpp"
+
+namespace {
+
+using namespace l7tap;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+uint64_t rss_bytes() {
+  std::ifstream f("/proc/self/statm");
+  uint64_t pages = 0, resident = 0;
+  f >> pages >> resident;
+  return resident * 4096;
+}
+
+struct WorkerResult {
+  uint32_t flows = 0;
+  uint64_t packets = 0;
+  double seconds = 0;
+  uint64_t records = 0;
+  uint32_t active_flows = 0;
+  uint64_t rss = 0;
+  uint64_t table_bytes = 0;
+  uint64_t pool_bytes = 0;
+  uint64_t evictions = 0;
+  uint64_t ring_full = 0;
+};
+
+WorkerResult run_worker(uint32_t flows, uint64_t seed, double seconds) {
+  const uint64_t count = std::max<uint64_t>(2'000'000, 4ull * flows);
+  std::fprintf(stderr, "bench: %u flows: generating %lu frames...\n", flows, static_cast<unsigned long>(count));
+  gen::Options o;
+  o.seed = seed;
+  o.concurrency = flows;
+  o.vlan = 0.1;
+  o.vxlan = 0.05;
+  o.errors = 0.05;
+  gen::TrafficGenerator g(o);
+  gen::StoredFrames fr = gen::StoredFrames::record(g, count, false);
+
+  std::vector<const ProtocolDescriptor*> protos(all_protocols().begin(), all_protocols().end());
+  SignatureDatabase sigs(protos);
+  std::vector<std::pair<uint16_t, const ProtocolDescriptor*>> hints;
+  for (const ProtocolDescriptor* d : protos)
+    for (uint16_t p : d->default_ports) hints.emplace_back(p, d);
+  // The generator's time runs at about 1 Mpps of traffic: conversations close by the tens of
+  // thousands per second. Closed flows linger tcp_close_timeout; flows left open at the end of a
+  // replay time out a quarter into the next. The table holds all of that without evicting.
+  FlowProcessorConfig cfg;
+  cfg.tcp_close_timeout_us = 20'000;
+  cfg.flow_idle_timeout_us = fr.duration_us() / 4 + 1;
+  cfg.no_payload_timeout_us = cfg.flow_idle_timeout_us;
+  cfg.flow_capacity = 2 * flows + 65536;
+  cfg.pending_pool = std::max<uint32_t>(8192, flows * 2);
+  cfg.max_buffered_total = 8ull << 30;
+  cfg.hash_seed = seed * 0x9e3779b97f4a7c15ULL + 1;
+
+  RecordRing ring(4u << 20);  // records.ring_size default
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> records{0};
+  std::thread consumer([&] {
+    FlowRecord r;
+    uint64_t n = 0;
+    while (!done.load(std::memory_order_relaxed) || !ring.empty()) {
+      if (ring.pop(r))
+        ++n;
+      else
+        std::this_thread::yield();
+    }
+    records.store(n);
+  });
+  // As a live worker hands records over: push, and count (not wait) when the ring is full — the
+  // consumer's scheduling on a shared core must not count as the worker's time.
+  Counter ring_full;
+  DroppingRingSink sink(ring, ring_full);
+  WorkerStats stats;
+  WorkerResult res;
+  res.flows = flows;
+  {
+    FlowProcessor proc(0, cfg, sigs, hints, sink, stats);
+    constexpr uint32_t kBurst = 32;
+    std::span<const uint8_t> burst[kBurst];
+    uint64_t stamps[kBurst];
+    uint64_t shift = 0;  // timestamps move on by one replay's duration per replay
+    double busy = 0;
+    uint32_t round = 0;
+    uint64_t records_before = 0;
+    // One replay to warm up (pools, table, caches), then measured replays until `seconds`.
+    for (bool warm = true;; warm = false) {
+      const auto t0 = Clock::now();
+      const std::size_t n = fr.size();
+      for (std::size_t i = 0; i < n; i += kBurst) {
+        const uint32_t m = static_cast<uint32_t>(std::min<std::size_t>(kBurst, n - i));
+        for (uint32_t k = 0; k < m; ++k) {
+          burst[k] = fr.frame(i + k);
+          stamps[k] = fr.ts[i + k] + shift;
+        }
+        proc.process_burst(burst, stamps, m);
+        proc.housekeeping(stamps[m - 1]);
+      }
+      const double dt = seconds_since(t0);
+      if (!warm) {
+        busy += dt;
+        res.packets += n;
+      } else {
+        records_before = stats[WorkerStats::kRecordsEmitted].get();
+        res.rss = 0;
+      }
+      shift += fr.duration_us();
+      fr.readdress(++round);  // not timed
+      if (!warm && busy >= seconds) break;
+    }
+    proc.publish_stats();
+    res.seconds = busy;
+    res.active_flows = proc.active_flows();
+    res.rss = rss_bytes();
+    res.table_bytes = proc.table().memory_bytes();
+    res.pool_bytes = proc.pool().held();
+    res.evictions = stats[WorkerStats::kEvictions].get();
+    res.records = stats[WorkerStats::kRecordsEmitted].get() - records_before;
+    res.ring_full = ring_full.get();
+  }
+  done.store(true);
+  consumer.join();
+  return res;
+}
+
+// DPDK's null PMD: mbufs from the pool straight back to it. The ceiling of a worker's rx loop.
+double net_null_mpps(double seconds) {
+  std::vector<std::string> args = {"l7tap-bench", "--no-huge", "--no-pci", "--no-shconf", "--no-telemetry",
+                                   "-m", "512", "-l", "0", "--log-level", "lib.eal:error",
+                                   "--vdev=net_null0"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
+    std::fprintf(stderr, "bench: rte_eal_init failed: net_null skipped\n");
+    return 0;
+  }
+  rte_mempool* pool = rte_pktmbuf_pool_create("bench", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+  uint16_t port = 0;
+  rte_eth_conf conf{};
+  if (pool == nullptr || rte_eth_dev_configure(port, 1, 1, &conf) != 0 ||
+      rte_eth_rx_queue_setup(port, 0, 1024, 0, nullptr, pool) != 0 ||
+      rte_eth_tx_queue_setup(port, 0, 1024, 0, nullptr) != 0 || rte_eth_dev_start(port) != 0) {
+    std::fprintf(stderr, "bench: net_null port setup failed\n");
+    return 0;
+  }
+  rte_mbuf* bufs[32];
+  uint64_t packets = 0;
+  const auto t0 = Clock::now();
+  double dt = 0;
+  while ((dt = seconds_since(t0)) < seconds) {
+    for (int i = 0; i < 1024; ++i) {
+      const uint16_t n = rte_eth_rx_burst(port, 0, bufs, 32);
+      rte_pktmbuf_free_bulk(bufs, n);
+      packets += n;
+    }
+  }
+  rte_eth_dev_stop(port);
+  rte_eth_dev_close(port);
+  rte_eal_cleanup();
+  return static_cast<double>(packets) / dt / 1e6;
+}
+
+std::vector<uint32_t> parse_list(const char* s) {
+  std::vector<uint32_t> v;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) v.push_back(static_cast<uint32_t>(std::stoul(item)));
+  return v;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  double seconds = 5;
+  std::vector<uint32_t> flows = {1000, 100000, 1000000};
+  uint64_t seed = 1;
+  std::string json = "l7tap-bench.json";
+  bool dpdk = true;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&] {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "l7tap-bench: %s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--seconds") {
+      seconds = std::atof(value());
+    } else if (a == "--flows") {
+      flows = parse_list(value());
+    } else if (a == "--seed") {
+      seed = std::strtoull(value(), nullptr, 10);
+    } else if (a == "--json") {
+      json = value();
+    } else if (a == "--no-dpdk") {
+      dpdk = false;
+    } else {
+      std::fprintf(stderr, "usage: l7tap-bench [--seconds S] [--flows N,N,...] [--seed S] [--json FILE] [--no-dpdk]\n");
+      return 2;
+    }
+  }
+  std::vector<WorkerResult> results;
+  for (uint32_t n : flows) results.push_back(run_worker(n, seed, seconds));
+  const double null_mpps = dpdk ? net_null_mpps(seconds) : 0;
+
+  std::printf("%-30s %7s %8s %10s %8s %8s %9s %9s %8s\n", "in-memory worker (1 core)", "Mpps", "ns/pkt",
+              "records/s", "flows", "RSS MiB", "B/flow", "evicted", "÷null");
+  std::ostringstream js;
+  js << "{\"seconds\":" << seconds << ",\"net_null_mpps\":" << null_mpps << ",\"workers\":[";
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const WorkerResult& r = results[i];
+    const double mpps = static_cast<double>(r.packets) / r.seconds / 1e6;
+    const double per_flow = r.active_flows != 0
+                                ? static_cast<double>(r.table_bytes + r.pool_bytes) / r.active_flows
+                                : 0;
+    const double recs = static_cast<double>(r.records) / r.seconds;
+    char label[64];
+    std::snprintf(label, sizeof label, "%u concurrent flows", r.flows);
+    std::printf("%-30s %7.2f %8.1f %10.0f %8u %8.0f %9.0f %9lu %7.1f%%\n", label, mpps, 1e3 / mpps, recs,
+                r.active_flows, static_cast<double>(r.rss) / (1 << 20), per_flow,
+                static_cast<unsigned long>(r.evictions), null_mpps > 0 ? 100 * mpps / null_mpps : 0.0);
+    js << (i ? "," : "") << "{\"flows\":" << r.flows << ",\"packets\":" << r.packets << ",\"seconds\":" << r.seconds
+       << ",\"mpps\":" << mpps << ",\"ns_per_packet\":" << 1e3 / mpps << ",\"records_per_s\":" << recs
+       << ",\"active_flows\":" << r.active_flows << ",\"rss_bytes\":" << r.rss << ",\"bytes_per_flow\":" << per_flow
+       << ",\"evictions\":" << r.evictions << ",\"ring_full\":" << r.ring_full << ",\"ratio_to_net_null\":" << (null_mpps > 0 ? mpps / null_mpps : 0)
+       << "}";
+  }
+  js << "]}\n";
+  for (const WorkerResult& r : results)
+    if (r.ring_full != 0)
+      std::printf("note: %u flows: the record consumer fell behind, %lu records not handed over\n", r.flows,
+                  static_cast<unsigned long>(r.ring_full));
+  if (dpdk) std::printf("%-30s %7.2f %8.1f\n", "net_null rx-burst loop (ceiling)", null_mpps, 1e3 / null_mpps);
+  std::ofstream(json) << js.str();
+  std::fprintf(stderr, "bench: wrote %s\n", json.c_str());
+  return 0;
+}
