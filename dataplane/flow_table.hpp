@@ -4,9 +4,9 @@
 // Two parts, so that a lookup touches as little memory as possible:
 //  - a hot index of 64-byte buckets, each holding 8 (16-bit signature, entry index) pairs; a flow
 //    lives in one of two buckets chosen by its hash (bucketised cuckoo hashing: an insert into two
-//    full buckets moves a resident to its other bucket). The index has 4 slots per entry of
-//    capacity, so it is at most a quarter full and a lookup reads two cache lines, found by one
-//    SSE2 compare each; callers prefetch them for a whole burst first (see FlowProcessor).
+//    full buckets moves a resident to its other bucket). The index has 2 slots per entry of
+//    capacity, so it is at most half full and a lookup reads one bucket (rarely two), each
+//    matched by one SSE2 compare; callers prefetch them for a whole burst first (see FlowProcessor).
 //  - the cold entries (key, timestamps, the owner's per-flow state), read only on a signature match.
 //
 // Timeouts run on a timer wheel, not on a list relinked per packet: a packet only stores its
@@ -60,7 +60,7 @@ class FlowTable {
  public:
   static constexpr uint32_t kNil = 0xffffffffu;
 
-  struct Entry {
+  struct alignas(64) Entry {
     FlowKey key;
     uint64_t hash = 0;
     uint64_t last_seen_us = 0;

@@ -77,7 +77,7 @@ WorkerStats::WorkerStats(const std::vector<ProtocolId>& enabled) {
   at(b.declare("l7tap_bypassed_packets_total",
                "Packets of bypassed flows (protocol unknown or parser gave up): counted and skipped."),
      kBypassedPackets);
-  at(b.declare("l7tap_bypassed_bytes_total", "Wire bytes of the packets of bypassed flows."), kBypassedBytes);
+  at(b.declare("l7tap_bypassed_bytes_total", "Payload bytes of the packets of bypassed flows."), kBypassedBytes);
   at(b.declare("l7tap_flows_bypassed_total", "Flows bypassed, by reason.", K::kCounter, "reason",
                {"detection_failed", "parser_gave_up", "no_parser", "no_memory"}),
      kBypassed);

@@ -343,14 +343,16 @@ void setup_port(Live& live, std::size_t index) {
   rte_eth_conf conf;
   std::memset(&conf, 0, sizeof conf);
   const std::string driver = info.driver_name != nullptr ? info.driver_name : "";
+  if (driver == "net_af_packet" && info.max_rx_queues > 1 && port.queues != info.max_rx_queues) {
+    // With qpairs=N the kernel hands packets to all N sockets: an unpolled one loses its flows.
+    throw ConfigError("ports[" + std::to_string(index) + "].rx_queues",
+                      "net_af_packet spreads packets over all of its qpairs=" + std::to_string(info.max_rx_queues) +
+                          " sockets: set rx_queues to " + std::to_string(info.max_rx_queues));
+  }
   if (port.queues > 1 && driver == "net_af_packet") {
     // No RSS: the kernel spreads flows over the PMD's sockets (PACKET_FANOUT_HASH, a symmetric
     // flow hash, so both directions of a connection reach one queue). Every socket receives, so
-    // every one must be polled: rx_queues must equal the vdev's qpairs.
-    if (port.queues != info.max_rx_queues)
-      throw ConfigError("ports[" + std::to_string(index) + "].rx_queues",
-                        "net_af_packet spreads packets over all of its qpairs=" + std::to_string(info.max_rx_queues) +
-                            " sockets: set rx_queues to " + std::to_string(info.max_rx_queues));
+    // every one is polled (rx_queues equals the vdev's qpairs, checked above).
     port.fanout = true;
     const std::size_t at = pc.device.find("iface=");
     if (at != std::string::npos) {

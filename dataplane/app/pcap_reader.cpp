@@ -2,6 +2,8 @@
 
 #include <pcap/pcap.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -13,8 +15,18 @@ constexpr int kLinkNull = 0, kLinkEthernet = 1, kLinkRaw = 101, kLinkRawAlt = 12
 
 PcapReader::PcapReader(const std::string& path) : path_(path) {
   char err[PCAP_ERRBUF_SIZE] = {0};
-  handle_ = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, err);
-  if (handle_ == nullptr) throw std::runtime_error(path + ": " + err);
+  // libpcap reads through stdio, whose default buffer is the file system's block size (4 KiB):
+  // one read() per few packets. A 1 MiB buffer makes that one per ~3000 packets (measured: the
+  // read syscalls were 12 % of an offline run's CPU).
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) throw std::runtime_error(path + ": " + std::strerror(errno));
+  io_buffer_ = std::make_unique<char[]>(kIoBuffer);
+  std::setvbuf(f, io_buffer_.get(), _IOFBF, kIoBuffer);
+  handle_ = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, err);
+  if (handle_ == nullptr) {
+    std::fclose(f);
+    throw std::runtime_error(path + ": " + err);
+  }
   linktype_ = pcap_datalink(handle_);
   switch (linktype_) {
     case kLinkNull: case kLinkEthernet: case kLinkRaw: case kLinkRawAlt: case kLinkSll: case kLinkSll2: case kLinkLoop:

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -28,6 +29,8 @@ class PcapReader {
   uint64_t skipped() const { return skipped_; }  // frames too short for their link header
 
  private:
+  static constexpr std::size_t kIoBuffer = 1u << 20;
+  std::unique_ptr<char[]> io_buffer_;  // the FILE's buffer: declared first, so freed after pcap_close
   pcap* handle_ = nullptr;
   int linktype_ = 0;
   std::vector<uint8_t> scratch_;  // for link types rewritten to Ethernet

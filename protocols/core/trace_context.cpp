@@ -1,16 +1,18 @@
 #include "protocols/core/trace_context.hpp"
 
 #include <array>
-#include <cctype>
 
 namespace l7tap {
 namespace {
 
+// ASCII only, inline: header names are compared for every header of every message, and the C
+// library's locale-aware tolower/isxdigit are calls.
+constexpr char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
+    if (lower(a[i]) != lower(b[i])) return false;
   return true;
 }
 
@@ -28,7 +30,7 @@ std::string_view trim(std::string_view s) {
 
 bool is_hex(std::string_view s) {
   for (char c : s)
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+    if (!((c >= '0' && c <= '9') || (lower(c) >= 'a' && lower(c) <= 'f'))) return false;
   return true;
 }
 

@@ -319,7 +319,18 @@ Scan scan_frame(std::span<const uint8_t> data, Frame& f) {
   if (!known) return Scan::kBad;
 
   // The rest of the control line: printable bytes (UTF-8 allowed), tabs, and CR only before LF.
+  // INFO and CONNECT lines carry hundreds of bytes of JSON: eight bytes are checked at a time for
+  // any byte below 0x20 or equal to 0x7f, and only a word holding one goes through the byte loop.
   std::size_t i = tok_end;
+  for (; i + 8 <= data.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, data.data() + i, 8);
+    constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+    const uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+    const uint64_t x = w ^ (kOnes * 0x7f);
+    const uint64_t del = (x - kOnes) & ~x & kHigh;
+    if ((below_space | del) != 0) break;
+  }
   for (; i < data.size(); ++i) {
     const uint8_t c = data[i];
     if (c == '\n') break;

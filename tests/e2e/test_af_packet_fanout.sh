@@ -71,4 +71,13 @@ pubs = {r["request_resource"] for r in mine if r["request_type"] == "PUBLISH" an
 assert {f"fanout/{i}" for i in range(1, clients + 1)} <= pubs, sorted(pubs)
 print(f"fanout ok: workers {packets}, {len(mine)} MQTT sessions, all paired, rollover {rollover.group(1)}")
 PY
+
+# One queue polled of two sockets would lose the other socket's flows: refused, naming the key.
+sed -e 's/rx_queues: 2/rx_queues: 1/' -e 's/count: 2/count: 1/' "$WORK/l7tap.yaml" >"$WORK/one.yaml"
+set +e
+"$L7TAP" --config "$WORK/one.yaml" >/dev/null 2>"$WORK/one.err"
+rc=$?
+set -e
+[ "$rc" -eq 2 ] || fail "rx_queues 1 on qpairs=2 must be refused with exit 2, got $rc: $(cat "$WORK/one.err")"
+grep -q "ports\[0\].rx_queues.*qpairs=2" "$WORK/one.err" || fail "error must name the key: $(cat "$WORK/one.err")"
 echo PASS
