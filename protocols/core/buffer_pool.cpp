@@ -51,6 +51,7 @@ void* BufferPool::acquire(std::size_t size, uint32_t& capacity) {
   if (FreeBlock* b = free_[c]) {  // the steady state: a block this worker used before
     free_[c] = b->next;
     in_use_ += bytes;
+    ++in_use_blocks_[c];
     capacity = bytes;
     return b;
   }
@@ -68,6 +69,7 @@ void* BufferPool::acquire(std::size_t size, uint32_t& capacity) {
   ++heap_allocs_;
   held_ += bytes;
   in_use_ += bytes;
+  ++in_use_blocks_[c];
   capacity = bytes;
   return p;
 }
@@ -76,6 +78,7 @@ void BufferPool::release(void* block, uint32_t capacity) {
   if (block == nullptr || capacity == 0) return;
   const uint32_t c = class_of(capacity);
   in_use_ -= capacity;
+  --in_use_blocks_[c];
   if (held_ > limit_) {  // the limit was lowered: shrink instead of caching
     ::operator delete(block, kAlign);
     held_ -= capacity;

@@ -43,6 +43,8 @@ class BufferPool {
   uint64_t held() const { return held_; }            // bytes taken from the heap (in use + cached)
   uint64_t refused() const { return refused_; }      // requests refused for the budget
   uint64_t heap_allocations() const { return heap_allocs_; }
+  // Blocks of class c (size 64 << c) handed out and not released: where a worker's memory goes.
+  uint64_t blocks_in_use(uint32_t c) const { return c < kClasses ? in_use_blocks_[c] : 0; }
 
  private:
   struct FreeBlock {
@@ -54,6 +56,7 @@ class BufferPool {
   bool make_room(uint64_t need, uint32_t keep);
 
   std::array<FreeBlock*, kClasses> free_{};
+  std::array<uint64_t, kClasses> in_use_blocks_{};
   uint64_t limit_;
   uint64_t in_use_ = 0;
   uint64_t held_ = 0;

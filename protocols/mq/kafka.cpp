@@ -365,13 +365,17 @@ class KafkaParser final : public Parser {
     int16_t api_version;
   };
   static std::size_t pending_capacity(const ParserOptions& o) { return o.max_pending != 0 ? o.max_pending : 256; }
-  // The pending table follows the object in the same pool block (see state_size below).
-  static std::size_t state_size(const ParserOptions& o) {
-    return sizeof(KafkaParser) + pending_capacity(o) * sizeof(Pending);
-  }
+  // Most connections have a few requests in flight (librdkafka's default is 5): the table starts
+  // inside the object and moves to a pool block of twice the size when it fills, up to
+  // max_pending. So a Kafka flow's state is a few cache lines, not max_pending entries.
+  static std::size_t state_size(const ParserOptions&) { return sizeof(KafkaParser); }
   explicit KafkaParser(const ParserEnv& env)
-      : pending_(reinterpret_cast<Pending*>(this + 1)),
-        pending_cap_(static_cast<uint32_t>(pending_capacity(*env.options))) {}
+      : pool_(env.pool),
+        pending_cap_(static_cast<uint32_t>(pending_capacity(*env.options))),
+        pending_size_(std::min(kInlinePending, pending_cap_)) {}
+  ~KafkaParser() override {
+    if (pool_ != nullptr) grown_.free(*pool_);
+  }
 
   ParseResult parse(Dir dir, std::span<const uint8_t> data, ParseContext& ctx) override {
     const uint32_t cap = ctx.options != nullptr ? ctx.options->max_buffered : 64 * 1024;
@@ -586,24 +590,41 @@ class KafkaParser final : public Parser {
   // A ring of the requests awaiting a response, oldest first, bounded by max_pending (the oldest
   // is dropped when full).
   void remember(uint32_t correlation_id, int16_t key, int16_t version, ParseContext&) {
-    if (pending_n_ == pending_cap_) {
-      pending_head_ = (pending_head_ + 1) % pending_cap_;
+    if (pending_n_ == pending_size_ && !grow()) {
+      pending_head_ = (pending_head_ + 1) % pending_size_;
       --pending_n_;
     }
-    pending_[(pending_head_ + pending_n_) % pending_cap_] = {correlation_id, key, version};
+    pending_[(pending_head_ + pending_n_) % pending_size_] = {correlation_id, key, version};
     ++pending_n_;
+  }
+
+  // A full table doubles into a pool block (up to max_pending); false when it may not or the
+  // pool refuses (then the oldest request is forgotten, as at max_pending).
+  bool grow() {
+    const uint32_t size = std::min(pending_cap_, pending_size_ * 2);
+    if (size <= pending_size_ || pool_ == nullptr) return false;
+    PoolBlock next;
+    if (!next.reserve(*pool_, size * sizeof(Pending), 0)) return false;
+    auto* to = reinterpret_cast<Pending*>(next.data);
+    for (uint32_t k = 0; k < pending_n_; ++k) to[k] = pending_[(pending_head_ + k) % pending_size_];
+    grown_.free(*pool_);
+    grown_ = next;
+    pending_ = to;
+    pending_size_ = size;
+    pending_head_ = 0;
+    return true;
   }
 
   bool take(uint32_t correlation_id, Pending& out) {
     // Responses come in request order on a connection: the match is almost always the oldest.
     for (uint32_t k = 0; k < pending_n_; ++k) {
-      if (pending_[(pending_head_ + k) % pending_cap_].correlation_id != correlation_id) continue;
-      out = pending_[(pending_head_ + k) % pending_cap_];
+      if (pending_[(pending_head_ + k) % pending_size_].correlation_id != correlation_id) continue;
+      out = pending_[(pending_head_ + k) % pending_size_];
       if (k == 0) {
-        pending_head_ = (pending_head_ + 1) % pending_cap_;
+        pending_head_ = (pending_head_ + 1) % pending_size_;
       } else {  // close the hole: move the newer ones back by one
         for (uint32_t j = k; j + 1 < pending_n_; ++j)
-          pending_[(pending_head_ + j) % pending_cap_] = pending_[(pending_head_ + j + 1) % pending_cap_];
+          pending_[(pending_head_ + j) % pending_size_] = pending_[(pending_head_ + j + 1) % pending_size_];
       }
       --pending_n_;
       return true;
@@ -611,10 +632,15 @@ class KafkaParser final : public Parser {
     return false;
   }
 
-  Pending* pending_;
-  uint32_t pending_cap_;
+  static constexpr uint32_t kInlinePending = 8;
+  BufferPool* pool_;
+  uint32_t pending_cap_;               // max_pending
+  uint32_t pending_size_ = kInlinePending;  // the table's current size
   uint32_t pending_head_ = 0;
   uint32_t pending_n_ = 0;
+  Pending* pending_ = inline_pending_;  // inline_pending_ or grown_'s bytes
+  PoolBlock grown_;
+  Pending inline_pending_[kInlinePending];
   std::array<Role, 2> roles_{Role::kUnknown, Role::kUnknown};
   bool any_message_ = false;
 };

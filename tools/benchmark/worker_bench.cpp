@@ -155,6 +155,12 @@ WorkerResult run_worker(uint32_t flows, uint64_t seed, double seconds) {
     res.rss = rss_bytes();
     res.table_bytes = proc.table().memory_bytes();
     res.pool_bytes = proc.pool().held();
+    // Where the pool's memory goes: blocks in use per size class.
+    std::fprintf(stderr, "bench: %u flows: pool blocks in use by size:", flows);
+    for (uint32_t c = 0; c < BufferPool::kClasses; ++c)
+      if (const uint64_t b = proc.pool().blocks_in_use(c))
+        std::fprintf(stderr, " %u:%lu", 64u << c, static_cast<unsigned long>(b));
+    std::fprintf(stderr, " (entry %zu bytes)\n", sizeof(FlowProcessor::Table::Entry));
     res.evictions = stats[WorkerStats::kEvictions].get();
     res.records = stats[WorkerStats::kRecordsEmitted].get() - records_before;
     res.ring_full = ring_full.get();

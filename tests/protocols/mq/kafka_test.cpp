@@ -626,6 +626,52 @@ TEST(Kafka, PendingBoundedOldestDropped) {
   EXPECT_EQ(h.messages()[5].fields.get(Field::kRequestType), "Fetch");
 }
 
+// The correlation table starts small inside the parser and grows into pool blocks: 100 requests in
+// flight (more than the inline table, less than max_pending) are all answered and decoded, in the
+// order the broker answers them.
+TEST(Kafka, ManyRequestsInFlightGrowTheTable) {
+  auto h = make();
+  for (int c = 1; c <= 100; ++c) h.feed(Dir::kToServer, fetch_request(4, c, "t", 0, c));
+  for (int c = 100; c >= 1; --c) h.feed(Dir::kToClient, fetch_response(4, c, 0, "t", 0, 0, {}));
+  ASSERT_EQ(h.messages().size(), 200u);
+  for (std::size_t i = 100; i < 200; ++i) {
+    EXPECT_EQ(h.messages()[i].fields.get(Field::kRequestType), "Fetch") << i;
+    EXPECT_EQ(h.messages()[i].id, 200 - i) << i;
+  }
+}
+
+// A pool that cannot grow the table keeps the newest requests it has room for (the oldest are
+// forgotten, as at max_pending); nothing else breaks.
+TEST(Kafka, TableThatCannotGrowForgetsTheOldest) {
+  ParserOptions opts;
+  BufferPool pool(BufferPool::block_size(kKafkaDescriptor.factory.state_size(opts)));  // the state, nothing more
+  StreamDriver driver;
+  ParserEnv env{&opts, &pool};
+  ASSERT_TRUE(driver.attach(kKafkaDescriptor, env));
+  test::CollectingSink sink;
+  ParseContext ctx;
+  ctx.sink = &sink;
+  ctx.options = &opts;
+  for (int c = 1; c <= 20; ++c) {
+    auto b = fetch_request(4, c, "t", 0, c);
+    driver.on_stream_data(Dir::kToServer, b, ctx);
+  }
+  for (int c = 1; c <= 20; ++c) {
+    auto b = fetch_response(4, c, 0, "t", 0, 0, {});
+    driver.on_stream_data(Dir::kToClient, b, ctx);
+  }
+  ASSERT_EQ(sink.messages.size(), 40u);
+  int decoded = 0;
+  for (std::size_t i = 20; i < 40; ++i) decoded += sink.messages[i].fields.get(Field::kRequestType) == "Fetch";
+  EXPECT_GE(decoded, 8);  // at least the inline table's worth: the newest ones
+  EXPECT_LT(decoded, 20);
+  EXPECT_EQ(sink.messages[39].fields.get(Field::kRequestType), "Fetch");
+  EXPECT_TRUE(sink.messages[20].fields.get(Field::kRequestType).empty());
+  EXPECT_GT(pool.refused(), 0u);
+  driver.reset();
+  EXPECT_EQ(pool.in_use(), 0u);
+}
+
 // ---- framing ---------------------------------------------------------------------------------
 
 std::vector<uint8_t> client_stream() {
