@@ -93,10 +93,13 @@ void L7Fields::compact() {
 }
 
 std::size_t L7Fields::room(std::size_t n) {
-  if (FieldCaps::kStringBytes - used_ < n) compact();
+  if (FieldCaps::kStringBytes - used_ < n) [[unlikely]] compact();
   return std::min(n, FieldCaps::kStringBytes - used_);
 }
 
+// Parsers set several fields per message: the common case (a value from the packet, room at the
+// end of the area) stays a short function without a stack buffer; a value taken from this very
+// area (which compaction could move) goes through set_copied().
 void L7Fields::set(Field f, std::string_view v) {
   Ref& r = str_[static_cast<std::size_t>(f)];
   v = v.substr(0, FieldCaps::cap(f));
@@ -106,14 +109,24 @@ void L7Fields::set(Field f, std::string_view v) {
     if (r.len == 0) r.off = 0;
     return;
   }
-  char copy[256];  // every field cap is at most 256: a value taken from this area survives compaction
-  if (inside(v.data(), bytes_, used_)) {
-    std::memcpy(copy, v.data(), v.size());
-    v = {copy, v.size()};
+  if (inside(v.data(), bytes_, used_)) [[unlikely]] {
+    set_copied(f, v);
+    return;
   }
   r = {};
   const std::size_t n = room(v.size());
   std::memcpy(bytes_ + used_, v.data(), n);
+  r = {used_, static_cast<uint16_t>(n)};
+  used_ = static_cast<uint16_t>(used_ + n);
+}
+
+void L7Fields::set_copied(Field f, std::string_view v) {
+  char copy[256];  // every field cap is at most 256
+  std::memcpy(copy, v.data(), v.size());
+  Ref& r = str_[static_cast<std::size_t>(f)];
+  r = {};
+  const std::size_t n = room(v.size());
+  std::memcpy(bytes_ + used_, copy, n);
   r = {used_, static_cast<uint16_t>(n)};
   used_ = static_cast<uint16_t>(used_ + n);
 }
@@ -130,12 +143,17 @@ void L7Fields::append(Field f, std::string_view v) {
     used_ = static_cast<uint16_t>(used_ + add);
     return;
   }
-  char joined[256];
+  append_joined(f, v);
+}
+
+void L7Fields::append_joined(Field f, std::string_view v) {
+  Ref& r = str_[static_cast<std::size_t>(f)];
+  char joined[256];  // old + v is within the field's cap, at most 256
   const std::size_t old = r.len;
   std::memcpy(joined, bytes_ + r.off, old);
-  std::memcpy(joined + old, v.data(), add);
+  std::memcpy(joined + old, v.data(), v.size());
   r = {};
-  set(f, std::string_view(joined, old + add));
+  set(f, std::string_view(joined, old + v.size()));
 }
 
 void L7Fields::set_attribute(std::string_view key, std::string_view value) {

@@ -167,6 +167,8 @@ class L7Fields {
   // Room for `n` more bytes at the end of the area, compacting dead bytes away when needed; returns
   // how many of them fit.
   std::size_t room(std::size_t n);
+  [[gnu::noinline]] void set_copied(Field f, std::string_view v);
+  [[gnu::noinline]] void append_joined(Field f, std::string_view v);
   void compact();
   void copy_from(const L7Fields& o);
 
