@@ -19,10 +19,15 @@
 // When the table is full, a new flow evicts one of the first flows due in the wheel — the least
 // recently active ones, give or take the wheel's lazy order (counted). The hash is the caller's
 // (seeded: see flow_key.hpp), so nobody outside can aim flows at one bucket. A flow that cannot be
-// placed in the index (both buckets and every one-move alternative full: practically never at a
-// quarter load) is not tracked and counted in stats().insert_failures.
+// placed in the index (both buckets and every one-move alternative full: practically never at half
+// load) is not tracked and counted in stats().insert_failures.
 //
 // The owner's callback sees every flow end before its entry is reused (to flush its sessions).
+//
+// Why not DPDK's rte_hash (also a bucketised cuckoo table with signatures): the per-packet code is
+// DPDK-free (tests, offline mode and the fuzzers link no EAL), and the table's entries carry the
+// timer wheel's state and the flow state in place, looked up in burst stages with our own
+// prefetches; rte_hash would add a second structure keyed by index for both.
 #pragma once
 
 #include <emmintrin.h>
