@@ -11,7 +11,13 @@ FlowKey make_flow_key(const DecodedPacket& p, bool& swapped) {
   FlowKey k;  // every member has a default initializer: pad is already zero
   // Order endpoints by (ip, port); ties on the address fall to the port. Equal endpoints
   // (a packet to itself) keep the packet's order in both directions, which is still canonical.
-  const int c = std::memcmp(p.src_ip.data(), p.dst_ip.data(), p.src_ip.size());
+  // memcmp order, as two big-endian 64-bit compares (no library call per packet).
+  uint64_t s[2], d[2];
+  std::memcpy(s, p.src_ip.data(), 16);
+  std::memcpy(d, p.dst_ip.data(), 16);
+  const uint64_t s0 = __builtin_bswap64(s[0]), d0 = __builtin_bswap64(d[0]);
+  const uint64_t s1 = __builtin_bswap64(s[1]), d1 = __builtin_bswap64(d[1]);
+  const int c = s0 != d0 ? (s0 < d0 ? -1 : 1) : s1 != d1 ? (s1 < d1 ? -1 : 1) : 0;
   swapped = c > 0 || (c == 0 && p.src_port > p.dst_port);
   if (!swapped) {
     k.ip_lo = p.src_ip;

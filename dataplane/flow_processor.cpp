@@ -110,8 +110,10 @@ void FlowProcessor::process_burst(const std::span<const uint8_t>* frames, const 
   // the next one reads. A fixed distance keeps about as many cache misses outstanding as a core
   // can track; prefetching a whole burst at once would stall on the fill buffers instead.
   constexpr uint32_t D = 4;
-  DecodedPacket pkts[kMaxBurst];
-  FlowKey keys[kMaxBurst];
+  // The burst's decoded packets and keys live in the processor: built once, not per burst
+  // (decode_frame and make_flow_key overwrite them).
+  DecodedPacket* const pkts = burst_pkts_.get();
+  FlowKey* const keys = burst_keys_.get();
   uint64_t hashes[kMaxBurst];
   uint32_t found[kMaxBurst];
   bool swapped[kMaxBurst];

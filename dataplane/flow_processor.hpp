@@ -138,6 +138,8 @@ class FlowProcessor : public RecordSink {
   Table table_;
   ReassemblyStats reasm_stats_;
   uint64_t now_us_ = 0;  // latest packet or housekeeping time seen
+  std::unique_ptr<DecodedPacket[]> burst_pkts_ = std::make_unique<DecodedPacket[]>(kMaxBurst);
+  std::unique_ptr<FlowKey[]> burst_keys_ = std::make_unique<FlowKey[]>(kMaxBurst);
   uint32_t lines_ack_ = 0, lines_data_ = 0;  // entry cache lines a packet without / with payload needs
 };
 
