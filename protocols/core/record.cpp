@@ -92,10 +92,6 @@ void L7Fields::compact() {
   used_ = at;
 }
 
-std::size_t L7Fields::room(std::size_t n) {
-  if (FieldCaps::kStringBytes - used_ < n) [[unlikely]] compact();
-  return std::min(n, FieldCaps::kStringBytes - used_);
-}
 
 // Parsers set several fields per message: the common case (a value from the packet, room at the
 // end of the area) stays a short function without a stack buffer; a value taken from this very
@@ -113,7 +109,7 @@ void L7Fields::set(Field f, std::string_view v) {
     set_copied(f, v);
     return;
   }
-  r = {};
+  r = {};  // before room(): compaction must not keep the old value
   const std::size_t n = room(v.size());
   std::memcpy(bytes_ + used_, v.data(), n);
   r = {used_, static_cast<uint16_t>(n)};

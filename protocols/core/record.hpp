@@ -166,10 +166,14 @@ class L7Fields {
   };
   // Room for `n` more bytes at the end of the area, compacting dead bytes away when needed; returns
   // how many of them fit.
-  std::size_t room(std::size_t n);
+  // Room for n more bytes at the end of the area (compacting first when short), up to n.
+  std::size_t room(std::size_t n) {
+    if (FieldCaps::kStringBytes - used_ < n) [[unlikely]] compact();
+    return n < FieldCaps::kStringBytes - used_ ? n : FieldCaps::kStringBytes - used_;
+  }
   [[gnu::noinline]] void set_copied(Field f, std::string_view v);
   [[gnu::noinline]] void append_joined(Field f, std::string_view v);
-  void compact();
+  [[gnu::noinline]] void compact();
   void copy_from(const L7Fields& o);
 
   // Header: everything up to bytes_ except the unused attribute refs is copied as a block.
