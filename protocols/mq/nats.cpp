@@ -36,6 +36,19 @@ constexpr uint64_t kMaxPayload = 0x7fffffff;
 char upper(uint8_t c) { return static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c); }
 bool is_blank(uint8_t c) { return c == ' ' || c == '\t'; }
 
+// A verb of at most 8 bytes as one little-endian word, upper-cased: a complete token is matched
+// by comparing words, not byte by byte against every spelling.
+constexpr uint64_t verb_word(std::string_view s) {
+  uint64_t w = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) w |= uint64_t{static_cast<uint8_t>(s[i])} << (8 * i);
+  return w;
+}
+constexpr std::array<uint64_t, kVerbs.size()> kVerbWords = [] {
+  std::array<uint64_t, kVerbs.size()> w{};
+  for (std::size_t i = 0; i < kVerbs.size(); ++i) w[i] = verb_word(kVerbs[i].text);
+  return w;
+}();
+
 // Case-insensitive: is `tok` exactly (full) or the beginning of (!full) a verb's spelling?
 bool verb_match(std::span<const uint8_t> tok, std::string_view spelling, bool full) {
   if (tok.size() > spelling.size() || (full && tok.size() != spelling.size())) return false;
@@ -315,10 +328,12 @@ Scan scan_frame(std::span<const uint8_t> data, Frame& f) {
       if (verb_match(tok, v.text, false)) return Scan::kNeedMore;
     return Scan::kBad;
   }
+  uint64_t word = 0;  // the token upper-cased (tok_end <= kMaxVerbLen here)
+  for (std::size_t i = 0; i < tok.size(); ++i) word |= uint64_t{static_cast<uint8_t>(upper(tok[i]))} << (8 * i);
   bool known = false;
-  for (const auto& v : kVerbs) {
-    if (verb_match(tok, v.text, true)) {
-      f.verb = v.verb;
+  for (std::size_t v = 0; v < kVerbWords.size(); ++v) {
+    if (kVerbWords[v] == word) {
+      f.verb = kVerbs[v].verb;
       known = true;
       break;
     }
