@@ -17,6 +17,9 @@
 // present when C or R is set), draft-foschiano-erspan-03 (ERSPAN types I, II and III).
 #include "dataplane/decode.hpp"
 
+#include <bit>
+#include <cstring>
+
 #include <cstddef>
 
 namespace l7tap {
@@ -245,14 +248,19 @@ DecodeStatus decode_ipv4(Span s, DecodedPacket& out) {
   if (total > s.size()) return DecodeStatus::kTruncated;
 
   out.is_ipv6 = false;
-  out.src_ip = {};
-  out.dst_ip = {};
-  out.src_ip[10] = out.src_ip[11] = 0xFF;
-  out.dst_ip[10] = out.dst_ip[11] = 0xFF;
-  for (int i = 0; i < 4; ++i) {
-    out.src_ip[12 + i] = s[12 + i];
-    out.dst_ip[12 + i] = s[16 + i];
-  }
+  // IPv4-mapped: 80 zero bits, 16 one bits, the address (two stores of 8 bytes each).
+  static_assert(std::endian::native == std::endian::little, "the word below is built little-endian");
+  const uint64_t mapped = uint64_t{0xFFFF} << 16;  // bytes 8..11 as little-endian: 00 00 FF FF
+  uint32_t a;
+  uint64_t lo = 0, hi;
+  std::memcpy(out.src_ip.data(), &lo, 8);
+  std::memcpy(&a, &s[12], 4);
+  hi = mapped | uint64_t{a} << 32;
+  std::memcpy(out.src_ip.data() + 8, &hi, 8);
+  std::memcpy(out.dst_ip.data(), &lo, 8);
+  std::memcpy(&a, &s[16], 4);
+  hi = mapped | uint64_t{a} << 32;
+  std::memcpy(out.dst_ip.data() + 8, &hi, 8);
   const uint16_t frag = be16(&s[6]);
   if ((frag & 0x2000) != 0 || (frag & 0x1FFF) != 0) return DecodeStatus::kFragment;  // MF / offset
   return decode_l4(s[9], s.subspan(ihl, total - ihl), out);
