@@ -43,6 +43,28 @@ namespace {
 inline bool inside(const char* p, const char* base, std::size_t n) {
   return p >= base && p < base + n;
 }
+
+// Most field values are a few to a few dozen bytes: copied inline with overlapping word moves
+// (no library call), longer ones with memcpy. Reads and writes stay within [0, n).
+inline void copy_small(char* to, const char* from, std::size_t n) {
+  uint64_t a, b;
+  if (n >= 8 && n <= 16) {
+    std::memcpy(&a, from, 8);
+    std::memcpy(&b, from + n - 8, 8);
+    std::memcpy(to, &a, 8);
+    std::memcpy(to + n - 8, &b, 8);
+  } else if (n >= 4 && n < 8) {
+    uint32_t x, y;
+    std::memcpy(&x, from, 4);
+    std::memcpy(&y, from + n - 4, 4);
+    std::memcpy(to, &x, 4);
+    std::memcpy(to + n - 4, &y, 4);
+  } else if (n < 4) {
+    for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
+  } else {
+    std::memcpy(to, from, n);
+  }
+}
 }  // namespace
 
 void L7Fields::clear() {
@@ -111,7 +133,7 @@ void L7Fields::set(Field f, std::string_view v) {
   }
   r = {};  // before room(): compaction must not keep the old value
   const std::size_t n = room(v.size());
-  std::memcpy(bytes_ + used_, v.data(), n);
+  copy_small(bytes_ + used_, v.data(), n);
   r = {used_, static_cast<uint16_t>(n)};
   used_ = static_cast<uint16_t>(used_ + n);
 }
