@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 
+#include "control/metric_family.hpp"
 #include "protocols/registry.hpp"
 
 namespace l7tap {
@@ -41,20 +42,6 @@ constexpr uint64_t SeriesCounts::*kCounterFields[kRedFamilies - 1] = {
 
 enum Tuple : std::size_t { kService, kNamespace, kWorkload, kEnv, kSite };
 
-MetricFamily family(const char* name, const char* help, MetricType type) {
-  MetricFamily f;
-  f.name = name;
-  f.help = help;
-  f.type = type;
-  return f;
-}
-
-ClientMetric counter(std::vector<ClientMetric::Label> labels, uint64_t value) {
-  ClientMetric m;
-  m.label = std::move(labels);
-  m.counter.value = static_cast<double>(value);
-  return m;
-}
 
 // A series' labels in the order prometheus-cpp's label maps had them (sorted by name), which is
 // the order they are written in the exposition.
@@ -151,7 +138,7 @@ void RedCollector::add_red_families(std::vector<MetricFamily>& out) const {
   const std::size_t nb = bounds.size() + 1;
   const std::size_t first = out.size();
   for (std::size_t f = 0; f < kRedFamilies; ++f) {
-    out.push_back(family(kFamilyNames[f], kFamilyHelp[f], f + 1 < kRedFamilies ? MetricType::Counter
+    out.push_back(make_family(kFamilyNames[f], kFamilyHelp[f], f + 1 < kRedFamilies ? MetricType::Counter
                                                                                  : MetricType::Histogram));
     out.back().metric.reserve(n);
   }
@@ -162,7 +149,7 @@ void RedCollector::add_red_families(std::vector<MetricFamily>& out) const {
                       m_.endpoints[k.endpoint], m_.request_types[k.request_type]);
     const SeriesCounts& c = m_.counts[i];
     for (std::size_t f = 0; f + 1 < kRedFamilies; ++f)
-      out[first + f].metric.push_back(counter(labels, c.*kCounterFields[f]));
+      add_sample(out[first + f], labels, c.*kCounterFields[f]);
 
     ClientMetric h;
     h.label = std::move(labels);
@@ -180,42 +167,42 @@ void RedCollector::add_red_families(std::vector<MetricFamily>& out) const {
 }
 
 void RedCollector::add_other_families(std::vector<MetricFamily>& out) const {
-  MetricFamily records = family("l7tap_records_total",
+  MetricFamily records = make_family("l7tap_records_total",
                                 "Flow records seen by the RED aggregation (aggregated or dropped), by protocol and type.",
                                 MetricType::Counter);
   for (std::size_t i = 0; i < m_.records.size(); ++i) {
     if (m_.records[i] == 0) continue;
     const auto protocol = static_cast<ProtocolId>(i / RedTables::kRecordTypes);
     const auto type = static_cast<RecordType>(i % RedTables::kRecordTypes);
-    records.metric.push_back(counter(
+    add_sample(records,
         {{"protocol", std::string(protocol_name(protocol))}, {"type", std::string(record_type_name(type))}},
-        m_.records[i]));
+        m_.records[i]);
   }
   if (!records.metric.empty()) out.push_back(std::move(records));
 
-  MetricFamily overflow = family("l7tap_metric_series_overflow_total",
+  MetricFamily overflow = make_family("l7tap_metric_series_overflow_total",
                                  "Records aggregated into a (protocol, service) overflow series (endpoint and "
                                  "request_type \"__overflow__\") because the family reached "
                                  "metrics.max_series_per_metric label sets.",
                                  MetricType::Counter);
-  for (const char* name : kFamilyNames) overflow.metric.push_back(counter({{"metric", name}}, m_.series_overflow));
+  for (const char* name : kFamilyNames) add_sample(overflow, {{"metric", name}}, m_.series_overflow);
   out.push_back(std::move(overflow));
 
-  MetricFamily endpoints = family("l7tap_endpoint_overflow_total",
+  MetricFamily endpoints = make_family("l7tap_endpoint_overflow_total",
                                   "Records whose endpoint was replaced by \"__overflow__\" because their service "
                                   "reached metrics.max_endpoints_per_service distinct endpoints.",
                                   MetricType::Counter);
   for (std::size_t name = 0; name < m_.endpoint_overflow.size(); ++name)
     if (m_.endpoint_overflow[name] != 0)
-      endpoints.metric.push_back(counter({{"service", m_.names[name]}}, m_.endpoint_overflow[name]));
+      add_sample(endpoints, {{"service", m_.names[name]}}, m_.endpoint_overflow[name]);
   if (!endpoints.metric.empty()) out.push_back(std::move(endpoints));
 
-  MetricFamily dropped = family("l7tap_red_records_dropped_total",
+  MetricFamily dropped = make_family("l7tap_red_records_dropped_total",
                                 "Records not aggregated into RED metrics (still in the flow log): "
                                 "reason unmatched_service = no service_map rule matched the server and "
                                 "service_map.unmatched is drop.",
                                 MetricType::Counter);
-  dropped.metric.push_back(counter({{"reason", "unmatched_service"}}, m_.dropped_unmatched));
+  add_sample(dropped, {{"reason", "unmatched_service"}}, m_.dropped_unmatched);
   out.push_back(std::move(dropped));
 }
 

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "control/metric_family.hpp"
+
 namespace l7tap {
 
 namespace {
@@ -14,24 +16,6 @@ using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 using Labels = std::vector<ClientMetric::Label>;
-
-MetricFamily family(const char* name, const char* help, MetricType type) {
-  MetricFamily f;
-  f.name = name;
-  f.help = help;
-  f.type = type;
-  return f;
-}
-
-void add(MetricFamily& f, Labels labels, uint64_t value) {
-  ClientMetric m;
-  m.label = std::move(labels);
-  if (f.type == MetricType::Gauge)
-    m.gauge.value = static_cast<double>(value);
-  else
-    m.counter.value = static_cast<double>(value);
-  f.metric.push_back(std::move(m));
-}
 
 // Families that are empty (e.g. no dispatcher) are left out of the scrape.
 void push(std::vector<MetricFamily>& out, MetricFamily&& f) {
@@ -55,7 +39,7 @@ void render(const CounterBlock& block, const ClientMetric::Label* extra, std::ve
     for (std::size_t i = first_family; i < out.size() && f == nullptr; ++i)
       if (out[i].name == cf.name) f = &out[i];
     if (f == nullptr) {
-      out.push_back(family(cf.name.c_str(), cf.help.c_str(),
+      out.push_back(make_family(cf.name.c_str(), cf.help.c_str(),
                            cf.kind == MetricKind::kGauge ? MetricType::Gauge : MetricType::Counter));
       f = &out.back();
     }
@@ -65,7 +49,7 @@ void render(const CounterBlock& block, const ClientMetric::Label* extra, std::ve
       Labels labels;
       if (extra != nullptr) labels.push_back(*extra);
       if (!cf.label.empty()) labels.push_back({cf.label, cf.values[v]});
-      add(*f, std::move(labels), value);
+      add_sample(*f, std::move(labels), value);
     }
   }
 }
@@ -79,11 +63,11 @@ std::vector<MetricFamily> SelfMetrics::Collect() const {
   if (src_.port_stats) {
     const std::vector<PortStats> ports = src_.port_stats();
     auto port_family = [&](const char* name, const char* help, uint64_t PortStats::*field) {
-      MetricFamily f = family(name, help, MetricType::Counter);
+      MetricFamily f = make_family(name, help, MetricType::Counter);
       for (const PortStats& p : ports) {
         std::string name;
         append_utf8_sanitized(name, p.name);
-        add(f, {{"port", std::move(name)}}, p.*field);
+        add_sample(f, {{"port", std::move(name)}}, p.*field);
       }
       push(out, std::move(f));
     };
@@ -96,7 +80,7 @@ std::vector<MetricFamily> SelfMetrics::Collect() const {
                 &PortStats::rx_errors);
     port_family("l7tap_port_rx_nombuf_total", "Receive mbuf allocation failures.",
                 &PortStats::rx_nombuf);
-    MetricFamily roll = family("l7tap_port_rx_rollover_total",
+    MetricFamily roll = make_family("l7tap_port_rx_rollover_total",
                                "net_af_packet fanout: packets the kernel moved to another queue (another worker) "
                                "because their own queue was full.",
                                MetricType::Counter);
@@ -104,7 +88,7 @@ std::vector<MetricFamily> SelfMetrics::Collect() const {
       if (!p.has_rollover) continue;
       std::string name;
       append_utf8_sanitized(name, p.name);
-      add(roll, {{"port", std::move(name)}}, p.rx_rollover);
+      add_sample(roll, {{"port", std::move(name)}}, p.rx_rollover);
     }
     push(out, std::move(roll));
   }
@@ -123,8 +107,8 @@ std::vector<MetricFamily> SelfMetrics::Collect() const {
 
   if (src_.flow_log != nullptr) {
     auto log_family = [&](const char* name, const char* help, const Counter& c) {
-      MetricFamily f = family(name, help, MetricType::Counter);
-      add(f, {}, c.get());
+      MetricFamily f = make_family(name, help, MetricType::Counter);
+      add_sample(f, {}, c.get());
       push(out, std::move(f));
     };
     const FlowLogCounters& c = *src_.flow_log;

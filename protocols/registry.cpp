@@ -53,4 +53,11 @@ std::vector<std::string_view> protocol_names() {
   return out;
 }
 
+std::vector<std::pair<uint16_t, const ProtocolDescriptor*>> default_port_hints() {
+  std::vector<std::pair<uint16_t, const ProtocolDescriptor*>> hints;
+  for (const ProtocolDescriptor* d : all_protocols())
+    for (uint16_t port : d->default_ports) hints.emplace_back(port, d);
+  return hints;
+}
+
 }  // namespace l7tap

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "protocols/core/parser.hpp"
@@ -23,5 +24,8 @@ ProtocolId protocol_id(const ProtocolDescriptor* d);      // 0 when not register
 std::string_view protocol_name(ProtocolId id);
 // Every registered name, sorted (conf validation, messages).
 std::vector<std::string_view> protocol_names();
+// (server port, protocol) for the default ports of every registered protocol: the detector's
+// port hints when the conf sets none.
+std::vector<std::pair<uint16_t, const ProtocolDescriptor*>> default_port_hints();
 
 }  // namespace l7tap

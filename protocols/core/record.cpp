@@ -332,9 +332,11 @@ bool L7Fields::read(std::span<const uint8_t>& in) {
 
 std::size_t FlowRecord::wire_size() const { return sizeof(RecordHead) + l7.wire_size(); }
 
-std::size_t FlowRecord::max_wire_size() {
-  return sizeof(RecordHead) + sizeof(L7Head) + kFieldCount * 4 + FieldCaps::kAttrCount * 6 + FieldCaps::kStringBytes;
+std::size_t L7Fields::max_wire_size() {
+  return sizeof(L7Head) + sizeof(str_) + sizeof(attr_) + FieldCaps::kStringBytes;
 }
+
+std::size_t FlowRecord::max_wire_size() { return sizeof(RecordHead) + L7Fields::max_wire_size(); }
 
 uint8_t* FlowRecord::write(uint8_t* out) const {
   RecordHead h{};

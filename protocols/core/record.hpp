@@ -140,6 +140,7 @@ class L7Fields {
 
   // --- wire form: header, attribute refs and used bytes, nothing else ---
   std::size_t wire_size() const;
+  static std::size_t max_wire_size();  // every attribute and the whole string area used
   uint8_t* write(uint8_t* out) const;
   // Reads a wire form written by write(); false when `in` is too short or inconsistent.
   // Advances `in` past what it read.

@@ -40,11 +40,8 @@ gen::StoredFrames generate(uint64_t seed, uint32_t flows, uint32_t count, uint64
 }
 
 TEST(NoAllocation, SteadyStateReplayAllocatesNothing) {
-  std::vector<const ProtocolDescriptor*> protos(all_protocols().begin(), all_protocols().end());
-  SignatureDatabase sigs(protos);
-  std::vector<std::pair<uint16_t, const ProtocolDescriptor*>> hints;
-  for (const ProtocolDescriptor* d : protos)
-    for (uint16_t p : d->default_ports) hints.emplace_back(p, d);
+  SignatureDatabase sigs(all_protocols());
+  const auto hints = default_port_hints();
   FlowProcessorConfig cfg;
   cfg.flow_capacity = 4096;
   cfg.hash_seed = 3;

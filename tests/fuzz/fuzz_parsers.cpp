@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "protocols/core/buffer_pool.hpp"
+#include "protocols/core/byte_reader.hpp"
 #include "protocols/core/session_pairing.hpp"
 #include "protocols/core/stream_driver.hpp"
 #include "protocols/registry.hpp"
@@ -170,18 +171,6 @@ void run_pattern(Harness& h, unsigned pattern, std::span<const uint8_t> rest, ui
 }
 
 
-// Unsigned LEB128; false when `in` ends inside it.
-bool read_varint(std::span<const uint8_t>& in, uint64_t& v) {
-  v = 0;
-  for (unsigned shift = 0; !in.empty() && shift < 64; shift += 7) {
-    const uint8_t b = in[0];
-    in = in.subspan(1);
-    v |= uint64_t{b & 0x7fu} << shift;
-    if ((b & 0x80) == 0) return true;
-  }
-  return false;
-}
-
 void write_seeds(const char* dir) {
   const auto protocols = all_protocols();
   for (std::size_t i = 0; i < protocols.size(); ++i) {
@@ -217,8 +206,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(!protocols.empty());
   const unsigned pattern = data[0] & 0x0f;
   std::span<const uint8_t> rest(data + 1, size - 1);
-  uint64_t index = 0;
-  if (!read_varint(rest, index)) return 0;
+  ByteReader r(rest);
+  const uint64_t index = r.uvarint();  // unsigned LEB128
+  if (!r.ok()) return 0;
+  rest = r.rest();
   const ProtocolDescriptor& d = *protocols[index % protocols.size()];
 
   check_probe(d, rest);

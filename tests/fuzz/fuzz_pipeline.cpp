@@ -40,9 +40,7 @@ class CheckingSink final : public RecordSink {
 
 // Built once: compiling the Hyperscan database per input would dominate the run.
 struct Shared {
-  Shared() : sigs(all_protocols()) {
-    for (const ProtocolDescriptor* d : all_protocols())
-      for (uint16_t port : d->default_ports) hints.emplace_back(port, d);
+  Shared() : sigs(all_protocols()), hints(default_port_hints()) {
     cfg.flow_capacity = 8;
     cfg.flow_idle_timeout_us = 200'000;
     cfg.no_payload_timeout_us = 100'000;

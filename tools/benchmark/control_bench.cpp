@@ -262,8 +262,8 @@ void BM_RingJson(benchmark::State& state) {
   p.run(state);
 }
 
-void BM_Full(benchmark::State& state) {
-  auto red = make_red(false);
+void run_full(benchmark::State& state, bool client_labels) {
+  auto red = make_red(client_labels);
   FlowLogWriter log(null_sink(), 0, 0);
   Pipeline p;
   p.red = red.get();
@@ -272,15 +272,8 @@ void BM_Full(benchmark::State& state) {
   state.counters["series"] = static_cast<double>(red->series_count());
 }
 
-void BM_FullClientLabels(benchmark::State& state) {
-  auto red = make_red(true);
-  FlowLogWriter log(null_sink(), 0, 0);
-  Pipeline p;
-  p.red = red.get();
-  p.log = &log;
-  p.run(state);
-  state.counters["series"] = static_cast<double>(red->series_count());
-}
+void BM_Full(benchmark::State& state) { run_full(state, false); }
+void BM_FullClientLabels(benchmark::State& state) { run_full(state, true); }
 
 void BM_Scrape(benchmark::State& state) {
   RedOptions o = RedOptions::from_config(Config{});  // caps 10000 series, 100 endpoints per service

@@ -77,11 +77,8 @@ WorkerResult run_worker(uint32_t flows, uint64_t seed, double seconds) {
   gen::TrafficGenerator g(o);
   gen::StoredFrames fr = gen::StoredFrames::record(g, count, false);
 
-  std::vector<const ProtocolDescriptor*> protos(all_protocols().begin(), all_protocols().end());
-  SignatureDatabase sigs(protos);
-  std::vector<std::pair<uint16_t, const ProtocolDescriptor*>> hints;
-  for (const ProtocolDescriptor* d : protos)
-    for (uint16_t p : d->default_ports) hints.emplace_back(p, d);
+  SignatureDatabase sigs(all_protocols());
+  const auto hints = default_port_hints();
   // The generator's time runs at about 1 Mpps of traffic: conversations close by the tens of
   // thousands per second. Closed flows linger tcp_close_timeout; flows left open at the end of a
   // replay time out a quarter into the next. The table holds all of that without evicting.
