@@ -145,12 +145,6 @@ class FlowTable {
     return uint64_t{bucket_count_} * sizeof(Bucket) + uint64_t{capacity_} * (sizeof(Entry) + sizeof(Timer)) +
            uint64_t{kWheelSlots} * sizeof(uint32_t);
   }
-  // Visits every live entry (index order). `f` must not insert or remove flows.
-  template <class F>
-  void for_each(F&& f) {
-    for (uint32_t i = 0; i < capacity_; ++i)
-      if (entries_[i].used) f(entries_[i]);
-  }
 
  private:
   static constexpr uint32_t kWays = 8;
