@@ -194,7 +194,10 @@ void FlowProcessor::process(const DecodedPacket& p, const FlowKey& key, uint64_t
   FlowState& f = table_.entry(idx).value;
   const Dir dir = !swapped == f.src_lo_is_client ? Dir::kToServer : Dir::kToClient;
   const int d = static_cast<int>(dir);
-  if (!p.payload.empty()) table_.set_active(idx);
+  // Payload earns a flow the long idle timeout, and with it precedence over flows that never
+  // carried any when the table is full — unless nothing parses it (bypassed): a flood of junk
+  // datagrams must not outrank the conversations we log.
+  if (!p.payload.empty() && f.mode != FlowMode::kBypass) table_.set_active(idx);
 
   if (f.mode == FlowMode::kBypass) {
     stats_[WorkerStats::kBypassedPackets].add();

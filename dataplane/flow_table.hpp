@@ -177,7 +177,7 @@ class FlowTable {
   uint64_t due_of(const Entry& e) const;
   void schedule(uint32_t idx, uint64_t due_us);
   void unschedule(uint32_t idx);
-  uint32_t pick_victim() const;
+  uint32_t pick_victim();  // moves lazily scheduled flows it passes
   // Calls on_end, removes the entry from the index and the wheel and frees it.
   void end_flow(uint32_t idx, FlowEndReason why);
 

@@ -156,16 +156,34 @@ void FlowTable<V>::end_flow(uint32_t idx, FlowEndReason why) {
 }
 
 template <class V>
-uint32_t FlowTable<V>::pick_victim() const {
-  // The first flows due in the wheel, i.e. the least recently active (within the wheel's lazy
-  // order): of the first few found, the one seen longest ago.
+uint32_t FlowTable<V>::pick_victim() {
+  // The flow due soonest among the first few found in the wheel. Slots are lazy: a flow touched,
+  // or carrying payload, since it was scheduled still sits in its old, earlier slot (the SYN's
+  // no-payload deadline of a conversation that has been busy since). Such flows are moved to
+  // where they are due now — a bounded number per call — so that a flood of flows that never
+  // carry payload evicts its own kind, not the established conversations scheduled early.
   constexpr int kCandidates = 8;
+  constexpr int kMaxMoves = 64;
   uint32_t best = kNil;
-  int seen = 0;
+  uint64_t best_due = 0;
+  int seen = 0, moves = 0;
   for (uint32_t s = 0; s < kWheelSlots && seen < kCandidates; ++s) {
-    for (uint32_t i = wheel_[(cursor_ + s) & (kWheelSlots - 1)]; i != kNil && seen < kCandidates;
-         i = timers_[i].next, ++seen) {
-      if (best == kNil || entries_[i].last_seen_us < entries_[best].last_seen_us) best = i;
+    const uint64_t tick = cursor_ + s;
+    for (uint32_t i = wheel_[tick & (kWheelSlots - 1)]; i != kNil && seen < kCandidates;) {
+      const uint32_t next = timers_[i].next;
+      const uint64_t due = due_of(entries_[i]);
+      if ((due >> tick_shift_) > tick && moves < kMaxMoves && s + 1 < kWheelSlots) {
+        unschedule(i);
+        schedule(i, due);
+        ++moves;
+      } else {
+        if (best == kNil || due < best_due) {
+          best = i;
+          best_due = due;
+        }
+        ++seen;
+      }
+      i = next;
     }
   }
   return best;

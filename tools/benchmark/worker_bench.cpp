@@ -2,7 +2,7 @@
 // receive loop as the ceiling, in one run (the machine is a noisy VM: ratios measured side by side
 // mean something, absolute numbers less).
 //
-//   l7tap-bench [--seconds S] [--flows N,N,...] [--seed S] [--json FILE] [--no-dpdk]
+//   l7tap-bench [--seconds S] [--flows N,N,...] [--seed S] [--json FILE] [--no-dpdk] [--no-floods]
 //
 // For each N: tools/gen builds a stream of frames from N TCP conversations open at once (MQTT,
 // Kafka, AMQP, NATS; handshakes, correct sequence numbers, errors, a share of VLAN and VXLAN), the
@@ -11,6 +11,8 @@
 // consumer thread drains on the other core — in bursts of 32 for S seconds. Each replay of the
 // stored frames gets new client addresses (rewritten between replays, outside the timed part), so
 // flows stay distinct however long it runs; timestamps keep increasing.
+// Then two floods (SYNs, UDP datagrams) of a million distinct 5-tuples against a full 100k-flow
+// table: every frame a miss, an eviction and an insert.
 // Then net_null: an EAL without hugepages, one port, the rx-burst loop freeing what it gets.
 //
 // Prints a table (Mpps, ns/packet, records/s, flows, RSS, bytes per flow, ratio to net_null) and
@@ -36,6 +38,7 @@
 #include "dataplane/ring_sink.hpp"
 #include "protocols/registry.hpp"
 #include "tools/gen/stored_frames.hpp"
+#include "tools/gen/tcp_conversation.hpp"
 #include "tools/gen/traffic_gen.hpp"
 
 namespace {
@@ -167,6 +170,75 @@ WorkerResult run_worker(uint32_t flows, uint64_t seed, double seconds) {
   return res;
 }
 
+// A flood on the mirror: one frame per 5-tuple, never the same twice within a million — SYNs, or
+// UDP datagrams nothing parses — against a 100k-flow table that is always full, so every frame
+// is a lookup miss, an eviction and an insert (the worst case of the flow layer).
+struct FloodResult {
+  const char* name = "";
+  uint64_t packets = 0;
+  double seconds = 0;
+  uint64_t evictions = 0;
+  uint64_t rss = 0;
+};
+
+FloodResult run_flood(bool udp, double seconds) {
+  constexpr uint32_t kTuples = 1'000'000;
+  gen::FrameArena frames;
+  static const std::vector<uint8_t> junk(64, 0x5a);
+  for (uint32_t n = 0; n < kTuples; ++n) {
+    gen::FlowSpec s;
+    s.client_ip = gen::ip4(172, 16 + static_cast<uint8_t>(n >> 24), static_cast<uint8_t>(n >> 16),
+                           static_cast<uint8_t>(n >> 8));
+    s.server_ip = gen::ip4(10, 9, 9, 9);
+    s.client_port = static_cast<uint16_t>(1024 + (n & 0xff));
+    s.server_port = udp ? 5353 : 80;
+    gen::TcpConversation c(s);
+    if (udp) {
+      c.datagram(frames, gen::Dir::kToServer, junk);
+    } else {
+      gen::TcpConversation::Segment syn = c.next(gen::Dir::kToServer, {}, gen::tcp::kSyn);
+      syn.ack = 0;
+      c.emit(frames, syn);
+    }
+  }
+  SignatureDatabase sigs(all_protocols());
+  FlowProcessorConfig cfg;
+  cfg.flow_capacity = 100'000;
+  cfg.hash_seed = 0x9e3779b97f4a7c15ULL;
+  RecordRing ring(1u << 20);
+  Counter drops;
+  DroppingRingSink sink(ring, drops);
+  WorkerStats stats;
+  FlowProcessor proc(0, cfg, sigs, default_port_hints(), sink, stats);
+  constexpr uint32_t kBurst = 32;
+  std::span<const uint8_t> burst[kBurst];
+  uint64_t stamps[kBurst];
+  uint64_t ts = 1'700'000'000'000'000;
+  FloodResult r;
+  r.name = udp ? "UDP flood, 1M tuples, 100k table" : "SYN flood, 1M tuples, 100k table";
+  for (bool warm = true;; warm = false) {
+    const auto t0 = Clock::now();
+    for (uint32_t i = 0; i < kTuples; i += kBurst) {
+      const uint32_t m = std::min(kBurst, kTuples - i);
+      for (uint32_t k = 0; k < m; ++k) {
+        burst[k] = frames[i + k];
+        stamps[k] = ++ts;
+      }
+      proc.process_burst(burst, stamps, m);
+      proc.housekeeping(ts);
+    }
+    if (!warm) {
+      r.seconds += seconds_since(t0);
+      r.packets += kTuples;
+      if (r.seconds >= seconds) break;
+    }
+  }
+  proc.publish_stats();
+  r.evictions = stats[WorkerStats::kEvictions].get();
+  r.rss = rss_bytes();
+  return r;
+}
+
 // DPDK's null PMD: mbufs from the pool straight back to it. The ceiling of a worker's rx loop.
 double net_null_mpps(double seconds) {
   std::vector<std::string> args = {"l7tap-bench", "--no-huge", "--no-pci", "--no-shconf", "--no-telemetry",
@@ -220,6 +292,7 @@ int main(int argc, char** argv) {
   uint64_t seed = 1;
   std::string json;  // written only when asked for (tools/bench writes build/bench/worker.json)
   bool dpdk = true;
+  bool run_floods = true;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&] {
@@ -239,13 +312,18 @@ int main(int argc, char** argv) {
       json = value();
     } else if (a == "--no-dpdk") {
       dpdk = false;
+    } else if (a == "--no-floods") {
+      run_floods = false;
     } else {
-      std::fprintf(stderr, "usage: l7tap-bench [--seconds S] [--flows N,N,...] [--seed S] [--json FILE] [--no-dpdk]\n");
+      std::fprintf(stderr, "usage: l7tap-bench [--seconds S] [--flows N,N,...] [--seed S] [--json FILE] [--no-dpdk] [--no-floods]\n");
       return 2;
     }
   }
   std::vector<WorkerResult> results;
   for (uint32_t n : flows) results.push_back(run_worker(n, seed, seconds));
+  std::vector<FloodResult> floods;
+  if (run_floods)
+    for (bool udp : {false, true}) floods.push_back(run_flood(udp, seconds));
   const double null_mpps = dpdk ? net_null_mpps(seconds) : 0;
 
   std::printf("%-30s %7s %8s %10s %8s %8s %9s %9s %8s\n", "in-memory worker (1 core)", "Mpps", "ns/pkt",
@@ -269,6 +347,16 @@ int main(int argc, char** argv) {
        << ",\"active_flows\":" << r.active_flows << ",\"rss_bytes\":" << r.rss << ",\"bytes_per_flow\":" << per_flow
        << ",\"evictions\":" << r.evictions << ",\"ring_full\":" << r.ring_full << ",\"ratio_to_net_null\":" << (null_mpps > 0 ? mpps / null_mpps : 0)
        << "}";
+  }
+  js << "],\"floods\":[";
+  for (std::size_t i = 0; i < floods.size(); ++i) {
+    const FloodResult& f = floods[i];
+    const double mpps = static_cast<double>(f.packets) / f.seconds / 1e6;
+    std::printf("%-30s %7.2f %8.1f %10s %8s %8.0f %9s %9lu %7.1f%%\n", f.name, mpps, 1e3 / mpps, "-", "100000",
+                static_cast<double>(f.rss) / (1 << 20), "-", static_cast<unsigned long>(f.evictions),
+                null_mpps > 0 ? 100 * mpps / null_mpps : 0.0);
+    js << (i ? "," : "") << "{\"name\":\"" << f.name << "\",\"packets\":" << f.packets << ",\"seconds\":" << f.seconds
+       << ",\"mpps\":" << mpps << ",\"evictions\":" << f.evictions << ",\"rss_bytes\":" << f.rss << "}";
   }
   js << "]}\n";
   for (const WorkerResult& r : results)
