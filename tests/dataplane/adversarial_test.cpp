@@ -6,6 +6,8 @@
 //  - forged segments far ahead in sequence;
 //  - TCP-only protocols recognised in UDP datagrams;
 //  - flows nobody can parse still buffered.
+// And reassembly abuse (issue "reliability and security"): retransmissions that overlap with other
+// bytes, a zero window forged from the server, endless out-of-order data that never fills its hole.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -298,6 +300,126 @@ TEST_F(Adversarial, UnknownFlowsAreBypassedWithoutBuffering) {
   EXPECT_GE(stats_[WorkerStats::kBypassedPackets].get(), 14u);  // after the 8 detection attempts
   EXPECT_EQ(stats_[WorkerStats::kBufferedBytes].get(), 0u);
   EXPECT_EQ(stats_[WorkerStats::kOutOfOrder].get(), 0u);
+}
+
+// A retransmission of bytes already delivered, carrying other bytes (an attacker rewriting a
+// topic, or a broken middlebox), changes nothing: the first copy was parsed, the second is counted
+// as a retransmission. Overlapping held data is trimmed the same way: first copy wins.
+TEST_F(Adversarial, RetransmissionsWithOtherBytesDoNotRewriteTheStream) {
+  make();
+  gen::TcpConversation c(spec(50001));
+  gen::FrameArena f;
+  c.handshake(f);
+  c.send(f, gen::Dir::kToServer, mqtt_connect("rw"));
+  c.send(f, gen::Dir::kToClient, mqtt_connack());
+  const auto real = mqtt_publish("real/topic", 1, 20);
+  const auto fake = mqtt_publish("fake/topic", 1, 20);  // same length, other bytes
+  ASSERT_EQ(real.size(), fake.size());
+  const gen::TcpConversation::Segment first = c.next(gen::Dir::kToServer, real);
+  c.emit(f, first);
+  gen::TcpConversation::Segment again = first;
+  again.payload = fake;
+  c.emit(f, again);
+  c.advance(gen::Dir::kToServer, static_cast<uint32_t>(real.size()));
+  // Held data too: the second PUBLISH arrives out of order twice, real bytes first.
+  const auto real2 = mqtt_publish("real/two", 2, 20);
+  const auto fake2 = mqtt_publish("fake/two", 2, 20);
+  const gen::TcpConversation::Segment hole = c.hold(gen::Dir::kToServer, std::span(real2).first(10));
+  gen::TcpConversation::Segment rest = c.hold(gen::Dir::kToServer, std::span(real2).subspan(10));
+  c.emit(f, rest);
+  rest.payload = std::span(fake2).subspan(10);
+  c.emit(f, rest);
+  c.emit(f, hole);
+  c.send(f, gen::Dir::kToClient, mqtt_puback(1));
+  c.send(f, gen::Dir::kToClient, mqtt_puback(2));
+  feed(f);
+  proc_->flush_all();
+  std::vector<std::string> topics;
+  for (const FlowRecord& r : records_.all)
+    if (r.l7.get(Field::kRequestType) == "PUBLISH") topics.emplace_back(r.l7.get(Field::kRequestResource));
+  EXPECT_EQ(topics, (std::vector<std::string>{"real/topic", "real/two"}));
+  proc_->publish_stats();
+  EXPECT_EQ(stats_[WorkerStats::kRetransmissions].get(), 2u);
+  EXPECT_EQ(stats_[WorkerStats::kGaps].get(), 0u);
+}
+
+// A zero window forged from the server's side must not blind us to the client's data: a window of
+// 0 says nothing about where the client's bytes may be (zero-window probes, and the window opens
+// again), so data just ahead of the stream is still held and the conversation parsed whole.
+TEST_F(Adversarial, ForgedZeroWindowDoesNotBlindTheOtherSide) {
+  make();
+  gen::TcpConversation c(spec(50002));
+  gen::FrameArena f;
+  c.handshake(f);
+  c.send(f, gen::Dir::kToServer, mqtt_connect("zw"));
+  c.send(f, gen::Dir::kToClient, mqtt_connack());
+  // The forged ACK: window field zeroed in the frame (untagged IPv4: TCP window at offset 48).
+  gen::FrameArena forged;
+  c.emit(forged, c.next(gen::Dir::kToClient, {}, gen::tcp::kAck));
+  std::vector<uint8_t> zero(forged[0].begin(), forged[0].end());
+  zero[48] = zero[49] = 0;
+  feed(f);
+  f.clear();
+  proc_->process_frame(zero, ts_ += 10);
+  // Then the client's PUBLISH, its two halves swapped, and the acks.
+  const auto pub = mqtt_publish("after/zero", 1, 300);
+  const gen::TcpConversation::Segment a = c.hold(gen::Dir::kToServer, std::span(pub).first(100));
+  const gen::TcpConversation::Segment b = c.hold(gen::Dir::kToServer, std::span(pub).subspan(100));
+  c.emit(f, b);
+  c.emit(f, a);
+  c.send(f, gen::Dir::kToClient, mqtt_puback(1));
+  feed(f);
+  proc_->flush_all();
+  int publishes = 0;
+  for (const FlowRecord& r : records_.all)
+    publishes += r.l7.get(Field::kRequestType) == "PUBLISH" && r.l7.get(Field::kRequestResource) == "after/zero";
+  EXPECT_EQ(publishes, 1);
+  proc_->publish_stats();
+  EXPECT_EQ(stats_[WorkerStats::kOutOfWindow].get(), 0u);
+}
+
+// One flow sends out-of-order data forever and never fills its hole (nor does the server
+// acknowledge past it). What it holds stays within flows.max_out_of_order_bytes, the excess is
+// dropped and counted, and a conversation beside it is parsed whole.
+TEST_F(Adversarial, EndlessOutOfOrderDataStaysWithinItsCap) {
+  FlowProcessorConfig cfg;
+  cfg.max_out_of_order_bytes = 16 * 1024;
+  make(cfg);
+  gen::TcpConversation c(spec(50003));
+  gen::FrameArena f;
+  c.handshake(f);
+  c.send(f, gen::Dir::kToServer, mqtt_connect("ooo"));
+  c.send(f, gen::Dir::kToClient, mqtt_connack());
+  const uint32_t hole = c.seq(gen::Dir::kToServer);
+  c.drop(gen::Dir::kToServer, 1);  // the hole: one byte that never comes
+  feed(f);
+  const std::vector<uint8_t> junk(100, 0x30);
+  uint64_t most_held = 0;
+  for (int k = 0; k < 20000; ++k) {
+    f.clear();
+    c.send(f, gen::Dir::kToServer, junk);  // each 100 bytes further ahead
+    if (k % 100 == 0) {  // the server acknowledges up to the hole, never past it
+      gen::TcpConversation::Segment a = c.next(gen::Dir::kToClient, {}, gen::tcp::kAck);
+      a.ack = hole;
+      c.emit(f, a);
+    }
+    feed(f);
+    if (k % 1000 == 999) {
+      proc_->publish_stats();
+      most_held = std::max(most_held, stats_[WorkerStats::kBufferedBytes].get());
+    }
+  }
+  // The parser's state and the one holding area (its bytes and run descriptors, in a pool block of
+  // the next power of two), nothing that grows with the stream.
+  EXPECT_LE(most_held, 2 * 16u * 1024 + 4096);
+  EXPECT_GT(stats_[WorkerStats::kUnconfirmedDrops].get() + stats_[WorkerStats::kOutOfWindow].get(), 19000u)
+      << "unconfirmed " << stats_[WorkerStats::kUnconfirmedDrops].get() << " out of window "
+      << stats_[WorkerStats::kOutOfWindow].get();
+  EXPECT_EQ(stats_[WorkerStats::kGaps].get(), 0u) << "the hole is not given up while unacknowledged";
+  mqtt_conversation(spec(50004), "beside");
+  int publishes = 0;
+  for (const FlowRecord& r : records_.all) publishes += r.l7.get(Field::kRequestType) == "PUBLISH";
+  EXPECT_EQ(publishes, 1);
 }
 
 }  // namespace
