@@ -266,16 +266,17 @@ struct MetricsServer::Impl {
       counter(ctr.connections).add();
       if (free_slots.empty()) {
         const int64_t victim = oldest_waiting();
+        // Counted before the client can see it, as every outcome here.
         if (victim < 0) {
+          counter(ctr.refused).add();
           // Best effort: the 503 fits any socket buffer; if it does not go out, the close says it.
           const std::string r = error_response(503);
           [[maybe_unused]] ssize_t n = ::send(fd, r.data(), r.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
           ::close(fd);
-          counter(ctr.refused).add();
           continue;
         }
-        close_conn(static_cast<uint32_t>(victim));
         counter(ctr.evicted).add();
+        close_conn(static_cast<uint32_t>(victim));
       }
       const uint32_t slot = free_slots.back();
       free_slots.pop_back();
@@ -425,8 +426,12 @@ struct MetricsServer::Impl {
     // Backwards: close_conn moves the last entry into the freed place, already looked at.
     for (std::size_t i = open.size(); i-- > 0;) {
       const uint32_t slot = open[i];
+      if (slots[slot].deadline_us > now) continue;
+      // A head that arrived while this thread was busy (a long render) is not the client's fault:
+      // read what is there before calling it late. May answer it, or close it (moving open.back()).
+      if (slots[slot].state == Conn::State::kHead) read_head(slot, now);
       const Conn& c = slots[slot];
-      if (c.deadline_us > now) continue;
+      if (i >= open.size() || open[i] != slot || c.deadline_us > now) continue;
       if (c.state == Conn::State::kHead) counter(ctr.request_timeouts).add();
       if (c.state == Conn::State::kSend) counter(ctr.send_timeouts).add();
       close_conn(slot);
@@ -466,8 +471,8 @@ struct MetricsServer::Impl {
           if (tag == kListenTag) accept_some(now);
           else on_event(tag, events[i].events, now);
         }
-        serve_ready();
         expire(now_us());
+        serve_ready();  // also the heads expire() found complete
       }
     } catch (const std::exception& e) {  // allocation failure: stop serving, keep capturing
       std::fprintf(stderr, "l7tap: /metrics listener stopped: %s\n", e.what());
