@@ -92,6 +92,73 @@ HeadVerdict classify_request_head(std::string_view received, std::size_t max_byt
   return full ? HeadVerdict::kTooLarge : HeadVerdict::kIncomplete;
 }
 
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
+    const char y = b[i] >= 'A' && b[i] <= 'Z' ? static_cast<char>(b[i] - 'A' + 'a') : b[i];
+    if (x != y) return false;
+  }
+  return true;
+}
+
+std::string_view trim_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+// "q=0", "q=0.", "q=0.000": the coding is refused (RFC 9110 12.4.2).
+bool q_is_zero(std::string_view params) {
+  for (std::size_t at = 0; at <= params.size();) {
+    std::size_t end = params.find(';', at);
+    if (end == std::string_view::npos) end = params.size();
+    std::string_view p = trim_ows(params.substr(at, end - at));
+    if (p.size() >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+      p.remove_prefix(2);
+      if (p.empty() || p[0] != '0') return false;
+      for (char c : p.substr(1))
+        if (c != '.' && c != '0') return false;
+      return true;
+    }
+    at = end + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool accepts_gzip(std::string_view head) {
+  bool gzip = false, gzip_refused = false, any = false;  // an explicit gzip;q=0 beats "*"
+  std::size_t line_start = head.find('\n');
+  while (line_start != std::string_view::npos) {
+    ++line_start;
+    std::size_t line_end = head.find('\n', line_start);
+    const std::string_view line = head.substr(line_start, line_end == std::string_view::npos ? std::string_view::npos
+                                                                                           : line_end - line_start);
+    const std::size_t colon = line.find(':');
+    if (colon != std::string_view::npos && iequals(line.substr(0, colon), "accept-encoding")) {
+      const std::string_view value = line.substr(colon + 1);
+      for (std::size_t at = 0; at <= value.size();) {
+        std::size_t end = value.find(',', at);
+        if (end == std::string_view::npos) end = value.size();
+        const std::string_view item = value.substr(at, end - at);
+        const std::size_t semi = item.find(';');
+        const std::string_view coding = trim_ows(item.substr(0, semi));
+        const std::string_view params = semi == std::string_view::npos ? std::string_view() : item.substr(semi + 1);
+        const bool refused = q_is_zero(params);
+        if (iequals(coding, "gzip") || iequals(coding, "x-gzip")) (refused ? gzip_refused : gzip) = true;
+        if (coding == "*" && !refused) any = true;
+        at = end + 1;
+      }
+    }
+    line_start = line_end;
+  }
+  return gzip || (any && !gzip_refused);
+}
+
 int status_code(HeadVerdict v) {
   switch (v) {
     case HeadVerdict::kScrape: return 200;

@@ -23,6 +23,10 @@ enum class HeadVerdict : uint8_t {
 // skipped (RFC 9112 2.2); lines may end in CRLF or a bare LF.
 HeadVerdict classify_request_head(std::string_view received, std::size_t max_bytes);
 
+// Whether a complete head's Accept-Encoding headers admit gzip ("gzip", "x-gzip" or "*", with
+// a q-value other than 0), as Prometheus asks for. Header names are case-insensitive.
+bool accepts_gzip(std::string_view head);
+
 // The status line's code and reason for a verdict other than kIncomplete (200 for kScrape).
 int status_code(HeadVerdict v);
 

@@ -69,6 +69,23 @@ TEST(HttpRequestHead, NoEndOfHeadWithinTheLimitIsTooLarge) {
   EXPECT_EQ(classify(head, head.size()), HeadVerdict::kScrape);
 }
 
+TEST(HttpRequestHead, AcceptsGzip) {
+  const std::string line = "GET /metrics HTTP/1.1\r\nHost: x\r\n";
+  EXPECT_TRUE(accepts_gzip(line + "Accept-Encoding: gzip\r\n\r\n"));  // what Prometheus sends
+  EXPECT_TRUE(accepts_gzip(line + "accept-encoding: deflate, GZIP;q=0.5\r\n\r\n"));
+  EXPECT_TRUE(accepts_gzip(line + "Accept-Encoding: br\r\nAccept-Encoding: x-gzip\r\n\r\n"));
+  EXPECT_TRUE(accepts_gzip(line + "Accept-Encoding: *\r\n\r\n"));
+  EXPECT_TRUE(accepts_gzip("GET /metrics HTTP/1.0\nAccept-Encoding:gzip\n\n"));
+  EXPECT_FALSE(accepts_gzip(line + "\r\n"));
+  EXPECT_FALSE(accepts_gzip(line + "Accept-Encoding: identity\r\n\r\n"));
+  EXPECT_FALSE(accepts_gzip(line + "Accept-Encoding: gzip;q=0\r\n\r\n"));
+  EXPECT_FALSE(accepts_gzip(line + "Accept-Encoding: gzip; q=0.000, identity\r\n\r\n"));
+  EXPECT_FALSE(accepts_gzip(line + "Accept-Encoding: *, gzip;q=0\r\n\r\n"));
+  EXPECT_FALSE(accepts_gzip(line + "Accept-Encoding: gzipx\r\n\r\n"));
+  EXPECT_FALSE(accepts_gzip(line + "X-Accept-Encoding: gzip\r\n\r\n"));
+  EXPECT_FALSE(accepts_gzip("GET /metrics?Accept-Encoding:gzip HTTP/1.1\r\n\r\n"));  // not a header
+}
+
 TEST(HttpRequestHead, StatusCodes) {
   EXPECT_EQ(status_code(HeadVerdict::kScrape), 200);
   EXPECT_EQ(status_code(HeadVerdict::kBadRequest), 400);

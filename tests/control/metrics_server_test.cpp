@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <atomic>
 #include <chrono>
@@ -253,6 +254,36 @@ TEST(MetricsServer, ResponseNotTakenInTimeIsCutAndCounted) {
   sleeper.send(kScrape);
   ASSERT_TRUE(eventually([&] { return f.count(f.counters.send_timeouts) == 1; }));
   EXPECT_TRUE(eventually([&] { return f.count(f.counters.open) == 0; }));
+}
+
+TEST(MetricsServer, GzipWhenTheScraperAcceptsIt) {
+  std::string text;
+  for (int i = 0; i < 2000; ++i) text += "l7tap_requests_total{service=\"s" + std::to_string(i) + "\"} " + std::to_string(i) + "\n";
+  Fixture f(limits(8, 10'000'000), text);
+  Client c(f.server.port());
+  c.send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: gzip\r\n\r\n");
+  const std::string r = c.read_all();
+  EXPECT_EQ(status_line(r), "HTTP/1.1 200 OK");
+  EXPECT_NE(r.find("\r\nContent-Encoding: gzip\r\n"), std::string::npos);
+  const std::string zipped = body_of(r);
+  EXPECT_NE(r.find("\r\nContent-Length: " + std::to_string(zipped.size()) + "\r\n"), std::string::npos);
+  EXPECT_LT(zipped.size(), text.size() / 4);
+  // Inflate it back (windowBits 15 + 32: gzip header expected).
+  z_stream z{};
+  ASSERT_EQ(inflateInit2(&z, 15 + 32), Z_OK);
+  std::string out(text.size() + 1, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(zipped.data()));
+  z.avail_in = static_cast<uInt>(zipped.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(inflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  inflateEnd(&z);
+  EXPECT_EQ(out, text);
+  // Without Accept-Encoding: the text as is.
+  const std::string plain = f.scrape();
+  EXPECT_EQ(plain.find("Content-Encoding"), std::string::npos);
+  EXPECT_EQ(body_of(plain), text);
 }
 
 TEST(MetricsServer, ConcurrentScrapersAllGetTheExposition) {
