@@ -499,6 +499,11 @@ void validate_config(const Config& c) {
   if (c.flow_log_max_files < 1) throw ConfigError("flow_log.max_files", "must be at least 1");
 
   check_listen("metrics.listen", c.metrics_listen);
+  check_range("metrics.max_connections", c.metrics_max_connections, 1, kMaxMetricsConnections);
+  if (c.metrics_request_timeout_us == 0) throw ConfigError("metrics.request_timeout", "must be greater than 0");
+  if (c.metrics_send_timeout_us == 0) throw ConfigError("metrics.send_timeout", "must be greater than 0");
+  check_range("metrics.max_request_bytes", c.metrics_max_request_bytes, kMinMetricsRequestBytes,
+              kMaxMetricsRequestBytes);
   for (size_t i = 0; i < c.endpoint_rules.size(); ++i) {
     const std::string base = index_path("metrics.endpoint_rules", i);
     if (c.endpoint_rules[i].match.empty()) throw ConfigError(base + ".match", "must not be empty");
@@ -708,8 +713,13 @@ Config load_root(const Node& root) {
 
   Section m(top.get("metrics"), "metrics",
             {"listen", "latency_buckets", "client_labels", "max_series_per_metric", "max_endpoints_per_service",
-             "normalize_endpoints", "endpoint_rules"});
+             "normalize_endpoints", "endpoint_rules", "max_connections", "request_timeout", "send_timeout",
+             "max_request_bytes"});
   read_string(m, "listen", c.metrics_listen);
+  read_uint(m, "max_connections", c.metrics_max_connections);
+  read_duration(m, "request_timeout", c.metrics_request_timeout_us);
+  read_duration(m, "send_timeout", c.metrics_send_timeout_us);
+  read_size(m, "max_request_bytes", c.metrics_max_request_bytes);
   read_bool(m, "client_labels", c.client_labels);
   read_uint(m, "max_series_per_metric", c.max_series_per_metric);
   read_uint(m, "max_endpoints_per_service", c.max_endpoints_per_service);

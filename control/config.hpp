@@ -116,6 +116,12 @@ struct Config {
   uint32_t max_endpoints_per_service = 100;       // metrics.max_endpoints_per_service (0 = no cap)
   bool normalize_endpoints = true;                // metrics.normalize_endpoints (built-in {} rules)
   std::vector<EndpointRule> endpoint_rules;       // metrics.endpoint_rules (applied in order)
+  // The /metrics listener's own limits (control/metrics_server.hpp), so idle or slow clients
+  // cannot starve scrapes nor hold memory.
+  uint32_t metrics_max_connections = 128;            // metrics.max_connections (open at once)
+  uint64_t metrics_request_timeout_us = 5'000'000;   // metrics.request_timeout (accept → end of head)
+  uint64_t metrics_send_timeout_us = 30'000'000;     // metrics.send_timeout (head → response sent)
+  uint32_t metrics_max_request_bytes = 8192;         // metrics.max_request_bytes (request head)
 
   // --- service map (reloaded on SIGHUP together with the endpoint rules) ---
   std::vector<ServiceRule> service_rules;                  // service_map.rules (first match wins)
@@ -134,6 +140,11 @@ std::vector<double> default_latency_buckets();
 // Every protocol name the conf accepts (protocols.enabled, protocols.port_hints): the registered
 // protocols (protocols/registry.hpp), sorted.
 const std::vector<std::string>& known_protocol_names();
+// metrics.max_connections: each open connection holds a file descriptor.
+inline constexpr uint32_t kMaxMetricsConnections = 65536;
+// metrics.max_request_bytes: room for a request line with a few headers .. far above any scraper's.
+inline constexpr uint32_t kMinMetricsRequestBytes = 256;
+inline constexpr uint32_t kMaxMetricsRequestBytes = 1u << 20;
 // Smallest records.ring_size.
 inline constexpr uint64_t kMinRecordRingBytes = 64u << 10;
 // Parses "250ms", "30s", "5m", "1h", "100us" or a bare number of seconds into µs; throws

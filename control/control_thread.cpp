@@ -1,22 +1,15 @@
 #include "control/control_thread.hpp"
 
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <prometheus/text_serializer.h>
 
-#include <prometheus/exposer.h>
-#include <prometheus/registry.h>
-
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
 #include "control/flow_log_writer.hpp"
+#include "control/metrics_server.hpp"
 #include "control/red_metrics.hpp"
 #include "control/self_metrics.hpp"
 
@@ -31,46 +24,14 @@ constexpr std::size_t kBatch = 256;
 // and keeps an idle control thread off the CPU.
 constexpr auto kIdleSleep = std::chrono::microseconds(200);
 
-// civetweb reports any listener failure as "null context ... Possible problem binding to port"
-// (the real reason only goes to its log). Read the value the way civetweb does ("[HOST:]PORT")
-// and try the bind ourselves, so a taken port or an unknown host gets a clear reason. Returns ""
-// when the listener should start. The conf loader has already checked the syntax.
-std::string probe_listen(const std::string& listen) {
-  const std::size_t colon = listen.rfind(':');
-  const std::string host = colon == std::string::npos ? std::string() : listen.substr(0, colon);
-  const std::string port_text = colon == std::string::npos ? listen : listen.substr(colon + 1);
-  if (port_text.empty() || port_text.size() > 5 ||
-      port_text.find_first_not_of("0123456789") != std::string::npos || std::stoul(port_text) > 65535)
-    return "'" + port_text + "' is not a port number";
-  const auto port = static_cast<uint16_t>(std::stoul(port_text));
-  if (port == 0) return {};                                  // any free port: nothing to check
-  if (!host.empty() && host.front() == '[') return {};       // IPv6: left to civetweb
-
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  if (host.empty()) {
-    sa.sin_addr.s_addr = htonl(INADDR_ANY);
-  } else if (inet_pton(AF_INET, host.c_str(), &sa.sin_addr) != 1) {
-    addrinfo hints{};
-    hints.ai_family = AF_INET;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* res = nullptr;
-    if (int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res); rc != 0 || res == nullptr)
-      return "cannot resolve '" + host + "': " + (rc != 0 ? gai_strerror(rc) : "no address");
-    sa.sin_addr = reinterpret_cast<const sockaddr_in*>(res->ai_addr)->sin_addr;
-    ::freeaddrinfo(res);
+// The exposition of every collectable, as a scrape sees it (on the /metrics listener's thread).
+std::string render_exposition(const std::vector<std::shared_ptr<prometheus::Collectable>>& collectables) {
+  std::vector<prometheus::MetricFamily> families;
+  for (const auto& c : collectables) {
+    std::vector<prometheus::MetricFamily> part = c->Collect();
+    families.insert(families.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
   }
-
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return std::string("socket: ") + std::strerror(errno);
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);  // as civetweb does
-  std::string reason;
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0)
-    reason = std::string("cannot bind: ") + std::strerror(errno);
-  ::close(fd);
-  return reason;
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 }  // namespace
@@ -92,8 +53,9 @@ struct ControlPlane::Impl {
   bool started = false;
   bool stopped = false;
 
+  MetricsServerCounters server_counters;
   // Declared last: destroyed first, so no scrape runs while the collectables go away.
-  std::unique_ptr<prometheus::Exposer> exposer;
+  std::unique_ptr<MetricsServer> server;
 
   // One pass over every ring: up to kBatch records from each, each formatted straight into the
   // flow-log writer's buffer and counted into RED in place (the record the ring pop filled is the
@@ -174,26 +136,21 @@ void ControlPlane::start() {
   SelfMetricsSources src;
   src.workers = m.inputs.workers;
   src.globals = m.inputs.globals;
+  src.globals.push_back(&m.server_counters.block);
   src.port_stats = m.inputs.port_stats;
   src.flow_log = m.writer->enabled() ? &m.writer->counters() : nullptr;
   m.self = std::make_shared<SelfMetrics>(std::move(src));
 
   if (!c.metrics_listen.empty()) {
-    const std::string where = "metrics.listen " + c.metrics_listen + ": ";
-    if (std::string reason = probe_listen(c.metrics_listen); !reason.empty())
-      throw std::runtime_error(where + reason);
+    std::vector<std::shared_ptr<prometheus::Collectable>> collectables{m.red->collectable(), m.self};
     try {
-      m.exposer = std::make_unique<prometheus::Exposer>(c.metrics_listen, 2);
+      m.server = std::make_unique<MetricsServer>(c.metrics_listen, MetricsServerLimits::from_config(c),
+                                                 m.server_counters,
+                                                 [collectables] { return render_exposition(collectables); });
     } catch (const std::exception& e) {
-      std::string reason = e.what();
-      if (c.metrics_listen.front() == '[')
-        reason += " (this civetweb build may not support IPv6 listen addresses; use an IPv4 one)";
-      throw std::runtime_error(where + reason);
+      throw std::runtime_error("metrics.listen " + c.metrics_listen + ": " + e.what());
     }
-    const std::vector<int> ports = m.exposer->GetListeningPorts();
-    m.port = ports.empty() ? 0 : static_cast<uint16_t>(ports.front());
-    m.exposer->RegisterCollectable(m.red->collectable());
-    m.exposer->RegisterCollectable(m.self);
+    m.port = m.server->port();
   }
 
   m.started = true;
@@ -210,7 +167,7 @@ void ControlPlane::stop() {
   while (m.drain_pass() != 0) {
   }
   m.writer->close();
-  // The exposer stays up until destruction so the final counts can still be scraped.
+  // The listener stays up until destruction so the final counts can still be scraped.
 }
 
 uint16_t ControlPlane::metrics_port() const { return impl_->port; }

@@ -1,5 +1,5 @@
 // The control-plane thread: drains every worker's record ring, writes the flow log, aggregates RED
-// metrics, and serves /metrics (prometheus-cpp exposer, with self-metrics read from the workers'
+// metrics, and serves /metrics (control/metrics_server.hpp, with self-metrics read from the workers'
 // counters and the ports' rte_eth_stats at scrape time).
 #pragma once
 

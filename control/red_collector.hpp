@@ -1,7 +1,8 @@
 // The RED state and its exposition: the interned label strings, the series with their counts and
 // the side counters (RedTables), shared between the control thread, which counts records into
-// them, and the /metrics scrapes (civetweb threads), which read them through prometheus-cpp's
-// Collectable interface. Label strings are made here, at scrape time, never per record.
+// them, and the /metrics scrapes (the listener's thread, control/metrics_server.hpp), which read
+// them through prometheus-cpp's Collectable interface. Label strings are made here, at scrape
+// time, never per record.
 //
 // Synchronisation: one mutex. The control thread holds it for a whole drained batch of records
 // (RedMetrics::Batch), so taking it costs nothing per record, and a scrape that takes it sees the
@@ -83,7 +84,7 @@ class RedCollector : public prometheus::Collectable {
   RedTables t_;
   const bool client_labels_;
   mutable std::mutex mu_;
-  mutable std::mutex scrape_mu_;  // scrapes may run on several civetweb threads: one at a time
+  mutable std::mutex scrape_mu_;  // Collect() may be called from several threads (tests do): one at a time
   mutable Mirror m_;
 };
 

@@ -142,6 +142,10 @@ metrics:
   max_series_per_metric: 500
   max_endpoints_per_service: 0
   normalize_endpoints: false
+  max_connections: 7
+  request_timeout: 1500ms
+  send_timeout: 1m
+  max_request_bytes: 16KiB
   endpoint_rules:
     - { match: "/users/[0-9]+", replace: "/users/{id}" }
     - match: '\?.*'
@@ -207,6 +211,10 @@ service_map:
   EXPECT_EQ(c.max_series_per_metric, 500u);
   EXPECT_EQ(c.max_endpoints_per_service, 0u);
   EXPECT_FALSE(c.normalize_endpoints);
+  EXPECT_EQ(c.metrics_max_connections, 7u);
+  EXPECT_EQ(c.metrics_request_timeout_us, 1'500'000u);
+  EXPECT_EQ(c.metrics_send_timeout_us, 60'000'000u);
+  EXPECT_EQ(c.metrics_max_request_bytes, 16u << 10);
   EXPECT_THAT(c.endpoint_rules,
               ElementsAre(EndpointRule{"/users/[0-9]+", "/users/{id}"}, EndpointRule{"\\?.*", ""}));
   EXPECT_EQ(c.unmatched, UnmatchedServers::kDrop);
@@ -237,6 +245,10 @@ TEST(ConfigLoad, MetricsAndServiceMapDefaults) {
   EXPECT_EQ(c.max_series_per_metric, 10000u);
   EXPECT_EQ(c.max_endpoints_per_service, 100u);
   EXPECT_TRUE(c.normalize_endpoints);
+  EXPECT_EQ(c.metrics_max_connections, 128u);
+  EXPECT_EQ(c.metrics_request_timeout_us, 5'000'000u);
+  EXPECT_EQ(c.metrics_send_timeout_us, 30'000'000u);
+  EXPECT_EQ(c.metrics_max_request_bytes, 8192u);
   EXPECT_TRUE(c.endpoint_rules.empty());
   EXPECT_TRUE(c.service_rules.empty());
   EXPECT_EQ(c.unmatched, UnmatchedServers::kName);
@@ -456,6 +468,15 @@ TEST(ConfigErrors, MetricsCardinalityAndEndpointRules) {
   expect_error("metrics: { max_series_per_metric: -5 }\n", "metrics.max_series_per_metric", "out of range");
   expect_error("metrics: { max_endpoints_per_service: lots }\n", "metrics.max_endpoints_per_service", "got \"lots\"");
   expect_error("metrics: { client_labels: sometimes }\n", "metrics.client_labels", "true or false");
+  expect_error("metrics: { max_connections: 0 }\n", "metrics.max_connections", "must be in 1..65536, got 0");
+  expect_error("metrics: { max_connections: 65537 }\n", "metrics.max_connections", "must be in 1..65536, got 65537");
+  expect_error("metrics: { max_connections: many }\n", "metrics.max_connections", "got \"many\"");
+  expect_error("metrics: { request_timeout: 0 }\n", "metrics.request_timeout", "must be greater than 0");
+  expect_error("metrics: { request_timeout: soon }\n", "metrics.request_timeout", "soon");
+  expect_error("metrics: { send_timeout: 0s }\n", "metrics.send_timeout", "must be greater than 0");
+  expect_error("metrics: { max_request_bytes: 100 }\n", "metrics.max_request_bytes", "must be in 256..1048576, got 100");
+  expect_error("metrics: { max_request_bytes: 2MiB }\n", "metrics.max_request_bytes", "must be in 256..1048576");
+  expect_error("metrics: { max_conections: 5 }\n", "metrics.max_conections", "did you mean \"max_connections\"?");
   expect_error("metrics: { normalise_endpoints: true }\n", "metrics.normalise_endpoints",
                "did you mean \"normalize_endpoints\"?");
 }
