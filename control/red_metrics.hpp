@@ -10,7 +10,8 @@
 //   l7tap_request_duration_seconds  histogram of rrt_us / 1e6 (records with rrt)
 // plus l7tap_records_total{protocol,type} (every record seen, aggregated or not),
 // l7tap_red_records_dropped_total{reason} (service_map.unmatched: drop),
-// l7tap_metric_series_overflow_total{metric} and l7tap_endpoint_overflow_total{service} (caps).
+// l7tap_metric_series_overflow_total{metric} and l7tap_endpoint_overflow_total{service} (caps),
+// l7tap_red_series and l7tap_red_label_strings (gauges: how full the series and string tables are).
 //
 // Per record, the labels are resolved to small ids — protocol (already one), the server's label
 // tuple (the service map's rule, or the interned "ip:port" of an unmatched server), the client's
@@ -36,7 +37,10 @@
 // N - 1 strings of traffic (the tuple table 2 (N - 1): server and client side) plus the conf's
 // service map labels and the fixed "" / "__overflow__". name_endpoints_ has one entry per regular
 // series at most. The label caches are fixed-size (label_cache.hpp). Each label is bounded by the
-// record field caps (protocols/core/record.hpp; the UTF-8 sanitiser can triple a field's bytes).
+// record field caps (protocols/core/record.hpp; the UTF-8 sanitiser can triple a field's bytes),
+// so a label set weighs at most about 21 KB in the text exposition (RedSeriesCap.
+// WorstCaseExpositionBytes). Not traffic-driven: each rule reload interns its rules' labels.
+// With the cap at 0 nothing of this is bounded (the operator's choice).
 #pragma once
 
 #include <array>
