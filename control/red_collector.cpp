@@ -69,6 +69,10 @@ std::vector<ClientMetric::Label> series_labels(std::string_view protocol, const 
   return l;
 }
 
+std::string_view series_protocol(uint16_t protocol) {
+  return protocol == kOverflowProtocol ? std::string_view("__overflow__") : protocol_name(protocol);
+}
+
 template <typename T, typename F>
 void copy_new(std::vector<T>& mirror, const StringTable& table, F convert) {
   for (uint32_t id = static_cast<uint32_t>(mirror.size()); id < table.size(); ++id)
@@ -145,7 +149,7 @@ void RedCollector::add_red_families(std::vector<MetricFamily>& out) const {
   for (std::size_t i = 0; i < n; ++i) {
     const SeriesKey& k = m_.keys[i];
     std::vector<ClientMetric::Label> labels =
-        series_labels(protocol_name(k.protocol), m_.tuples[k.server], client_labels_ ? &m_.tuples[k.client] : nullptr,
+        series_labels(series_protocol(k.protocol), m_.tuples[k.server], client_labels_ ? &m_.tuples[k.client] : nullptr,
                       m_.endpoints[k.endpoint], m_.request_types[k.request_type]);
     const SeriesCounts& c = m_.counts[i];
     for (std::size_t f = 0; f + 1 < kRedFamilies; ++f)
@@ -181,9 +185,9 @@ void RedCollector::add_other_families(std::vector<MetricFamily>& out) const {
   if (!records.metric.empty()) out.push_back(std::move(records));
 
   MetricFamily overflow = make_family("l7tap_metric_series_overflow_total",
-                                 "Records aggregated into a (protocol, service) overflow series (endpoint and "
-                                 "request_type \"__overflow__\") because the family reached "
-                                 "metrics.max_series_per_metric label sets.",
+                                 "Records aggregated into the overflow series (protocol, service, endpoint and "
+                                 "request_type \"__overflow__\") because the family had "
+                                 "metrics.max_series_per_metric label sets, the overflow one included.",
                                  MetricType::Counter);
   for (const char* name : kFamilyNames) add_sample(overflow, {{"metric", name}}, m_.series_overflow);
   out.push_back(std::move(overflow));
@@ -196,6 +200,22 @@ void RedCollector::add_other_families(std::vector<MetricFamily>& out) const {
     if (m_.endpoint_overflow[name] != 0)
       add_sample(endpoints, {{"service", m_.names[name]}}, m_.endpoint_overflow[name]);
   if (!endpoints.metric.empty()) out.push_back(std::move(endpoints));
+
+  // How close the tables are to their caps (both bounded by metrics.max_series_per_metric).
+  MetricFamily series = make_family("l7tap_red_series",
+                                    "Label sets of each RED family, the overflow series included (at most "
+                                    "metrics.max_series_per_metric).",
+                                    MetricType::Gauge);
+  add_sample(series, {}, m_.keys.size());
+  out.push_back(std::move(series));
+  MetricFamily strings = make_family("l7tap_red_label_strings",
+                                     "Label strings interned by the RED aggregation (label tuples, service names, "
+                                     "endpoints, request types); interned only for new series, so bounded by "
+                                     "metrics.max_series_per_metric.",
+                                     MetricType::Gauge);
+  add_sample(strings, {},
+             m_.tuples.size() + m_.names.size() + m_.endpoints.size() + m_.request_types.size());
+  out.push_back(std::move(strings));
 
   MetricFamily dropped = make_family("l7tap_red_records_dropped_total",
                                 "Records not aggregated into RED metrics (still in the flow log): "

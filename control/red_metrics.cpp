@@ -294,7 +294,8 @@ uint32_t RedMetrics::series_for(Resolved& r) {
   }
   if (interned())
     if (const uint32_t i = t_.series.find(key); i != SeriesTable::kNone) return i;
-  if (opt_.max_series_per_metric != 0 && regular_series_ >= opt_.max_series_per_metric) return overflow_series(r);
+  // The overflow series counts in the cap: the regular ones stop one short of it.
+  if (opt_.max_series_per_metric != 0 && regular_series_ + 1 >= opt_.max_series_per_metric) return overflow_series();
 
   if (key.server == kNone) key.server = intern_tuple(*r.server_text);
   if (key.client == kNone) key.client = intern_tuple(*r.client_text);
@@ -309,19 +310,12 @@ uint32_t RedMetrics::series_for(Resolved& r) {
   return i;
 }
 
-uint32_t RedMetrics::overflow_series(Resolved& r) {
+uint32_t RedMetrics::overflow_series() {
   ++t_.series_overflow;
-  SeriesKey key{r.server, empty_tuple_, overflow_endpoint_, overflow_request_type_, r.protocol};
-  if (key.server != kNone)
-    if (const uint32_t i = t_.series.find(key); i != SeriesTable::kNone) return i;
-  if (opt_.max_series_per_metric != 0 && overflow_series_ >= opt_.max_series_per_metric) {
-    // Too many services even for overflow series: one per protocol.
-    key.server = overflow_tuple_;
-    if (const uint32_t i = t_.series.find(key); i != SeriesTable::kNone) return i;
-  }
-  if (key.server == kNone) key.server = intern_tuple(*r.server_text);
-  ++overflow_series_;
-  return t_.series.add(key);
+  if (overflow_series_ == SeriesTable::kNone)
+    overflow_series_ = t_.series.add(
+        {overflow_tuple_, empty_tuple_, overflow_endpoint_, overflow_request_type_, kOverflowProtocol});
+  return overflow_series_;
 }
 
 }  // namespace l7tap

@@ -10,7 +10,8 @@
 //   l7tap_request_duration_seconds  histogram of rrt_us / 1e6 (records with rrt)
 // plus l7tap_records_total{protocol,type} (every record seen, aggregated or not),
 // l7tap_red_records_dropped_total{reason} (service_map.unmatched: drop),
-// l7tap_metric_series_overflow_total{metric} and l7tap_endpoint_overflow_total{service} (caps).
+// l7tap_metric_series_overflow_total{metric} and l7tap_endpoint_overflow_total{service} (caps),
+// l7tap_red_series and l7tap_red_label_strings (gauges: how full the series and string tables are).
 //
 // Per record, the labels are resolved to small ids — protocol (already one), the server's label
 // tuple (the service map's rule, or the interned "ip:port" of an unmatched server), the client's
@@ -24,12 +25,22 @@
 // - metrics.max_endpoints_per_service: once a service has that many distinct endpoints in its
 //   series, a record with a new endpoint gets endpoint="__overflow__" (and counts in
 //   l7tap_endpoint_overflow_total{service}).
-// - metrics.max_series_per_metric: once that many label sets exist, a record of a new label set
-//   goes to its (protocol, service) overflow series: endpoint and request_type "__overflow__",
-//   client_* labels empty; it counts in l7tap_metric_series_overflow_total{metric} for every RED
-//   family (they share label sets). Overflow series are themselves capped at the same number; past
-//   that, service="__overflow__" too (one series per protocol), so memory stays bounded even when
-//   unmatched servers are named by address.
+// - metrics.max_series_per_metric (N): each RED family has at most N label sets, the overflow one
+//   included, so the whole RED exposition is bounded by N whatever the traffic. Once N - 1 regular
+//   label sets exist, a record of a new label set goes to the one overflow series — protocol,
+//   service, endpoint and request_type "__overflow__", the other labels empty — and counts in
+//   l7tap_metric_series_overflow_total{metric} for every RED family (they share label sets).
+//   Records of existing label sets keep counting into them.
+//
+// The interning tables are bounded by the same cap: a string is interned only when a regular series
+// is made (the overflow series uses strings interned at construction), so each table holds at most
+// N - 1 strings of traffic (the tuple table 2 (N - 1): server and client side) plus the conf's
+// service map labels and the fixed "" / "__overflow__". name_endpoints_ has one entry per regular
+// series at most. The label caches are fixed-size (label_cache.hpp). Each label is bounded by the
+// record field caps (protocols/core/record.hpp; the UTF-8 sanitiser can triple a field's bytes),
+// so a label set weighs at most about 21 KB in the text exposition (RedSeriesCap.
+// WorstCaseExpositionBytes). Not traffic-driven: each rule reload interns its rules' labels.
+// With the cap at 0 nothing of this is bounded (the operator's choice).
 #pragma once
 
 #include <array>
@@ -158,7 +169,7 @@ class RedMetrics {
   // The label tuple id of an unmatched address entry (text alone), or kNone.
   uint32_t tuple_of_text(LabelCache::Entry& e);
   uint32_t series_for(Resolved& r);
-  uint32_t overflow_series(Resolved& r);
+  uint32_t overflow_series();  // the one overflow series (made on first use), counted
   uint32_t service_name(const Resolved& r) const;
   uint32_t intern_tuple(std::string_view service, std::string_view ns = {}, std::string_view workload = {},
                         std::string_view env = {}, std::string_view site = {});
@@ -180,8 +191,8 @@ class RedMetrics {
   // The endpoint cap: distinct endpoints per service name among the series, and which.
   std::vector<uint32_t> endpoints_per_name_;
   std::unordered_set<uint64_t> name_endpoints_;  // name id << 32 | endpoint id
-  std::size_t regular_series_ = 0;   // label sets created below the series cap
-  std::size_t overflow_series_ = 0;  // (protocol, service) overflow series
+  std::size_t regular_series_ = 0;                // label sets created below the series cap
+  uint32_t overflow_series_ = SeriesTable::kNone;  // its index once made
   std::string scratch_;  // an encoded label tuple
   std::string sanitized_, normalized_;  // make_endpoint's steps
 };

@@ -19,6 +19,10 @@
 
 namespace l7tap {
 
+// SeriesKey::protocol of the one overflow series (metrics.max_series_per_metric): no registered
+// protocol has this id, so no other series can share its key; it is exposed as protocol="__overflow__".
+inline constexpr uint16_t kOverflowProtocol = UINT16_MAX;
+
 struct SeriesKey {
   uint32_t server = 0;  // label tuple id (service, namespace, workload, env, site)
   uint32_t client = 0;  // label tuple id of the client side (the empty tuple without client labels)

@@ -5,6 +5,10 @@
 // The index is open addressing with linear probing over (hash, id) pairs, at most half full;
 // lookups hash the bytes once and compare strings only on a hash match. Nothing allocates except
 // add() (the string, and the index when it doubles).
+//
+// No cap of its own: append-only ids cannot be given back, so the owner bounds what it adds.
+// RedMetrics adds a string only when it makes a series, so its tables are bounded by
+// metrics.max_series_per_metric (see red_metrics.hpp) and their size is l7tap_red_label_strings.
 #pragma once
 
 #include <cstddef>

@@ -60,7 +60,7 @@ class ReferenceRed {
       }
     }
     if (series.count(l) == 0) {
-      if (opt_.max_series_per_metric != 0 && regular_ >= opt_.max_series_per_metric) {
+      if (opt_.max_series_per_metric != 0 && regular_ + 1 >= opt_.max_series_per_metric) {
         count(overflow(l), rec);
         return;
       }
@@ -122,18 +122,12 @@ class ReferenceRed {
     return true;
   }
 
+  // The one overflow series: protocol, service, endpoint and request_type "__overflow__", every
+  // other label empty.
   Labels overflow(Labels l) {
     ++series_overflow;
-    l["endpoint"] = l["request_type"] = kOverflow;
-    for (auto& [name, value] : l)
-      if (name.rfind("client_", 0) == 0) value.clear();
-    if (series.count(l) != 0) return l;
-    if (opt_.max_series_per_metric != 0 && overflow_ >= opt_.max_series_per_metric) {
-      l["service"] = kOverflow;
-      for (const char* k : {"namespace", "workload", "env", "site"}) l[k] = "";
-      if (series.count(l) != 0) return l;
-    }
-    ++overflow_;
+    for (auto& [name, value] : l) value.clear();
+    l["protocol"] = l["service"] = l["endpoint"] = l["request_type"] = kOverflow;
     return l;
   }
 
@@ -160,7 +154,7 @@ class ReferenceRed {
   std::unique_ptr<ServiceMap> map_;
   std::unique_ptr<EndpointNormalizer> norm_;
   std::map<std::string, std::set<std::string>> endpoints_;
-  std::size_t regular_ = 0, overflow_ = 0;
+  std::size_t regular_ = 0;
 };
 
 // ---- the random conf and records ----------------------------------------------------------------
@@ -300,6 +294,16 @@ void expect_same(const RedMetrics& red, const ReferenceRed& model) {
                              "l7tap_response_bytes_total", "l7tap_request_duration_seconds"})
     expect_count(have, "l7tap_metric_series_overflow_total" + render({{"metric", family}}), model.series_overflow);
   expect_count(have, "l7tap_red_records_dropped_total{reason=\"unmatched_service\"}", model.dropped);
+  expect_count(have, "l7tap_red_series", model.series.size());
+  // The interned strings depend on the tables, not on the model: present, and no fewer than the
+  // distinct label values of the series need.
+  const auto strings = have.find("l7tap_red_label_strings");
+  ASSERT_NE(strings, have.end());
+  std::set<std::string> values;
+  for (const auto& [labels, s] : model.series)
+    for (const char* name : {"endpoint", "request_type"}) values.insert(std::string(name) + "=" + labels.at(name));
+  EXPECT_GE(std::stoull(strings->second), values.size());
+  have.erase(strings);
   for (const auto& [series, value] : have) ADD_FAILURE() << "unexpected " << series << " " << value;
   EXPECT_EQ(red.series_count(), model.series.size());
 }

@@ -92,7 +92,7 @@ class Scrape {
     std::vector<MetricFamily> red;
     for (const MetricFamily& f : families_)
       if (f.name != "l7tap_records_total" && f.name.find("overflow") == std::string::npos &&
-          f.name.find("dropped") == std::string::npos)
+          f.name.rfind("l7tap_red_", 0) != 0)
         red.push_back(f);
     std::ostringstream out;
     prometheus::TextSerializer().Serialize(out, red);
@@ -385,8 +385,12 @@ TEST(RedCaps, EndpointCapPerService) {
   EXPECT_EQ(s.series("l7tap_requests_total"), 10u);
 }
 
-TEST(RedCaps, SeriesCapSendsNewLabelSetsToOverflowSeries) {
-  RedMetrics red(options(4, 0), rules({rule("10.0.0.2/32", "a", "ns-a"), rule("10.0.0.3/32", "b")}));
+// The overflow series: protocol, service, endpoint and request_type "__overflow__".
+const LabelMap kOverflowSeries = labels("__overflow__", "__overflow__", "__overflow__", "__overflow__");
+
+TEST(RedCaps, SeriesCapSendsNewLabelSetsToTheOverflowSeries) {
+  // Cap 5: 4 regular label sets and the overflow one.
+  RedMetrics red(options(5, 0), rules({rule("10.0.0.2/32", "a", "ns-a"), rule("10.0.0.3/32", "b")}));
   for (const char* e : {"e1", "e2", "e3"}) red.observe(record(kMqttId, "10.0.0.2", 1883, e, "PUBLISH"));
   red.observe(record(kMqttId, "10.0.0.3", 1883, "x1", "PUBLISH"));  // 4th label set: still regular
   // Past the cap:
@@ -400,33 +404,31 @@ TEST(RedCaps, SeriesCapSendsNewLabelSetsToOverflowSeries) {
   red.observe(record(kMqttId, "10.0.0.2", 1883, "e1", "PUBLISH"));  // existing: kept
 
   Scrape s(red);
-  LabelMap a_over = labels("mqtt", "a", "__overflow__", "__overflow__");
-  a_over["namespace"] = "ns-a";  // the service's own labels stay
-  EXPECT_EQ(s.counter("l7tap_requests_total", a_over), 3);
-  EXPECT_EQ(s.counter("l7tap_client_errors_total", a_over), 1);
-  EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "b", "__overflow__", "__overflow__")), 1);
-  EXPECT_EQ(s.counter("l7tap_requests_total", labels("kafka", "b", "__overflow__", "__overflow__")), 1);
+  EXPECT_EQ(s.counter("l7tap_requests_total", kOverflowSeries), 5);
+  EXPECT_EQ(s.counter("l7tap_client_errors_total", kOverflowSeries), 1);
   LabelMap a_e1 = labels("mqtt", "a", "e1", "PUBLISH");
   a_e1["namespace"] = "ns-a";
   EXPECT_EQ(s.counter("l7tap_requests_total", a_e1), 2);
-  EXPECT_EQ(red.series_count(), 7u);  // 4 regular + 3 overflow
-  for (const char* m : kRedFamilies)
+  EXPECT_EQ(red.series_count(), 5u);  // 4 regular + the overflow series
+  for (const char* m : kRedFamilies) {
+    EXPECT_EQ(s.series(m), 5u) << m;
     EXPECT_EQ(s.counter("l7tap_metric_series_overflow_total", {{"metric", m}}), 5) << m;
+  }
+  EXPECT_EQ(s.family("l7tap_red_series")->metric.at(0).gauge.value, 5);
 }
 
-TEST(RedCaps, OverflowSeriesAreBoundedToo) {
+TEST(RedCaps, OneOverflowSeriesWhateverTheServers) {
   // Unmatched servers named by address, cap 2: a scan of many servers cannot grow memory.
   RedMetrics red(options(2, 0), rules({}));
   for (int i = 0; i < 10; ++i) {
     const std::string addr = "10.0.1." + std::to_string(i + 1);
-    red.observe(record(kMqttId, addr.c_str(), 1883, "t", "CONNECT"));
+    red.observe(record(i % 2 ? kMqttId : kKafkaId, addr.c_str(), 1883, "t", "CONNECT"));
   }
   Scrape s(red);
-  EXPECT_EQ(red.series_count(), 5u);  // 2 regular + 2 per-service overflow + 1 per-protocol overflow
-  EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "10.0.1.3:1883", "__overflow__", "__overflow__")), 1);
-  EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "10.0.1.4:1883", "__overflow__", "__overflow__")), 1);
-  EXPECT_EQ(s.counter("l7tap_requests_total", labels("mqtt", "__overflow__", "__overflow__", "__overflow__")), 6);
-  EXPECT_EQ(s.counter("l7tap_metric_series_overflow_total", {{"metric", "l7tap_requests_total"}}), 8);
+  EXPECT_EQ(red.series_count(), 2u);  // 1 regular + the overflow series
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("kafka", "10.0.1.1:1883", "t", "CONNECT")), 1);
+  EXPECT_EQ(s.counter("l7tap_requests_total", kOverflowSeries), 9);
+  EXPECT_EQ(s.counter("l7tap_metric_series_overflow_total", {{"metric", "l7tap_requests_total"}}), 9);
 }
 
 TEST(RedCaps, CapsOff) {
@@ -480,19 +482,19 @@ TEST(RedCaps, SeriesOfOneBusyServiceWith1000Endpoints) {
 }
 
 // Growth up to the series cap: every label set below it is a series of its own and is found again
-// (its counts add up); past it, the overflow series.
+// (its counts add up); past it, the overflow series, which counts in the cap.
 TEST(RedCaps, TenThousandSeriesThenOverflow) {
   RedMetrics red(options(10000, 0), rules({}));
   for (int pass = 0; pass < 2; ++pass)
     for (int i = 0; i < 12000; ++i)
       red.observe(record(kKafkaId, "10.0.0.9", 9092, ("topic-" + std::to_string(i)).c_str(), "Produce"));
   Scrape s(red);
-  EXPECT_EQ(red.series_count(), 10001u);
+  EXPECT_EQ(red.series_count(), 10000u);  // 9,999 regular + the overflow series
   EXPECT_EQ(s.counter("l7tap_requests_total", labels("kafka", "10.0.0.9:9092", "topic-0", "Produce")), 2);
-  EXPECT_EQ(s.counter("l7tap_requests_total", labels("kafka", "10.0.0.9:9092", "topic-9999", "Produce")), 2);
-  EXPECT_EQ(s.find("l7tap_requests_total", labels("kafka", "10.0.0.9:9092", "topic-10000", "Produce")), nullptr);
-  EXPECT_EQ(s.counter("l7tap_requests_total", labels("kafka", "10.0.0.9:9092", "__overflow__", "__overflow__")), 4000);
-  EXPECT_EQ(s.counter("l7tap_metric_series_overflow_total", {{"metric", "l7tap_requests_total"}}), 4000);
+  EXPECT_EQ(s.counter("l7tap_requests_total", labels("kafka", "10.0.0.9:9092", "topic-9998", "Produce")), 2);
+  EXPECT_EQ(s.find("l7tap_requests_total", labels("kafka", "10.0.0.9:9092", "topic-9999", "Produce")), nullptr);
+  EXPECT_EQ(s.counter("l7tap_requests_total", kOverflowSeries), 2 * 2001);
+  EXPECT_EQ(s.counter("l7tap_metric_series_overflow_total", {{"metric", "l7tap_requests_total"}}), 2 * 2001);
 }
 
 // Strings are interned only for series, so a flood of distinct servers, endpoints and request
@@ -505,11 +507,11 @@ TEST(RedCaps, InternedStringsStayBoundedByTheCaps) {
                        ("T" + std::to_string(i)).c_str()));
   }
   const RedTables& t = red.tables();
-  EXPECT_EQ(red.series_count(), 101u);  // 50 regular, 50 per-service overflow, 1 per-protocol overflow
-  EXPECT_LE(t.tuples.size(), 2u + 100u);        // the empty and overflow tuples + one per service
-  EXPECT_LE(t.names.size(), 2u + 100u);
-  EXPECT_LE(t.endpoints.size(), 1u + 50u);      // "__overflow__" + the regular series'
-  EXPECT_LE(t.request_types.size(), 1u + 50u);
+  EXPECT_EQ(red.series_count(), 50u);  // 49 regular + the overflow series
+  EXPECT_EQ(t.tuples.size(), 2u + 49u);  // the empty and overflow tuples + one per regular series
+  EXPECT_EQ(t.names.size(), 2u + 49u);
+  EXPECT_EQ(t.endpoints.size(), 1u + 49u);  // "__overflow__" + the regular series'
+  EXPECT_EQ(t.request_types.size(), 1u + 49u);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -601,13 +603,14 @@ TEST(RedMetrics, HistogramConsistentUnderConcurrentScrapes) {
 }
 
 TEST(RedMetrics, EveryFamilyHasHelpText) {
-  RedMetrics red(options(1, 1), rules({}));
+  RedMetrics red(options(2, 1), rules({}));
   red.observe(record(kKafkaId, "10.0.0.9", 9092, "a", "Produce"));
   red.observe(record(kKafkaId, "10.0.0.9", 9092, "b", "Produce"));  // both caps hit
   Scrape s(red);
   std::vector<std::string> names(std::begin(kRedFamilies), std::end(kRedFamilies));
   names.insert(names.end(), {"l7tap_records_total", "l7tap_metric_series_overflow_total",
-                             "l7tap_endpoint_overflow_total", "l7tap_red_records_dropped_total"});
+                             "l7tap_endpoint_overflow_total", "l7tap_red_records_dropped_total",
+                             "l7tap_red_series", "l7tap_red_label_strings"});
   for (const std::string& name : names) {
     const MetricFamily* f = s.family(name);
     ASSERT_NE(f, nullptr) << name;

@@ -9,6 +9,17 @@
 //   BM_FullClientLabels  the same with metrics.client_labels on
 //   BM_Scrape     one /metrics Collect() of the RED families with 10,000 series (on a scrape
 //                 thread; the control thread waits only for its copy of the numbers)
+//   BM_ScrapeAtCap/<case>  what a scrape weighs once traffic has filled the series cap (default
+//                 conf: unmatched servers named "ip:port", metrics.max_series_per_metric 10000):
+//                 Collect() and the text exposition, as the exposer serves it. Counters:
+//                 label_sets, samples and bytes of the exposition, rss_peak_MB (the process's
+//                 peak, feeding included). Run one case per process so the peak is that case's:
+//                   --benchmark_filter='BM_ScrapeAtCap/0$'
+//                 0: 20,001 one-record flows to distinct server IPs (issue 8's report)
+//                 1: 10^6 distinct server IPs
+//                 2: 10^6 records whose every label is as long as a record allows (IPv6 server
+//                    and client, 128-byte endpoint and 48-byte request type of bytes that become
+//                    U+FFFD), client labels on: the worst case per label set
 //
 // Built by tools/benchmark/meson.build:
 //
@@ -21,6 +32,8 @@
 // named "ip:port"), about 4,000 distinct endpoints that carry numeric ids the built-in normaliser
 // folds, a conf endpoint rule (Hyperscan), errors, unanswered requests, trace ids and attributes.
 #include <benchmark/benchmark.h>
+#include <prometheus/text_serializer.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <array>
@@ -296,12 +309,68 @@ void BM_Scrape(benchmark::State& state) {
   state.counters["series"] = static_cast<double>(red.series_count());
 }
 
+void BM_ScrapeAtCap(benchmark::State& state) {
+  const int which = static_cast<int>(state.range(0));
+  Config c;  // the defaults: unmatched servers named, caps 10000 series / 100 endpoints
+  c.client_labels = which == 2;
+  RedMetrics red(RedOptions::from_config(c), RedRules::from_config(c));
+  FlowRecord r;
+  r.protocol = protocol_id("mqtt");
+  r.type = RecordType::kSession;
+  r.net.client_ip = v4(192, 168, 0, 1);
+  r.net.server_port = 1883;
+  r.l7.set(Field::kRequestType, "PUBLISH");
+  r.l7.set(Field::kEndpoint, "t");
+  std::string endpoint(FieldCaps::cap(Field::kEndpoint), '\x01');
+  if (which == 2) {
+    r.l7.set(Field::kRequestType, std::string(FieldCaps::cap(Field::kRequestType), '\x01'));
+    r.has_rrt = true;
+    r.rrt_us = 1500;
+  }
+  const std::size_t records = which == 0 ? 20001 : 1'000'000;
+  {
+    RedMetrics::Batch batch(red);
+    for (std::size_t i = 0; i < records; ++i) {
+      const auto a = static_cast<uint8_t>(i >> 16), b = static_cast<uint8_t>(i >> 8), d = static_cast<uint8_t>(i);
+      r.net.server_ip = v4(10, a, b, d);
+      if (which == 2) {
+        r.net.server_ip = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, a, b, d};
+        r.net.server_port = 65535;
+        r.net.client_ip = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, a, b, d};
+        std::snprintf(endpoint.data(), endpoint.size(), "%zu", i);
+        endpoint.back() = '\x01';
+        r.l7.set(Field::kEndpoint, endpoint);
+      }
+      batch.observe(r);
+    }
+  }
+  std::size_t bytes = 0, samples = 0;
+  for (auto _ : state) {
+    const std::string text = prometheus::TextSerializer().Serialize(red.collectable()->Collect());
+    bytes = text.size();
+    samples = 0;
+    for (std::size_t at = 0; at < text.size();) {
+      samples += text[at] != '#';
+      const std::size_t eol = text.find('\n', at);
+      if (eol == std::string::npos) break;
+      at = eol + 1;
+    }
+  }
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  state.counters["label_sets"] = static_cast<double>(red.series_count());
+  state.counters["samples"] = static_cast<double>(samples);
+  state.counters["bytes"] = static_cast<double>(bytes);
+  state.counters["rss_peak_MB"] = static_cast<double>(ru.ru_maxrss) / 1024;
+}
+
 BENCHMARK(BM_Ring);
 BENCHMARK(BM_RingRed);
 BENCHMARK(BM_RingJson);
 BENCHMARK(BM_Full);
 BENCHMARK(BM_FullClientLabels);
 BENCHMARK(BM_Scrape)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ScrapeAtCap)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
