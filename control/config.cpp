@@ -867,6 +867,9 @@ Config with_live_keys(const Config& running, const Config& fresh) {
   c.normalize_endpoints = fresh.normalize_endpoints;
   c.max_series_per_metric = fresh.max_series_per_metric;
   c.max_endpoints_per_service = fresh.max_endpoints_per_service;
+  c.trace_id_headers = fresh.trace_id_headers;
+  c.span_id_headers = fresh.span_id_headers;
+  c.x_request_id_headers = fresh.x_request_id_headers;
   return c;
 }
 
@@ -896,9 +899,6 @@ std::vector<std::string> restart_only_changes(const Config& running, const Confi
   diff("sessions.max_pending_per_flow", a.max_pending_per_flow, b.max_pending_per_flow);
   diff("protocols.enabled", a.enabled_protocols, b.enabled_protocols);
   diff("protocols.port_hints", a.port_hints, b.port_hints);
-  diff("protocols.trace_headers.trace_id", a.trace_id_headers, b.trace_id_headers);
-  diff("protocols.trace_headers.span_id", a.span_id_headers, b.span_id_headers);
-  diff("protocols.trace_headers.x_request_id", a.x_request_id_headers, b.x_request_id_headers);
   diff("records.ring_size", a.record_ring_size, b.record_ring_size);
   diff("flow_log.path", a.flow_log_path, b.flow_log_path);
   diff("flow_log.max_bytes", a.flow_log_max_bytes, b.flow_log_max_bytes);

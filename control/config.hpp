@@ -176,11 +176,18 @@ struct ConfigOverrides {
 };
 
 // SIGHUP reload. The keys a running l7tap takes from a new conf: the service map (rules and
-// unmatched), the endpoint rules and normalisation, and the cardinality caps. Every other key is
-// read once at start (sizes of what is allocated, listeners, workers, parser options).
-inline constexpr const char* kLiveKeys[] = {"service_map.rules", "service_map.unmatched", "metrics.endpoint_rules",
-                                            "metrics.normalize_endpoints", "metrics.max_series_per_metric",
-                                            "metrics.max_endpoints_per_service"};
+// unmatched), the endpoint rules and normalisation, the cardinality caps and the trace header
+// names (handed to the workers, see protocols/core/live_trace_headers.hpp). Every other key is
+// read once at start (sizes of what is allocated, listeners, workers, timeouts, protocols).
+inline constexpr const char* kLiveKeys[] = {"service_map.rules",
+                                            "service_map.unmatched",
+                                            "metrics.endpoint_rules",
+                                            "metrics.normalize_endpoints",
+                                            "metrics.max_series_per_metric",
+                                            "metrics.max_endpoints_per_service",
+                                            "protocols.trace_headers.trace_id",
+                                            "protocols.trace_headers.span_id",
+                                            "protocols.trace_headers.x_request_id"};
 // The keys whose value differs between `running` and `fresh` and that need a restart to change
 // (conf paths such as "flows.capacity", in the Config's order). Empty when a reload applies all of
 // `fresh`.

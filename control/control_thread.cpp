@@ -143,6 +143,9 @@ struct ControlPlane::Impl {
       const std::size_t n_rules = rules.service_map->size(), n_endpoint = rules.normalizer->rule_count();
       red->set_rules(std::move(rules));
       red->set_caps(fresh.max_series_per_metric, fresh.max_endpoints_per_service);
+      // Workers take new names at their next housekeeping (after their current burst).
+      if (inputs.trace_headers != nullptr)
+        inputs.trace_headers->publish(fresh.trace_id_headers, fresh.span_id_headers, fresh.x_request_id_headers);
       config = with_live_keys(config, fresh);
       reload_counters[kReloadsOk].add();
       reload_counters[kLastReloadOk].set(1);
@@ -151,10 +154,11 @@ struct ControlPlane::Impl {
       std::fprintf(stderr,
                    "l7tap: reloaded %s: applied service_map (%zu rules, unmatched: %s), metrics.endpoint_rules (%zu), "
                    "metrics.normalize_endpoints (%s), metrics.max_series_per_metric (%u), "
-                   "metrics.max_endpoints_per_service (%u); %s%s\n",
+                   "metrics.max_endpoints_per_service (%u), protocols.trace_headers (%zu names); %s%s\n",
                    path.c_str(), n_rules, config.unmatched == UnmatchedServers::kDrop ? "drop" : "name", n_endpoint,
                    config.normalize_endpoints ? "true" : "false", config.max_series_per_metric,
                    config.max_endpoints_per_service,
+                   config.trace_id_headers.size() + config.span_id_headers.size() + config.x_request_id_headers.size(),
                    restart.empty() ? "no other key changed" : "not applied, these need a restart: ",
                    not_applied.c_str());
     } catch (const ConfigError& e) {

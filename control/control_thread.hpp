@@ -13,6 +13,7 @@
 #include "control/record_ring.hpp"
 #include "control/self_metrics.hpp"
 #include "protocols/core/counters.hpp"
+#include "protocols/core/live_trace_headers.hpp"
 
 namespace l7tap {
 
@@ -28,6 +29,8 @@ struct ControlInputs {
   // counted in l7tap_config_reloads_total{result}. config_path and reload_requested are optional.
   std::string config_path;
   ConfigOverrides overrides;
+  // Where a reload publishes protocols.trace_headers to the workers' parsers (null: no parsers).
+  LiveTraceHeaders* trace_headers = nullptr;
   std::atomic<bool>* reload_requested = nullptr;
 };
 

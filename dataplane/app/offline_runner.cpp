@@ -30,6 +30,7 @@ int run_offline(const Config& config, const RunOptions& options) {
   inputs.config_path = options.config_path;
   inputs.reload_requested = &g_reload;
   inputs.overrides = options.overrides;
+  inputs.trace_headers = &setup.trace_headers();
   ControlPlane control(config, inputs);
   control.start();
 

@@ -39,6 +39,9 @@ TEST(ReloadPlan, LiveKeysNeedNoRestart) {
   fresh.normalize_endpoints = false;
   fresh.max_series_per_metric = 7;
   fresh.max_endpoints_per_service = 3;
+  fresh.trace_id_headers = {"x-trace"};
+  fresh.span_id_headers = {"x-span"};
+  fresh.x_request_id_headers = {"x-req"};
   EXPECT_TRUE(restart_only_changes(running, fresh).empty());
   // with_live_keys takes exactly those.
   EXPECT_EQ(with_live_keys(running, fresh), fresh);
@@ -48,11 +51,12 @@ TEST(ReloadPlan, RestartOnlyKeysAreNamed) {
   const Config running = defaults();
   Config fresh = running;
   fresh.flow_capacity = 10;
-  fresh.trace_id_headers = {"x-trace"};
+  fresh.flow_idle_timeout_us = 5;
   fresh.metrics_listen = "127.0.0.1:1";
   fresh.service_rules = {test::rule("10.0.0.0/8", "a")};  // live: not listed
+  fresh.trace_id_headers = {"x-trace"};                    // live: not listed
   EXPECT_THAT(restart_only_changes(running, fresh),
-              ElementsAre("flows.capacity", "protocols.trace_headers.trace_id", "metrics.listen"));
+              ElementsAre("flows.capacity", "flows.idle_timeout", "metrics.listen"));
   const Config after = with_live_keys(running, fresh);
   EXPECT_EQ(after.flow_capacity, running.flow_capacity);  // not applied
   EXPECT_EQ(after.service_rules, fresh.service_rules);
@@ -81,9 +85,6 @@ TEST(ReloadPlan, EveryRestartOnlyFieldIsDetected) {
       [](Config& c) { c.max_pending_per_flow = 1; },
       [](Config& c) { c.enabled_protocols = {"mqtt"}; },
       [](Config& c) { c.port_hints["mqtt"] = {1}; },
-      [](Config& c) { c.trace_id_headers = {"a"}; },
-      [](Config& c) { c.span_id_headers = {"a"}; },
-      [](Config& c) { c.x_request_id_headers = {"a"}; },
       [](Config& c) { c.record_ring_size = 1; },
       [](Config& c) { c.flow_log_path = "x"; },
       [](Config& c) { c.flow_log_max_bytes = 1; },
@@ -257,12 +258,14 @@ TEST_F(ReloadThroughControlThread, CardinalityCapsChangeLive) {
 // Keys read once at start are named in the reload message; the running values stay.
 TEST_F(ReloadThroughControlThread, RestartOnlyChangesAreNamedNotApplied) {
   start(kBase);
-  write_conf(conf_text("", "flows: { capacity: 10 }\nprotocols: { trace_headers: { trace_id: [x-my-trace] } }\n"));
+  write_conf(conf_text("", "flows: { capacity: 10, idle_timeout: 5s }\n"
+                           "protocols: { trace_headers: { trace_id: [x-my-trace] } }\n"));
   const std::string err = reload();
-  EXPECT_THAT(err, HasSubstr("not applied, these need a restart: flows.capacity, protocols.trace_headers.trace_id"));
+  EXPECT_THAT(err, HasSubstr("protocols.trace_headers (1 names)"));  // live
+  EXPECT_THAT(err, HasSubstr("not applied, these need a restart: flows.capacity, flows.idle_timeout\n"));
   EXPECT_EQ(cp_->reloads_done(), 1u);
   // A second reload of the same file still names them: the running conf did not take them.
-  EXPECT_THAT(reload(), HasSubstr("need a restart: flows.capacity, protocols.trace_headers.trace_id"));
+  EXPECT_THAT(reload(), HasSubstr("need a restart: flows.capacity, flows.idle_timeout\n"));
 }
 
 // -o / -m given at start are applied to the reloaded file too, so they are not reported as changes.

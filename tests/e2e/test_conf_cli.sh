@@ -99,4 +99,32 @@ grep -q '^l7tap_config_reloads_total{result="ok"} 1$' m.txt || fail "reload not 
 kill -TERM "$pid"
 wait "$pid" || fail "l7tap did not exit cleanly"
 PIDS=()
+
+# ---- live mode (DPDK, two workers): trace header names reach both workers on SIGHUP ---------------
+PORT=$(free_port)
+write_live() {
+  cat > live2.yaml <<YAML
+eal:
+  args: [$EAL_ARGS, "--lcores", "0@0,1@1,2@0"]
+ports:
+  - name: tap0
+    device: "net_pcap0,rx_pcap=$WORK/mqtt.pcap"
+workers: { count: 2, exit_when_idle: 20s }
+flow_log: { path: "" }
+metrics: { listen: "127.0.0.1:$PORT" }
+protocols: { trace_headers: { trace_id: [$1] } }
+YAML
+}
+write_live "x-a"
+"$L7TAP" --config live2.yaml 2>live.err &
+pid=$!
+PIDS+=("$pid")
+wait_for curl -sf "http://127.0.0.1:$PORT/metrics" || fail "no /metrics in live mode: $(cat live.err)"
+write_live "x-b, x-c"
+kill -HUP "$pid"
+wait_for grep -q "protocols.trace_headers (2 names); no other key changed" live.err ||
+  fail "live reload did not apply the trace headers: $(cat live.err)"
+kill -TERM "$pid"
+wait "$pid" || fail "l7tap (live) did not exit cleanly: $(cat live.err)"
+PIDS=()
 echo "PASS"
