@@ -135,10 +135,8 @@ int main(int argc, char** argv) {
   }
   // A capture file that cannot be read is bad usage (exit 2), found before anything starts.
   for (const std::string& p : run.pcaps) {
-    try {
-      l7tap::PcapReader probe(p);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "l7tap: %s\n", e.what());
+    if (const std::string problem = l7tap::capture_file_problem(p); !problem.empty()) {
+      std::fprintf(stderr, "l7tap: %s\n", problem.c_str());
       return 2;
     }
   }

@@ -47,6 +47,19 @@ PcapReader::PcapReader(const std::string& path) : path_(path) {
   scratch_.reserve(65536 + 14);
 }
 
+std::string capture_file_problem(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return path + ": cannot open: " + std::strerror(errno);
+  if (S_ISDIR(st.st_mode)) return path + ": is a directory, not a capture file";
+  if (!S_ISREG(st.st_mode)) return "";
+  try {
+    PcapReader probe(path);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
 PcapReader::~PcapReader() {
   if (handle_ != nullptr) pcap_close(handle_);
 }

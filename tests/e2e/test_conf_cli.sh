@@ -70,6 +70,9 @@ expect_exit 2 "missing.pcap" "$L7TAP" --pcap missing.pcap --pcap broken.pcap --f
 [ ! -s out.txt ] || fail "records were written although a capture could not be opened"
 expect_exit 1 "broken.pcap" "$L7TAP" --pcap broken.pcap --pcap mqtt.pcap --flow-log -
 expect_exit 1 "broken.pcap" "$L7TAP" --pcap mqtt.pcap --pcap broken.pcap --flow-log -
+# A pipe is not read ahead by that check: the replay gets every byte.
+expect_exit 0 "" bash -c 'cat mqtt.pcap | "$0" --pcap /dev/stdin --flow-log -' "$L7TAP"
+[ "$(wc -l < out.txt)" = "$full" ] || fail "--pcap /dev/stdin gave $(wc -l < out.txt) records, want $full"
 
 # ---- SIGHUP with the conf mid-rewrite ------------------------------------------------------------
 PORT=$(free_port)
