@@ -5,11 +5,16 @@
 #include "control/config.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -17,6 +22,7 @@
 #include <set>
 #include <sstream>
 #include <string_view>
+#include <type_traits>
 
 #include <yaml-cpp/yaml.h>
 
@@ -153,11 +159,36 @@ std::string scalar_text(const Node& n, const std::string& path, std::string_view
   return n.Scalar();
 }
 
-uint64_t parse_uint(const std::string& path, const std::string& raw, uint64_t max) {
+// The valid values of an integer key; the loader and validate_config use the same ones, so every
+// message states the range that really applies.
+struct Range {
+  uint64_t lo, hi;
+};
+constexpr Range kRxQueues{1, 64};
+constexpr Range kRxDescriptors{1, 65535};
+constexpr Range kWorkers{1, 64};
+constexpr Range kMetricsConnections{1, kMaxMetricsConnections};
+constexpr Range kMetricsRequestBytes{kMinMetricsRequestBytes, kMaxMetricsRequestBytes};
+constexpr Range kBurst{1, 512};
+constexpr Range kRing{64, 1u << 30};  // and a power of two (rte_ring's largest is 2^30)
+constexpr Range kMbufPool{1, UINT32_MAX};
+constexpr Range kFlowCapacity{1, UINT32_MAX - 1};  // UINT32_MAX is the flow table's "no entry"
+constexpr Range kPendingPerFlow{1, UINT32_MAX};
+constexpr Range kMaxFiles{1, UINT32_MAX};
+constexpr Range kCap{0, UINT32_MAX};  // 0 = no cap
+constexpr Range kPort{1, 65535};
+constexpr Range kVlan{0, 4095};
+constexpr Range kTunnelId{0, UINT32_MAX};
+
+std::string range_text(Range r) {
+  return "an integer in " + std::to_string(r.lo) + ".." + std::to_string(r.hi);
+}
+
+uint64_t parse_uint(const std::string& path, const std::string& raw, Range r) {
   const std::string text = trim(raw);
   std::string_view digits = text;
   if (!digits.empty() && digits[0] == '+') digits.remove_prefix(1);
-  const std::string range = "an integer in 0.." + std::to_string(max);
+  const std::string range = range_text(r);
   if (!text.empty() && text[0] == '-') {
     bool numeric = text.size() > 1 && std::all_of(text.begin() + 1, text.end(), [](char c) {
       return std::isdigit(static_cast<unsigned char>(c)) != 0;
@@ -174,18 +205,21 @@ uint64_t parse_uint(const std::string& path, const std::string& raw, uint64_t ma
       throw ConfigError(path, "out of range: expected " + range + ", got " + text);
     v = v * 10 + d;
   }
-  if (v > max) throw ConfigError(path, "out of range: expected " + range + ", got " + text);
+  if (v < r.lo || v > r.hi) throw ConfigError(path, "out of range: expected " + range + ", got " + text);
   return v;
 }
 
-uint64_t get_uint(const Node& n, const std::string& path, uint64_t max) {
-  return parse_uint(path, scalar_text(n, path, "an integer in 0.." + std::to_string(max)), max);
+uint64_t get_uint(const Node& n, const std::string& path, Range r) {
+  return parse_uint(path, scalar_text(n, path, range_text(r)), r);
 }
 
 template <typename T>
-void read_uint(const Section& s, std::string_view key, T& out) {
+void read_uint(const Section& s, std::string_view key, T& out, Range r) {
+  static_assert(std::is_unsigned_v<T>);
   Node n = s.get(key);
-  if (n.IsDefined()) out = static_cast<T>(get_uint(n, s.path(key), std::numeric_limits<T>::max()));
+  if (!n.IsDefined()) return;
+  if (r.hi > std::numeric_limits<T>::max()) r.hi = std::numeric_limits<T>::max();
+  out = static_cast<T>(get_uint(n, s.path(key), r));
 }
 
 void read_string(const Section& s, std::string_view key, std::string& out) {
@@ -370,15 +404,14 @@ namespace {
 
 bool is_power_of_two(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
-void check_ring(const std::string& path, uint32_t v) {
-  if (v < 64 || !is_power_of_two(v))
-    throw ConfigError(path, "must be a power of two and at least 64 (e.g. 4096), got " + std::to_string(v));
+void check_range(const std::string& path, uint64_t v, Range r) {
+  if (v < r.lo || v > r.hi) throw ConfigError(path, "out of range: expected " + range_text(r) + ", got " + std::to_string(v));
 }
 
-void check_range(const std::string& path, uint64_t v, uint64_t lo, uint64_t hi) {
-  if (v < lo || v > hi)
-    throw ConfigError(path, "must be in " + std::to_string(lo) + ".." + std::to_string(hi) + ", got " +
-                                std::to_string(v));
+void check_ring(const std::string& path, uint32_t v) {
+  if (v < kRing.lo || v > kRing.hi || !is_power_of_two(v))
+    throw ConfigError(path, "must be a power of two from " + std::to_string(kRing.lo) + " to " +
+                                std::to_string(kRing.hi) + " (e.g. 4096), got " + std::to_string(v));
 }
 
 void check_protocol(const std::string& path, const std::string& name) {
@@ -450,18 +483,18 @@ void validate_config(const Config& c) {
     if (p.device.empty())
       throw ConfigError(base + ".device", "must not be empty (a PCI address or a vdev string such as "
                                           "\"net_pcap0,rx_pcap=x.pcap\")");
-    check_range(base + ".rx_queues", p.rx_queues, 1, 64);
-    if (p.rx_descriptors == 0) throw ConfigError(base + ".rx_descriptors", "must be at least 1");
+    check_range(base + ".rx_queues", p.rx_queues, kRxQueues);
+    check_range(base + ".rx_descriptors", p.rx_descriptors, kRxDescriptors);
   }
 
-  check_range("workers.count", c.workers, 1, 64);
+  check_range("workers.count", c.workers, kWorkers);
   if (c.dispatcher != "auto" && c.dispatcher != "always" && c.dispatcher != "never")
     throw ConfigError("workers.dispatcher", "expected one of auto, always, never; got " + quote(c.dispatcher));
-  check_range("workers.burst_size", c.burst_size, 1, 512);
+  check_range("workers.burst_size", c.burst_size, kBurst);
   check_ring("workers.dispatch_ring_size", c.dispatch_ring_size);
-  if (c.mbuf_pool_size == 0) throw ConfigError("workers.mbuf_pool_size", "must be at least 1");
+  check_range("workers.mbuf_pool_size", c.mbuf_pool_size, kMbufPool);
 
-  if (c.flow_capacity < 1) throw ConfigError("flows.capacity", "must be at least 1");
+  check_range("flows.capacity", c.flow_capacity, kFlowCapacity);
   if (c.flow_idle_timeout_us == 0) throw ConfigError("flows.idle_timeout", "must be greater than 0");
   if (c.no_payload_timeout_us == 0) throw ConfigError("flows.no_payload_timeout", "must be greater than 0");
   if (c.tcp_close_timeout_us == 0) throw ConfigError("flows.tcp_close_timeout", "must be greater than 0");
@@ -472,7 +505,7 @@ void validate_config(const Config& c) {
                           std::to_string(c.max_buffered_bytes + uint64_t{c.max_out_of_order_bytes}) + " bytes)");
 
   if (c.request_timeout_us == 0) throw ConfigError("sessions.request_timeout", "must be greater than 0");
-  if (c.max_pending_per_flow < 1) throw ConfigError("sessions.max_pending_per_flow", "must be at least 1");
+  check_range("sessions.max_pending_per_flow", c.max_pending_per_flow, kPendingPerFlow);
 
   std::set<std::string> enabled;
   for (size_t i = 0; i < c.enabled_protocols.size(); ++i) {
@@ -485,7 +518,7 @@ void validate_config(const Config& c) {
     const std::string path = "protocols.port_hints." + name;
     check_protocol(path, name);
     for (size_t i = 0; i < ports.size(); ++i)
-      if (ports[i] == 0) throw ConfigError(index_path(path, i), "port must be in 1..65535, got 0");
+      check_range(index_path(path, i), ports[i], kPort);
   }
   check_header_names("protocols.trace_headers.trace_id", c.trace_id_headers);
   check_header_names("protocols.trace_headers.span_id", c.span_id_headers);
@@ -496,14 +529,13 @@ void validate_config(const Config& c) {
                                                std::to_string(FlowRecord::max_wire_size()) + " bytes), got " +
                                                std::to_string(c.record_ring_size));
 
-  if (c.flow_log_max_files < 1) throw ConfigError("flow_log.max_files", "must be at least 1");
+  check_range("flow_log.max_files", c.flow_log_max_files, kMaxFiles);
 
   check_listen("metrics.listen", c.metrics_listen);
-  check_range("metrics.max_connections", c.metrics_max_connections, 1, kMaxMetricsConnections);
+  check_range("metrics.max_connections", c.metrics_max_connections, kMetricsConnections);
   if (c.metrics_request_timeout_us == 0) throw ConfigError("metrics.request_timeout", "must be greater than 0");
   if (c.metrics_send_timeout_us == 0) throw ConfigError("metrics.send_timeout", "must be greater than 0");
-  check_range("metrics.max_request_bytes", c.metrics_max_request_bytes, kMinMetricsRequestBytes,
-              kMaxMetricsRequestBytes);
+  check_range("metrics.max_request_bytes", c.metrics_max_request_bytes, kMetricsRequestBytes);
   for (size_t i = 0; i < c.endpoint_rules.size(); ++i) {
     const std::string base = index_path("metrics.endpoint_rules", i);
     if (c.endpoint_rules[i].match.empty()) throw ConfigError(base + ".match", "must not be empty");
@@ -518,12 +550,12 @@ void validate_config(const Config& c) {
     if (std::string err = parse_cidr(r.cidr, cidr); !err.empty()) throw ConfigError(base + ".cidr", err);
     for (size_t j = 0; j < r.ports.size(); ++j) {
       const std::string pp = index_path(base + ".ports", j);
-      if (r.ports[j].first == 0) throw ConfigError(pp, "ports must be in 1..65535, got 0");
+      check_range(pp, r.ports[j].first, kPort);
       if (r.ports[j].first > r.ports[j].last)
         throw ConfigError(pp, "range " + std::to_string(r.ports[j].first) + "-" + std::to_string(r.ports[j].last) +
                                   " ends before it starts");
     }
-    if (r.has_vlan && r.vlan > 4095) throw ConfigError(base + ".vlan", "must be in 0..4095, got " + std::to_string(r.vlan));
+    if (r.has_vlan) check_range(base + ".vlan", r.vlan, kVlan);
     if (r.service.empty()) throw ConfigError(base + ".service", "must not be empty");
   }
   for (size_t i = 0; i < c.latency_buckets.size(); ++i) {
@@ -548,8 +580,8 @@ void load_ports(const Node& n, Config& c) {
     PortConfig p;
     read_string(s, "name", p.name);
     read_string(s, "device", p.device);
-    read_uint(s, "rx_queues", p.rx_queues);
-    read_uint(s, "rx_descriptors", p.rx_descriptors);
+    read_uint(s, "rx_queues", p.rx_queues, kRxQueues);
+    read_uint(s, "rx_descriptors", p.rx_descriptors, kRxDescriptors);
     read_bool(s, "promiscuous", p.promiscuous);
     c.ports.push_back(std::move(p));
   });
@@ -572,8 +604,7 @@ void load_protocols(const Node& n, Config& c) {
       if (!seen.insert(name).second) throw ConfigError(ppath, "duplicate key");
       std::vector<uint16_t> ports;
       for_each_item(kv.second, ppath, "a list of ports", [&](const Node& item, const std::string& ip) {
-        uint64_t port = get_uint(item, ip, 65535);
-        if (port == 0) throw ConfigError(ip, "port must be in 1..65535, got 0");
+        uint64_t port = get_uint(item, ip, kPort);
         ports.push_back(static_cast<uint16_t>(port));
       });
       c.port_hints[name] = std::move(ports);  // replaces only this protocol's default ports
@@ -603,15 +634,15 @@ PortRange parse_port_item(const Node& item, const std::string& path) {
   const std::size_t dash = text.find('-', 1);
   PortRange r;
   if (dash == std::string::npos) {
-    r.first = r.last = static_cast<uint16_t>(parse_uint(path, text, 65535));
+    r.first = r.last = static_cast<uint16_t>(parse_uint(path, text, kPort));
   } else {
     const std::string a = trim(text.substr(0, dash)), b = trim(text.substr(dash + 1));
     const std::string hint = "expected a port or a range \"first-last\" such as \"8000-8010\", got " + quote(text);
     if (a.empty() || b.empty() || a.find_first_not_of("0123456789") != std::string::npos ||
         b.find_first_not_of("0123456789") != std::string::npos)
       throw ConfigError(path, hint);
-    r.first = static_cast<uint16_t>(parse_uint(path, a, 65535));
-    r.last = static_cast<uint16_t>(parse_uint(path, b, 65535));
+    r.first = static_cast<uint16_t>(parse_uint(path, a, kPort));
+    r.last = static_cast<uint16_t>(parse_uint(path, b, kPort));
   }
   return r;
 }
@@ -638,11 +669,11 @@ void load_service_map(const Node& n, Config& c) {
                   [&](const Node& p, const std::string& pp) { rule.ports.push_back(parse_port_item(p, pp)); });
     if (r.has("vlan")) {
       rule.has_vlan = true;
-      rule.vlan = static_cast<uint16_t>(get_uint(r.get("vlan"), r.path("vlan"), 65535));
+      rule.vlan = static_cast<uint16_t>(get_uint(r.get("vlan"), r.path("vlan"), kVlan));
     }
     if (r.has("tunnel_id")) {
       rule.has_tunnel_id = true;
-      rule.tunnel_id = static_cast<uint32_t>(get_uint(r.get("tunnel_id"), r.path("tunnel_id"), UINT32_MAX));
+      rule.tunnel_id = static_cast<uint32_t>(get_uint(r.get("tunnel_id"), r.path("tunnel_id"), kTunnelId));
     }
     read_string(r, "namespace", rule.namespace_name);
     read_string(r, "workload", rule.workload);
@@ -679,17 +710,17 @@ Config load_root(const Node& root) {
 
   Section w(top.get("workers"), "workers",
             {"count", "dispatcher", "burst_size", "dispatch_ring_size", "mbuf_pool_size", "exit_when_idle"});
-  read_uint(w, "count", c.workers);
+  read_uint(w, "count", c.workers, kWorkers);
   read_string(w, "dispatcher", c.dispatcher);
-  read_uint(w, "burst_size", c.burst_size);
-  read_uint(w, "dispatch_ring_size", c.dispatch_ring_size);
-  read_uint(w, "mbuf_pool_size", c.mbuf_pool_size);
+  read_uint(w, "burst_size", c.burst_size, kBurst);
+  read_uint(w, "dispatch_ring_size", c.dispatch_ring_size, kRing);
+  read_uint(w, "mbuf_pool_size", c.mbuf_pool_size, kMbufPool);
   read_duration(w, "exit_when_idle", c.exit_when_idle_us);
 
   Section f(top.get("flows"), "flows",
             {"capacity", "idle_timeout", "no_payload_timeout", "tcp_close_timeout", "max_out_of_order_bytes",
              "max_buffered_bytes", "max_buffered_total"});
-  read_uint(f, "capacity", c.flow_capacity);
+  read_uint(f, "capacity", c.flow_capacity, kFlowCapacity);
   read_duration(f, "idle_timeout", c.flow_idle_timeout_us);
   read_duration(f, "no_payload_timeout", c.no_payload_timeout_us);
   read_duration(f, "tcp_close_timeout", c.tcp_close_timeout_us);
@@ -699,7 +730,7 @@ Config load_root(const Node& root) {
 
   Section se(top.get("sessions"), "sessions", {"request_timeout", "max_pending_per_flow"});
   read_duration(se, "request_timeout", c.request_timeout_us);
-  read_uint(se, "max_pending_per_flow", c.max_pending_per_flow);
+  read_uint(se, "max_pending_per_flow", c.max_pending_per_flow, kPendingPerFlow);
 
   load_protocols(top.get("protocols"), c);
 
@@ -709,20 +740,20 @@ Config load_root(const Node& root) {
   Section fl(top.get("flow_log"), "flow_log", {"path", "max_bytes", "max_files"});
   read_string(fl, "path", c.flow_log_path);
   read_size(fl, "max_bytes", c.flow_log_max_bytes);
-  read_uint(fl, "max_files", c.flow_log_max_files);
+  read_uint(fl, "max_files", c.flow_log_max_files, kMaxFiles);
 
   Section m(top.get("metrics"), "metrics",
             {"listen", "latency_buckets", "client_labels", "max_series_per_metric", "max_endpoints_per_service",
              "normalize_endpoints", "endpoint_rules", "max_connections", "request_timeout", "send_timeout",
              "max_request_bytes"});
   read_string(m, "listen", c.metrics_listen);
-  read_uint(m, "max_connections", c.metrics_max_connections);
+  read_uint(m, "max_connections", c.metrics_max_connections, kMetricsConnections);
   read_duration(m, "request_timeout", c.metrics_request_timeout_us);
   read_duration(m, "send_timeout", c.metrics_send_timeout_us);
   read_size(m, "max_request_bytes", c.metrics_max_request_bytes);
   read_bool(m, "client_labels", c.client_labels);
-  read_uint(m, "max_series_per_metric", c.max_series_per_metric);
-  read_uint(m, "max_endpoints_per_service", c.max_endpoints_per_service);
+  read_uint(m, "max_series_per_metric", c.max_series_per_metric, kCap);
+  read_uint(m, "max_endpoints_per_service", c.max_endpoints_per_service, kCap);
   read_bool(m, "normalize_endpoints", c.normalize_endpoints);
   load_endpoint_rules(m.get("endpoint_rules"), m.path("endpoint_rules"), c);
   if (m.has("latency_buckets")) {
@@ -742,29 +773,240 @@ Config load_root(const Node& root) {
   return c;
 }
 
-Config load_source(const std::string& text, const std::string& source_name) {
+// A conf with no keys at all (an empty file, only comments) is refused rather than taken as "every
+// default": that is what a file caught mid-rewrite (truncated, not yet written) looks like, and
+// taking it would silently replace the service map and every other setting with the defaults.
+Config load_source(const std::string& text) {
   Node root;
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     // yaml-cpp marks are 0-based.
-    throw ConfigError(source_name, "YAML syntax error at line " + std::to_string(e.mark.line + 1) + ", column " +
-                                       std::to_string(e.mark.column + 1) + ": " + e.msg);
+    throw ConfigError("", "YAML syntax error at line " + std::to_string(e.mark.line + 1) + ", column " +
+                              std::to_string(e.mark.column + 1) + ": " + e.msg);
   }
+  if (!root.IsDefined() || root.IsNull())
+    throw ConfigError("", "the conf is empty (no keys); write {} for a conf with every default");
+  if (!root.IsMap())
+    throw ConfigError("", "expected a map of sections (eal, ports, workers, flows, ...) at the top level, got " +
+                              describe(root));
   return load_root(root);
+}
+
+std::string file_type(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a pipe";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
 }
 
 }  // namespace
 
-Config load_config_text(const std::string& yaml_text) { return load_source(yaml_text, "<config text>"); }
+Config load_config_text(const std::string& yaml_text) { return load_source(yaml_text); }
+
+std::string read_config_file(const std::string& path) {
+  auto fail = [&](const std::string& reason) { return ConfigError("", reason, path); };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not block the open
+  if (fd < 0) throw fail(std::string("cannot open the conf file: ") + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat before {};
+  if (::fstat(fd, &before) != 0) throw fail(std::string("cannot stat the conf file: ") + std::strerror(errno));
+  if (!S_ISREG(before.st_mode)) throw fail("is " + file_type(before.st_mode) + ", not a conf file");
+  if (before.st_size == 0)
+    throw fail("the conf file is empty (0 bytes; a file being rewritten looks like this); write {} for a conf "
+               "with every default");
+  if (static_cast<uint64_t>(before.st_size) > kMaxConfigFileBytes)
+    throw fail("the conf file is " + std::to_string(before.st_size) + " bytes; at most " +
+               std::to_string(kMaxConfigFileBytes) + " (16 MiB) are read");
+  // Read one byte more than stat said: a file that grew while being read is caught here, one that
+  // shrank by the short count, one rewritten in place by the second stat.
+  std::string text(static_cast<std::size_t>(before.st_size) + 1, '\0');
+  std::size_t got = 0;
+  while (got < text.size()) {
+    const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw fail(std::string("cannot read the conf file: ") + std::strerror(errno));
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  struct stat after {};
+  const bool changed = ::fstat(fd, &after) != 0 || after.st_size != before.st_size ||
+                       after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
+                       after.st_mtim.tv_nsec != before.st_mtim.tv_nsec;
+  if (got != static_cast<std::size_t>(before.st_size) || changed)
+    throw fail("the conf file changed while it was read (" + std::to_string(before.st_size) + " bytes by stat, " +
+               std::to_string(got) + " read); write it elsewhere and rename it into place, then try again");
+  text.resize(got);
+  return text;
+}
 
 Config load_config_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path, std::string("cannot open conf file: ") + std::strerror(errno));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw ConfigError(path, std::string("cannot read conf file: ") + std::strerror(errno));
-  return load_source(ss.str(), path);
+  const std::string text = read_config_file(path);
+  try {
+    return load_source(text);
+  } catch (const ConfigError& e) {
+    throw e.in_file(path);
+  }
+}
+
+// -------------------------------------------------------------------------------------------------
+// command-line overrides and reloads
+
+void ConfigOverrides::apply(Config& c) const {
+  if (flow_log_path) c.flow_log_path = *flow_log_path;
+  if (metrics_listen) c.metrics_listen = *metrics_listen;
+  if (workers) c.workers = *workers;
+}
+
+std::string ConfigOverrides::option_for(const std::string& key) const {
+  if (key == "flow_log.path" && flow_log_path) return "--flow-log";
+  if (key == "metrics.listen" && metrics_listen) return "--metrics-listen";
+  if (key == "workers.count" && workers) return "--workers";
+  return "";
+}
+
+Config with_live_keys(const Config& running, const Config& fresh) {
+  Config c = running;
+  c.service_rules = fresh.service_rules;
+  c.unmatched = fresh.unmatched;
+  c.endpoint_rules = fresh.endpoint_rules;
+  c.normalize_endpoints = fresh.normalize_endpoints;
+  c.max_series_per_metric = fresh.max_series_per_metric;
+  c.max_endpoints_per_service = fresh.max_endpoints_per_service;
+  c.trace_id_headers = fresh.trace_id_headers;
+  c.span_id_headers = fresh.span_id_headers;
+  c.x_request_id_headers = fresh.x_request_id_headers;
+  return c;
+}
+
+std::vector<std::string> restart_only_changes(const Config& running, const Config& fresh) {
+  std::vector<std::string> out;
+  const Config& a = running;
+  const Config b = with_live_keys(fresh, running);  // `fresh` with the running live keys
+  auto diff = [&](const char* key, const auto& x, const auto& y) {
+    if (!(x == y)) out.emplace_back(key);
+  };
+  diff("eal.args", a.eal_args, b.eal_args);
+  diff("ports", a.ports, b.ports);
+  diff("workers.count", a.workers, b.workers);
+  diff("workers.dispatcher", a.dispatcher, b.dispatcher);
+  diff("workers.burst_size", a.burst_size, b.burst_size);
+  diff("workers.dispatch_ring_size", a.dispatch_ring_size, b.dispatch_ring_size);
+  diff("workers.mbuf_pool_size", a.mbuf_pool_size, b.mbuf_pool_size);
+  diff("workers.exit_when_idle", a.exit_when_idle_us, b.exit_when_idle_us);
+  diff("flows.capacity", a.flow_capacity, b.flow_capacity);
+  diff("flows.idle_timeout", a.flow_idle_timeout_us, b.flow_idle_timeout_us);
+  diff("flows.no_payload_timeout", a.no_payload_timeout_us, b.no_payload_timeout_us);
+  diff("flows.tcp_close_timeout", a.tcp_close_timeout_us, b.tcp_close_timeout_us);
+  diff("flows.max_out_of_order_bytes", a.max_out_of_order_bytes, b.max_out_of_order_bytes);
+  diff("flows.max_buffered_bytes", a.max_buffered_bytes, b.max_buffered_bytes);
+  diff("flows.max_buffered_total", a.max_buffered_total, b.max_buffered_total);
+  diff("sessions.request_timeout", a.request_timeout_us, b.request_timeout_us);
+  diff("sessions.max_pending_per_flow", a.max_pending_per_flow, b.max_pending_per_flow);
+  diff("protocols.enabled", a.enabled_protocols, b.enabled_protocols);
+  diff("protocols.port_hints", a.port_hints, b.port_hints);
+  diff("records.ring_size", a.record_ring_size, b.record_ring_size);
+  diff("flow_log.path", a.flow_log_path, b.flow_log_path);
+  diff("flow_log.max_bytes", a.flow_log_max_bytes, b.flow_log_max_bytes);
+  diff("flow_log.max_files", a.flow_log_max_files, b.flow_log_max_files);
+  diff("metrics.listen", a.metrics_listen, b.metrics_listen);
+  diff("metrics.latency_buckets", a.latency_buckets, b.latency_buckets);
+  diff("metrics.client_labels", a.client_labels, b.client_labels);
+  diff("metrics.max_connections", a.metrics_max_connections, b.metrics_max_connections);
+  diff("metrics.request_timeout", a.metrics_request_timeout_us, b.metrics_request_timeout_us);
+  diff("metrics.send_timeout", a.metrics_send_timeout_us, b.metrics_send_timeout_us);
+  diff("metrics.max_request_bytes", a.metrics_max_request_bytes, b.metrics_max_request_bytes);
+  // A key added to Config but not to the list above still shows up, unnamed.
+  if (out.empty() && !(a == b)) out.emplace_back("(a key not listed in restart_only_changes)");
+  return out;
+}
+
+// -------------------------------------------------------------------------------------------------
+// memory
+
+std::string format_bytes(uint64_t bytes) {
+  static const char* const kUnits[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  if (bytes < 1024) return std::to_string(bytes) + " bytes";
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 6) v /= 1024, ++u;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1f %s", v, kUnits[u]);
+  return buf;
+}
+
+namespace {
+
+// The first line of a small file, "" when it cannot be read.
+std::string first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) return "";
+  return trim(line);
+}
+
+// A cgroup memory limit in bytes ("max" or unreadable: 0).
+uint64_t cgroup_limit(const std::string& file) {
+  const std::string v = first_line(file);
+  if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) return 0;
+  errno = 0;
+  const unsigned long long n = std::strtoull(v.c_str(), nullptr, 10);
+  return errno == 0 ? n : 0;
+}
+
+}  // namespace
+
+uint64_t available_memory_bytes(std::string* what) {
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  // UINT64_MAX while nothing is known; 0 is returned for that.
+  uint64_t best = pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : UINT64_MAX;
+  std::string from = "physical memory";
+  auto consider = [&](uint64_t limit, const std::string& name) {
+    if (limit != 0 && limit < best) best = limit, from = "the cgroup memory limit (" + name + ")";
+  };
+  // cgroup v2: this process's group ("0::/path" in /proc/self/cgroup), v1: the memory controller's.
+  std::ifstream groups("/proc/self/cgroup");
+  for (std::string line; std::getline(groups, line);) {
+    if (line.rfind("0::", 0) == 0) {
+      const std::string file = "/sys/fs/cgroup" + (line.size() > 4 ? line.substr(3) : std::string()) + "/memory.max";
+      consider(cgroup_limit(file), file);
+    }
+  }
+  consider(cgroup_limit("/sys/fs/cgroup/memory/memory.limit_in_bytes"), "/sys/fs/cgroup/memory/memory.limit_in_bytes");
+  // The process's own limits (ulimit -v / -d): allocations fail past them whatever the machine has.
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < best)
+    best = rl.rlim_cur, from = "the address-space limit (ulimit -v)";
+  if (::getrlimit(RLIMIT_DATA, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < best)
+    best = rl.rlim_cur, from = "the data-size limit (ulimit -d)";
+  if (best == UINT64_MAX) best = 0;
+  if (what != nullptr) *what = best == 0 ? "unknown" : from;
+  return best;
+}
+
+void check_memory(const std::vector<MemoryNeed>& needs, uint64_t available, const std::string& available_what) {
+  if (available == 0 || needs.empty()) return;
+  const std::string have = format_bytes(available) + " (" + std::to_string(available) + " bytes, " + available_what + ")";
+  uint64_t total = 0;
+  const MemoryNeed* largest = &needs.front();
+  for (const MemoryNeed& n : needs) {
+    if (n.bytes > available)
+      throw ConfigError(n.key, "needs " + format_bytes(n.bytes) + " (" + std::to_string(n.bytes) + " bytes: " + n.how +
+                                   ") but only " + have + " is available");
+    total = total + n.bytes < total ? UINT64_MAX : total + n.bytes;
+    if (n.bytes > largest->bytes) largest = &n;
+  }
+  if (total > available) {
+    std::string parts;
+    for (const MemoryNeed& n : needs) parts += (parts.empty() ? "" : ", ") + n.key + " " + format_bytes(n.bytes);
+    throw ConfigError(largest->key, "the sizes together need " + format_bytes(total) + " (" + parts + ") but only " +
+                                        have + " is available");
+  }
 }
 
 }  // namespace l7tap

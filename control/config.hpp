@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -13,12 +14,26 @@ namespace l7tap {
 
 class ConfigError : public std::runtime_error {
  public:
-  ConfigError(const std::string& path, const std::string& reason)
-      : std::runtime_error(path + ": " + reason), path_(path) {}
+  // `path`: the key ("flows.idle_timeout", "service_map.rules[2].cidr"), or "" for a problem with
+  // the conf as a whole (the file cannot be read, is empty, YAML syntax). `source`: the conf file
+  // the error comes from ("" when not known, e.g. a Config built in code or loaded from text).
+  ConfigError(const std::string& path, const std::string& reason, const std::string& source = "")
+      : std::runtime_error(message(source, path, reason)), path_(path), reason_(reason), source_(source) {}
   const std::string& path() const { return path_; }
+  const std::string& reason() const { return reason_; }
+  const std::string& source() const { return source_; }
+  // The same error, saying which file it comes from: what() = "<file>: <key>: <reason>", so every
+  // caller prints what() alone and no path appears twice.
+  ConfigError in_file(const std::string& file) const { return ConfigError(path_, reason_, file); }
 
  private:
-  std::string path_;
+  static std::string message(const std::string& source, const std::string& path, const std::string& reason) {
+    std::string m;
+    if (!source.empty()) m += source + ": ";
+    if (!path.empty()) m += path + ": ";
+    return m + reason;
+  }
+  std::string path_, reason_, source_;
 };
 
 struct PortConfig {
@@ -130,9 +145,16 @@ struct Config {
   friend bool operator==(const Config&, const Config&) = default;
 };
 
-// Loads and validates a YAML file / text. Keys absent keep the defaults above.
+// Loads and validates a YAML file / text. Keys absent keep the defaults above. An empty conf, or one
+// whose top level is not a map of sections, is refused ("{}" is the conf with every default).
+// load_config_file reads a regular file of at most kMaxConfigFileBytes, completely (a file that
+// changes size while it is read is refused: a reload during a rewrite must not half-apply it); its
+// errors name the file (ConfigError::source()). load_config_text parses a buffer (tests, fuzzing).
 Config load_config_file(const std::string& path);
 Config load_config_text(const std::string& yaml_text);
+// The bytes of a conf file, with the checks above (throws ConfigError("", reason, path)).
+std::string read_config_file(const std::string& path);
+inline constexpr uint64_t kMaxConfigFileBytes = 16u << 20;
 // Validates cross-field constraints (also called by the loaders).
 void validate_config(const Config& c);
 // Default latency buckets: 100 µs … 10 s.
@@ -152,5 +174,52 @@ inline constexpr uint64_t kMinRecordRingBytes = 64u << 10;
 uint64_t parse_duration_us(const std::string& path, const std::string& text);
 // Parses "64KiB", "100MiB", "1GiB", "4096" into bytes.
 uint64_t parse_size_bytes(const std::string& path, const std::string& text);
+
+// Command-line settings that replace conf keys (-o, -m, -w; offline mode turns /metrics off unless
+// -m is given). Applied at start and to every reloaded conf, so a reload compares like with like.
+struct ConfigOverrides {
+  std::optional<std::string> flow_log_path;   // flow_log.path
+  std::optional<std::string> metrics_listen;  // metrics.listen
+  std::optional<uint16_t> workers;            // workers.count
+  void apply(Config& c) const;
+  // The command-line option that set `key` (e.g. "--metrics-listen"), or "" when none did.
+  std::string option_for(const std::string& key) const;
+};
+
+// SIGHUP reload. The keys a running l7tap takes from a new conf: the service map (rules and
+// unmatched), the endpoint rules and normalisation, the cardinality caps and the trace header
+// names (handed to the workers, see protocols/core/live_trace_headers.hpp). Every other key is
+// read once at start (sizes of what is allocated, listeners, workers, timeouts, protocols).
+inline constexpr const char* kLiveKeys[] = {"service_map.rules",
+                                            "service_map.unmatched",
+                                            "metrics.endpoint_rules",
+                                            "metrics.normalize_endpoints",
+                                            "metrics.max_series_per_metric",
+                                            "metrics.max_endpoints_per_service",
+                                            "protocols.trace_headers.trace_id",
+                                            "protocols.trace_headers.span_id",
+                                            "protocols.trace_headers.x_request_id"};
+// The keys whose value differs between `running` and `fresh` and that need a restart to change
+// (conf paths such as "flows.capacity", in the Config's order). Empty when a reload applies all of
+// `fresh`.
+std::vector<std::string> restart_only_changes(const Config& running, const Config& fresh);
+// `running` with the live keys of `fresh`: the conf in force after a reload.
+Config with_live_keys(const Config& running, const Config& fresh);
+
+// Memory a conf's sizes make l7tap allocate at start, per key. control/ does not know the data
+// structures' sizes: the application computes these (dataplane/app/memory_estimate.*).
+struct MemoryNeed {
+  std::string key;     // e.g. "flows.capacity"
+  uint64_t bytes = 0;  // what the key's value makes l7tap allocate, all workers together
+  std::string how;     // how that follows from the value, e.g. "1 worker x 100000000 flows x 600 bytes"
+};
+// The memory l7tap may use: physical memory, or less when a cgroup limit (v2 memory.max, v1
+// memory.limit_in_bytes) says so; `what` is set to where the figure comes from. 0 if unknown.
+uint64_t available_memory_bytes(std::string* what = nullptr);
+// Throws ConfigError naming the key when one need, or all of them together, exceed `available`
+// bytes (`available_what` says where that figure comes from). available = 0: no check.
+void check_memory(const std::vector<MemoryNeed>& needs, uint64_t available, const std::string& available_what);
+// "1.5 GiB" style, for messages.
+std::string format_bytes(uint64_t bytes);
 
 }  // namespace l7tap

@@ -45,7 +45,9 @@ struct ControlPlane::Impl {
   std::shared_ptr<SelfMetrics> self;
   FlowRecord record;  // reused: records are read into it one at a time
   std::atomic<uint64_t> records{0};
-  std::atomic<uint64_t> reloads_done{0}, reloads_failed{0};
+  // SIGHUP reloads, rendered with the self-metrics (writer: the drain thread).
+  CounterBlock reload_counters;
+  uint32_t kReloadsOk = 0, kReloadsFailed = 0, kLastReloadOk = 0;
   uint16_t port = 0;
 
   std::thread thread;
@@ -79,27 +81,52 @@ struct ControlPlane::Impl {
     return total;
   }
 
-  // SIGHUP: re-read the conf and swap in its service map and endpoint rules. Runs on the drain
-  // thread, the only user of the rules, so no lock is needed; records keep queueing in the rings.
+  // SIGHUP: re-read the conf and apply its live keys. Runs on the drain thread, the only user of
+  // the rules and caps, so they change between two batches: no record sees half of a reload. A
+  // conf that does not load keeps everything as it was.
   void reload() {
     const std::string& path = inputs.config_path;
-    if (path.empty()) {
-      std::fprintf(stderr, "l7tap: reload requested, but l7tap was started without a conf file\n");
-      reloads_failed.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
+    auto failed = [&](const std::string& why) {
+      reload_counters[kReloadsFailed].add();
+      reload_counters[kLastReloadOk].set(0);
+      std::fprintf(stderr, "l7tap: reload failed, keeping the previous conf: %s\n", why.c_str());
+    };
+    if (path.empty()) return failed("l7tap was started without a conf file (--config)");
     try {
-      const Config fresh = load_config_file(path);
+      Config fresh = load_config_file(path);
+      inputs.overrides.apply(fresh);
+      try {
+        validate_config(fresh);
+      } catch (const ConfigError& e) {
+        throw e.in_file(path);
+      }
       RedRules rules = RedRules::from_config(fresh);
+      const std::vector<std::string> restart = restart_only_changes(config, fresh);
       const std::size_t n_rules = rules.service_map->size(), n_endpoint = rules.normalizer->rule_count();
       red->set_rules(std::move(rules));
-      reloads_done.fetch_add(1, std::memory_order_relaxed);
+      red->set_caps(fresh.max_series_per_metric, fresh.max_endpoints_per_service);
+      // Workers take new names at their next housekeeping (after their current burst).
+      if (inputs.trace_headers != nullptr)
+        inputs.trace_headers->publish(fresh.trace_id_headers, fresh.span_id_headers, fresh.x_request_id_headers);
+      config = with_live_keys(config, fresh);
+      reload_counters[kReloadsOk].add();
+      reload_counters[kLastReloadOk].set(1);
+      std::string not_applied;
+      for (const std::string& k : restart) not_applied += (not_applied.empty() ? "" : ", ") + k;
       std::fprintf(stderr,
-                   "l7tap: reloaded %s: %zu service map rules, %zu endpoint rules (other keys need a restart)\n",
-                   path.c_str(), n_rules, n_endpoint);
+                   "l7tap: reloaded %s: applied service_map (%zu rules, unmatched: %s), metrics.endpoint_rules (%zu), "
+                   "metrics.normalize_endpoints (%s), metrics.max_series_per_metric (%u), "
+                   "metrics.max_endpoints_per_service (%u), protocols.trace_headers (%zu names); %s%s\n",
+                   path.c_str(), n_rules, config.unmatched == UnmatchedServers::kDrop ? "drop" : "name", n_endpoint,
+                   config.normalize_endpoints ? "true" : "false", config.max_series_per_metric,
+                   config.max_endpoints_per_service,
+                   config.trace_id_headers.size() + config.span_id_headers.size() + config.x_request_id_headers.size(),
+                   restart.empty() ? "no other key changed" : "not applied, these need a restart: ",
+                   not_applied.c_str());
     } catch (const ConfigError& e) {
-      reloads_failed.fetch_add(1, std::memory_order_relaxed);
-      std::fprintf(stderr, "l7tap: reload of %s failed, keeping the previous rules: %s\n", path.c_str(), e.what());
+      failed(e.what());
+    } catch (const std::exception& e) {  // e.g. out of memory compiling the rules
+      failed(path + ": " + e.what());
     }
   }
 
@@ -120,6 +147,18 @@ struct ControlPlane::Impl {
 ControlPlane::ControlPlane(const Config& config, ControlInputs inputs) : impl_(std::make_unique<Impl>()) {
   impl_->config = config;
   impl_->inputs = std::move(inputs);
+  Impl& m = *impl_;
+  m.kReloadsOk = m.reload_counters.declare("l7tap_config_reloads_total",
+                                           "SIGHUP reloads of the conf file, by result (failed: the previous conf "
+                                           "stays in force; the reason is logged).",
+                                           MetricKind::kCounter, "result", {"ok", "failed"}, {true, true});
+  m.kReloadsFailed = m.kReloadsOk + 1;
+  m.kLastReloadOk = m.reload_counters.declare("l7tap_config_last_reload_successful",
+                                              "1 when the last SIGHUP reload (or the start) loaded the conf file, "
+                                              "0 when it failed.",
+                                              MetricKind::kGauge, {}, {}, {true});
+  m.reload_counters.seal();
+  m.reload_counters[m.kLastReloadOk].set(1);
 }
 
 ControlPlane::~ControlPlane() { stop(); }
@@ -137,6 +176,7 @@ void ControlPlane::start() {
   src.workers = m.inputs.workers;
   src.globals = m.inputs.globals;
   src.globals.push_back(&m.server_counters.block);
+  src.globals.push_back(&m.reload_counters);
   src.port_stats = m.inputs.port_stats;
   src.flow_log = m.writer->enabled() ? &m.writer->counters() : nullptr;
   m.self = std::make_shared<SelfMetrics>(std::move(src));
@@ -176,7 +216,7 @@ uint64_t ControlPlane::records_written() const {
   return impl_->records.load(std::memory_order_relaxed);
 }
 
-uint64_t ControlPlane::reloads_done() const { return impl_->reloads_done.load(std::memory_order_relaxed); }
-uint64_t ControlPlane::reloads_failed() const { return impl_->reloads_failed.load(std::memory_order_relaxed); }
+uint64_t ControlPlane::reloads_done() const { return impl_->reload_counters[impl_->kReloadsOk].get(); }
+uint64_t ControlPlane::reloads_failed() const { return impl_->reload_counters[impl_->kReloadsFailed].get(); }
 
 }  // namespace l7tap

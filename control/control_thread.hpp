@@ -13,6 +13,7 @@
 #include "control/record_ring.hpp"
 #include "control/self_metrics.hpp"
 #include "protocols/core/counters.hpp"
+#include "protocols/core/live_trace_headers.hpp"
 
 namespace l7tap {
 
@@ -21,10 +22,15 @@ struct ControlInputs {
   std::vector<const CounterBlock*> workers;       // same order as rings (label worker="<index>")
   std::vector<const CounterBlock*> globals;       // e.g. the dispatcher's (no worker label)
   PortStatsFn port_stats;                         // empty in offline mode
-  // SIGHUP reload: when *reload_requested is true the drain thread clears it, re-reads
-  // config_path and, if the file is valid, swaps in its service map and endpoint rules (RED
-  // counters are kept; other keys need a restart). A bad file keeps the old rules. Both optional.
+  // SIGHUP reload: when *reload_requested is true the drain thread clears it, re-reads config_path
+  // (with `overrides` applied, as at start) and, if the file is valid, applies the keys that can
+  // change live (kLiveKeys: service map, endpoint rules, cardinality caps; RED counters are kept)
+  // and names the changed keys that need a restart. A bad file keeps the whole previous conf. Both
+  // counted in l7tap_config_reloads_total{result}. config_path and reload_requested are optional.
   std::string config_path;
+  ConfigOverrides overrides;
+  // Where a reload publishes protocols.trace_headers to the workers' parsers (null: no parsers).
+  LiveTraceHeaders* trace_headers = nullptr;
   std::atomic<bool>* reload_requested = nullptr;
 };
 

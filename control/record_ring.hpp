@@ -14,6 +14,7 @@
 
 #include <boost/lockfree/spsc_queue.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -27,6 +28,11 @@ class RecordRing {
   // `bytes`: what the ring holds (records in flight take their wire size + 4 bytes each).
   explicit RecordRing(std::size_t bytes, std::size_t staging = 64 * 1024)
       : q_(bytes), staging_(std::max(staging, FlowRecord::max_wire_size() + 4)), consume_(bytes) {}
+  // What a ring of `bytes` allocates: the queue (one slot more than it holds), the consumer's buffer
+  // of the same size and the staging area. The start-up memory check uses it.
+  static uint64_t memory_bytes_for(std::size_t bytes, std::size_t staging = 64 * 1024) {
+    return uint64_t{bytes} + 1 + bytes + std::max(staging, FlowRecord::max_wire_size() + 4);
+  }
   RecordRing(const RecordRing&) = delete;
   RecordRing& operator=(const RecordRing&) = delete;
 

@@ -119,6 +119,12 @@ void RedMetrics::set_rules(RedRules rules) {
   server_cache_.clear();
 }
 
+void RedMetrics::set_caps(std::size_t max_series_per_metric, std::size_t max_endpoints_per_service) {
+  std::lock_guard<std::mutex> lock(collector_->mutex());
+  opt_.max_series_per_metric = max_series_per_metric;
+  opt_.max_endpoints_per_service = max_endpoints_per_service;
+}
+
 void RedMetrics::intern_rules() {
   const ServiceMap& map = *rules_.service_map;
   rule_tuple_.resize(map.size());

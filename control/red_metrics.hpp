@@ -133,6 +133,9 @@ class RedMetrics {
   // Swaps in new rules. Existing series and their counts stay; later records are labelled with
   // the new rules (possibly into new series).
   void set_rules(RedRules rules);
+  // Swaps in new cardinality caps (SIGHUP). Existing series stay: a lower cap sends only new label
+  // sets to overflow, a higher one lets new label sets in again.
+  void set_caps(std::size_t max_series_per_metric, std::size_t max_endpoints_per_service);
   const ServiceMap& service_map() const { return *rules_.service_map; }
 
   // The labels `rec` gets before the caps; false when the record is not aggregated

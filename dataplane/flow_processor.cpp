@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "protocols/registry.hpp"
@@ -64,6 +66,12 @@ FlowProcessor::FlowProcessor(uint16_t worker_id, const FlowProcessorConfig& cfg,
   };
   lines_ack_ = line_of(&probe.value.tcp, sizeof(probe.value.tcp));
   lines_data_ = line_of(&probe.value.sessions, sizeof(probe.value.sessions));
+  if (cfg_.live_trace_headers != nullptr) {
+    if (worker_id_ >= cfg_.live_trace_headers->readers())
+      throw std::invalid_argument("worker " + std::to_string(worker_id_) + " has no trace header slot (" +
+                                  std::to_string(cfg_.live_trace_headers->readers()) + " readers)");
+    trace_names_ = cfg_.live_trace_headers->use(worker_id_, nullptr, cfg_.parser);
+  }
 }
 
 FlowProcessor::~FlowProcessor() = default;
@@ -419,6 +427,8 @@ void FlowProcessor::on_flow_end(Table::Entry& e, FlowEndReason why) {
 }
 
 void FlowProcessor::housekeeping(uint64_t now_us) {
+  // Between bursts no parser runs: the place to take trace header names a reload published.
+  if (cfg_.live_trace_headers != nullptr) trace_names_ = cfg_.live_trace_headers->use(worker_id_, trace_names_, cfg_.parser);
   if (now_us > now_us_) now_us_ = now_us;
   table_.expire(now_us_, 256);
   pairing_.expire(now_us_, 1024);

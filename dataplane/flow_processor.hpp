@@ -25,6 +25,7 @@
 #include "dataplane/worker_stats.hpp"
 #include "protocols/core/buffer_pool.hpp"
 #include "protocols/core/detector.hpp"
+#include "protocols/core/live_trace_headers.hpp"
 #include "protocols/core/session_pairing.hpp"
 #include "protocols/core/stream_driver.hpp"
 
@@ -41,6 +42,9 @@ struct FlowProcessorConfig {
   uint32_t pending_pool = 8192;
   uint64_t max_buffered_total = 256ull << 20;  // the worker's BufferPool limit
   ParserOptions parser;  // must outlive the processor (spans point into the owner's storage)
+  // When set, the trace header names come from here and follow SIGHUP reloads (the processor
+  // switches between bursts, as reader worker_id); `parser`'s header lists are then replaced.
+  LiveTraceHeaders* live_trace_headers = nullptr;
   // Bytes a flow may show (per direction) before detection gives up.
   uint32_t max_detect_bytes = 4096;
   uint8_t max_detect_attempts = 8;
@@ -129,6 +133,7 @@ class FlowProcessor : public RecordSink {
 
   uint16_t worker_id_;
   FlowProcessorConfig cfg_;
+  const TraceHeaderNames* trace_names_ = nullptr;  // the live set cfg_.parser points to
   uint64_t seed_;
   ProtocolDetector detector_;
   RecordSink& out_;

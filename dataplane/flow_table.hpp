@@ -141,8 +141,10 @@ class FlowTable {
   const FlowTableStats& stats() const { return stats_; }
   uint64_t tick_us() const { return uint64_t{1} << tick_shift_; }
   // Bytes the table allocated (index + entries): for the per-flow memory figures.
-  uint64_t memory_bytes() const {
-    return uint64_t{bucket_count_} * sizeof(Bucket) + uint64_t{capacity_} * (sizeof(Entry) + sizeof(Timer)) +
+  uint64_t memory_bytes() const { return memory_bytes_for(capacity_); }
+  // What a table of `capacity` flows allocates, before allocating it (the start-up memory check).
+  static uint64_t memory_bytes_for(uint32_t capacity) {
+    return bucket_count_for(capacity) * sizeof(Bucket) + uint64_t{capacity} * (sizeof(Entry) + sizeof(Timer)) +
            uint64_t{kWheelSlots} * sizeof(uint32_t);
   }
 
@@ -154,6 +156,13 @@ class FlowTable {
     uint32_t idx[kWays];
   };
 
+  // Two index slots per entry: at most half full, where two-choice 8-way buckets practically never
+  // need more than one move to place a flow.
+  static uint64_t bucket_count_for(uint32_t capacity) {
+    uint64_t buckets = 1;
+    while (buckets * kWays < 2ull * capacity) buckets <<= 1;
+    return buckets;
+  }
   uint32_t bucket_of(uint64_t hash) const { return static_cast<uint32_t>(hash) & bucket_mask_; }
   // 0 marks an empty slot, so signatures are never 0.
   static uint16_t sig_of(uint64_t hash) {

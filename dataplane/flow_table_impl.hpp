@@ -13,11 +13,7 @@ FlowTable<V>::FlowTable(uint32_t capacity, FlowTimeouts timeouts, EndFn on_end)
     : capacity_(capacity == kNil ? kNil - 1 : capacity),  // kNil must stay out of the index range
       timeouts_(timeouts),
       on_end_(std::move(on_end)) {
-  // Two index slots per entry: at most half full, where two-choice 8-way buckets practically never
-  // need more than one move to place a flow.
-  uint64_t buckets = 1;
-  while (buckets * kWays < 2ull * capacity_) buckets <<= 1;
-  bucket_count_ = static_cast<uint32_t>(buckets);
+  bucket_count_ = static_cast<uint32_t>(bucket_count_for(capacity_));
   bucket_mask_ = bucket_count_ - 1;
   buckets_ = std::make_unique<Bucket[]>(bucket_count_);  // value-initialised: every slot empty
   entries_ = std::make_unique<Entry[]>(capacity_);

@@ -523,6 +523,8 @@ int run_live(const Config& config, const RunOptions& options) {
   inputs.port_stats = [&live] { return sample_ports(live); };
   inputs.config_path = options.config_path;
   inputs.reload_requested = &g_reload;
+  inputs.overrides = options.overrides;
+  inputs.trace_headers = &setup.trace_headers();
   ControlPlane control(config, inputs);
   control.start();
   if (control.metrics_port() != 0)

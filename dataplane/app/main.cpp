@@ -7,9 +7,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <new>
 #include <string>
 
 #include "control/config.hpp"
+#include "dataplane/app/memory_estimate.hpp"
+#include "dataplane/app/pcap_reader.hpp"
 #include "dataplane/app/runners.hpp"
 
 std::atomic<bool> l7tap::g_stop{false};
@@ -43,7 +46,19 @@ const char kUsage[] =
     "                            e.g. -- -l 0,1 --no-huge --no-pci -m 512 --vdev=net_pcap0,rx_pcap=x.pcap\n"
     "\n"
     "The flow log goes to stdout only when asked; logs always go to stderr.\n"
-    "Exit status: 0 ok, 1 error during the run, 2 bad usage or bad conf.\n";
+    "Exit status: 0 ok; 1 error during the run (e.g. a capture file that breaks off: the frames\n"
+    "before it are processed); 2 bad usage, bad conf, or a capture file that cannot be opened or is\n"
+    "not a capture (found before anything runs).\n";
+
+// A conf error as the operator reads it: "<conf file>: <key>: <reason>", the file named once (errors
+// from loading the file already carry it), and a key set on the command line said so.
+std::string conf_error_text(const l7tap::ConfigError& e, const std::string& config_path,
+                            const l7tap::ConfigOverrides& ov) {
+  const std::string option = ov.option_for(e.path());
+  if (!option.empty()) return e.what() + std::string(" (set by ") + option + ")";
+  if (e.source().empty() && !config_path.empty()) return config_path + ": " + e.what();
+  return e.what();
+}
 
 void on_signal(int) { l7tap::g_stop.store(true); }
 void on_hangup(int) { l7tap::g_reload.store(true); }
@@ -90,22 +105,40 @@ int main(int argc, char** argv) {
   for (int i = optind; i < argc; ++i) run.eal_args.emplace_back(argv[i]);
   run.config_path = config_path;
 
+  // Command-line settings replace conf keys, at start and on every SIGHUP reload alike.
+  l7tap::ConfigOverrides& ov = run.overrides;
+  if (have_flow_log) ov.flow_log_path = flow_log;
+  if (have_metrics) ov.metrics_listen = metrics_listen;
+  else if (!run.pcaps.empty()) ov.metrics_listen = "";  // offline: /metrics only when asked for
+  if (workers != 0) ov.workers = static_cast<uint16_t>(workers);
+
   l7tap::Config config;
   try {
     config = config_path.empty() ? l7tap::load_config_text("{}") : l7tap::load_config_file(config_path);
-    if (have_flow_log) config.flow_log_path = flow_log;
-    if (have_metrics) config.metrics_listen = metrics_listen;
-    else if (!run.pcaps.empty()) config.metrics_listen.clear();
-    if (workers != 0) config.workers = static_cast<uint16_t>(workers);
+    ov.apply(config);
     l7tap::validate_config(config);
+    // Sizes that cannot be allocated are refused here, naming the key, instead of ending the run
+    // later with a bare std::bad_alloc.
+    std::string where;
+    const uint64_t available = l7tap::available_memory_bytes(&where);
+    l7tap::check_memory(l7tap::memory_needs(config, run.pcaps.empty() ? config.workers : 1), available, where);
+  } catch (const l7tap::ConfigError& e) {
+    std::fprintf(stderr, "l7tap: %s\n", conf_error_text(e, config_path, ov).c_str());
+    return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "l7tap: %s%s%s\n", config_path.empty() ? "" : config_path.c_str(),
-                 config_path.empty() ? "" : ": ", e.what());
+    std::fprintf(stderr, "l7tap: %s%s%s\n", config_path.c_str(), config_path.empty() ? "" : ": ", e.what());
     return 2;
   }
   if (check_only) {
     std::printf("ok\n");
     return 0;
+  }
+  // A capture file that cannot be read is bad usage (exit 2), found before anything starts.
+  for (const std::string& p : run.pcaps) {
+    if (const std::string problem = l7tap::capture_file_problem(p); !problem.empty()) {
+      std::fprintf(stderr, "l7tap: %s\n", problem.c_str());
+      return 2;
+    }
   }
 
   std::signal(SIGINT, on_signal);
@@ -115,8 +148,13 @@ int main(int argc, char** argv) {
   try {
     return run.pcaps.empty() ? l7tap::run_live(config, run) : l7tap::run_offline(config, run);
   } catch (const l7tap::ConfigError& e) {
-    std::fprintf(stderr, "l7tap: %s\n", e.what());
+    std::fprintf(stderr, "l7tap: %s\n", conf_error_text(e, config_path, ov).c_str());
     return 2;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr,
+                 "l7tap: out of memory (std::bad_alloc); lower flows.capacity, records.ring_size, "
+                 "flows.max_buffered_total or workers.count, or give l7tap more memory\n");
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "l7tap: %s\n", e.what());
     return 1;

@@ -1,6 +1,7 @@
 // Offline mode: pcap files → the same FlowProcessor the live workers run → record ring → control
 // thread. Lossless: when the ring is full the reader waits for the control thread instead of
 // dropping (there is no wire to keep up with).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -28,6 +29,8 @@ int run_offline(const Config& config, const RunOptions& options) {
   inputs.workers.push_back(&stats.block());
   inputs.config_path = options.config_path;
   inputs.reload_requested = &g_reload;
+  inputs.overrides = options.overrides;
+  inputs.trace_headers = &setup.trace_headers();
   ControlPlane control(config, inputs);
   control.start();
 
@@ -69,9 +72,10 @@ int run_offline(const Config& config, const RunOptions& options) {
       run_burst();
       if (!reader.error().empty()) {
         std::fprintf(stderr, "l7tap: %s (the frames before it were processed)\n", reader.error().c_str());
-        rc = 1;
+        rc = std::max(rc, 1);  // the worst status wins, whatever the files' order
       }
     } catch (const std::exception& e) {
+      // main opened every file before the run; this one went away since (bad usage, as then).
       std::fprintf(stderr, "l7tap: %s\n", e.what());
       rc = 2;
     }

@@ -40,4 +40,10 @@ class PcapReader {
   uint64_t skipped_ = 0;
 };
 
+// Why `path` cannot be replayed ("<path>: <reason>"), or "" when it can: a missing or unreadable file,
+// a directory, a file that is not a capture or of an unsupported link type. Regular files are opened
+// and their header read; pipes and devices (--pcap /dev/stdin) are only checked to exist, since
+// reading them would consume what the replay needs.
+std::string capture_file_problem(const std::string& path);
+
 }  // namespace l7tap

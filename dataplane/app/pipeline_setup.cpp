@@ -25,14 +25,9 @@ PipelineSetup::PipelineSetup(const Config& c) {
       for (uint16_t port : d->default_ports) port_hints_.emplace_back(port, d);
     }
   }
-  // The views must not move: reserve before taking them.
-  header_names_.reserve(c.trace_id_headers.size() + c.span_id_headers.size() + c.x_request_id_headers.size());
-  auto keep = [this](const std::vector<std::string>& names, std::vector<std::string_view>& views) {
-    for (const std::string& n : names) views.emplace_back(header_names_.emplace_back(n));
-  };
-  keep(c.trace_id_headers, trace_id_headers_);
-  keep(c.span_id_headers, span_id_headers_);
-  keep(c.x_request_id_headers, x_request_id_headers_);
+  // One reader per worker (offline runs worker 0 only); SIGHUP publishes new names to them.
+  trace_headers_ = std::make_unique<LiveTraceHeaders>(c.workers, c.trace_id_headers, c.span_id_headers,
+                                                      c.x_request_id_headers);
 
   FlowProcessorConfig& p = processor_;
   p.flow_capacity = c.flow_capacity;
@@ -45,9 +40,7 @@ PipelineSetup::PipelineSetup(const Config& c) {
   p.max_buffered_total = c.max_buffered_total;
   p.parser.max_buffered = c.max_buffered_bytes;
   p.parser.max_pending = c.max_pending_per_flow;
-  p.parser.trace_id_headers = trace_id_headers_;
-  p.parser.span_id_headers = span_id_headers_;
-  p.parser.x_request_id_headers = x_request_id_headers_;
+  p.live_trace_headers = trace_headers_.get();
   p.hash_seed = random_hash_seed();  // one for all workers and the dispatcher
 }
 

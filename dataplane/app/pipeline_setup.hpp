@@ -25,13 +25,14 @@ class PipelineSetup {
   std::vector<ProtocolId> protocol_ids() const;
   const FlowProcessorConfig& processor_config() const { return processor_; }
   const std::vector<const ProtocolDescriptor*>& protocols() const { return protocols_; }
+  // The trace header names the workers parse with, for the control thread's reload.
+  LiveTraceHeaders& trace_headers() const { return *trace_headers_; }
 
  private:
   std::vector<const ProtocolDescriptor*> protocols_;
   std::unique_ptr<SignatureDatabase> sigs_;
   std::vector<std::pair<uint16_t, const ProtocolDescriptor*>> port_hints_;
-  std::vector<std::string> header_names_;  // owns the strings the views below point to
-  std::vector<std::string_view> trace_id_headers_, span_id_headers_, x_request_id_headers_;
+  std::unique_ptr<LiveTraceHeaders> trace_headers_;
   FlowProcessorConfig processor_;
 };
 

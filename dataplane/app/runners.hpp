@@ -11,10 +11,11 @@
 namespace l7tap {
 
 struct RunOptions {
-  std::string config_path;            // re-read on SIGHUP (service map, endpoint rules); "" = none
+  std::string config_path;            // re-read on SIGHUP (kLiveKeys in control/config.hpp); "" = none
   std::vector<std::string> pcaps;     // offline mode when non-empty
   std::vector<std::string> eal_args;  // after "--" on the command line (added to eal.args)
   bool linger = false;                // keep serving /metrics after the end of input until a signal
+  ConfigOverrides overrides;          // command-line settings, re-applied to every reloaded conf
 };
 
 // Set by SIGINT/SIGTERM; every loop polls it.

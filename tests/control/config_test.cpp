@@ -81,8 +81,8 @@ Config defaults() {
 // ------------------------------------------------------------------------------------------------
 // defaults and round trips
 
-TEST(ConfigLoad, EmptyTextGivesDefaults) {
-  Config c = load_config_text("");
+TEST(ConfigLoad, EmptyMapGivesDefaults) {
+  Config c = load_config_text("{}");
   EXPECT_EQ(c, defaults());
   EXPECT_EQ(c.workers, 1);
   EXPECT_EQ(c.flow_idle_timeout_us, 60'000'000u);
@@ -331,24 +331,24 @@ TEST(ConfigErrors, WrongTypes) {
   expect_error("metrics: { latency_buckets: 0.5 }\n", "metrics.latency_buckets", "expected a list");
   expect_error("metrics: { latency_buckets: [0.1, fast] }\n", "metrics.latency_buckets[1]", "got \"fast\"");
   expect_error("protocols: { port_hints: { mqtt: 1883 } }\n", "protocols.port_hints.mqtt", "expected a list of ports");
-  expect_error("- a\n- b\n", "(top level)", "expected a map, got a list");
+  expect_error("- a\n- b\n", "", "expected a map of sections (eal, ports, workers, flows, ...) at the top level, got a list");
 }
 
 TEST(ConfigErrors, NegativeAndOutOfRange) {
   expect_error("flows: { capacity: -1 }\n", "flows.capacity", "got -1");
   expect_error("ports: [ { name: a, device: b, rx_descriptors: 70000 } ]\n", "ports[0].rx_descriptors",
-               "expected an integer in 0..65535, got 70000");
+               "expected an integer in 1..65535, got 70000");
   expect_error("records: { ring_size: 99999999999999999999999 }\n", "records.ring_size", "is too large");
   expect_error("flows: { max_buffered_bytes: 5GiB }\n", "flows.max_buffered_bytes", "at most 4294967295");
-  expect_error("workers: { count: 0 }\n", "workers.count", "must be in 1..64, got 0");
-  expect_error("workers: { count: 65 }\n", "workers.count", "must be in 1..64");
-  expect_error("workers: { burst_size: 513 }\n", "workers.burst_size", "must be in 1..512");
+  expect_error("workers: { count: 0 }\n", "workers.count", "expected an integer in 1..64, got 0");
+  expect_error("workers: { count: 65 }\n", "workers.count", "expected an integer in 1..64");
+  expect_error("workers: { burst_size: 513 }\n", "workers.burst_size", "expected an integer in 1..512");
   expect_error("ports: [ { name: a, device: b, rx_queues: 65 } ]\n", "ports[0].rx_queues", "1..64");
-  expect_error("flows: { capacity: 0 }\n", "flows.capacity", "at least 1");
-  expect_error("flow_log: { max_files: 0 }\n", "flow_log.max_files", "at least 1");
+  expect_error("flows: { capacity: 0 }\n", "flows.capacity", "expected an integer in 1..4294967294, got 0");
+  expect_error("flow_log: { max_files: 0 }\n", "flow_log.max_files", "expected an integer in 1..4294967295, got 0");
   expect_error("protocols: { port_hints: { kafka: [0] } }\n", "protocols.port_hints.kafka[0]", "1..65535");
   expect_error("protocols: { port_hints: { kafka: [9092, 65536] } }\n", "protocols.port_hints.kafka[1]",
-               "0..65535, got 65536");
+               "1..65535, got 65536");
 }
 
 TEST(ConfigErrors, BadDurationAndSize) {
@@ -439,8 +439,8 @@ TEST(ConfigErrors, ServiceMap) {
   expect_rule_error("ports: [80, \"90-85\"]", "ports[1]", "range 90-85 ends before it starts");
   expect_rule_error("ports: [\"80-\"]", "ports[0]", "expected a port or a range");
   expect_rule_error("ports: [\"a-b\"]", "ports[0]", "expected a port or a range");
-  expect_rule_error("ports: [70000]", "ports[0]", "0..65535");
-  expect_rule_error("ports: [\"1-70000\"]", "ports[0]", "0..65535");
+  expect_rule_error("ports: [70000]", "ports[0]", "1..65535, got 70000");
+  expect_rule_error("ports: [\"1-70000\"]", "ports[0]", "1..65535, got 70000");
   expect_rule_error("ports: [0]", "ports[0]", "1..65535, got 0");
   expect_rule_error("ports: 80", "ports", "expected a list");
   expect_rule_error("vlan: 4096", "vlan", "0..4095");
@@ -495,7 +495,7 @@ TEST(ConfigValidate, CodeBuiltServiceMapAndEndpointRules) {
 }
 
 TEST(ConfigErrors, YamlSyntaxErrorNamesLineAndColumn) {
-  expect_error("workers:\n  count: [1, 2\nflows: {}\n", "<config text>", "YAML syntax error at line");
+  expect_error("workers:\n  count: [1, 2\nflows: {}\n", "", "YAML syntax error at line");
   const char* misindented = "flows:\n  capacity: 10\n   idle_timeout: 5s\n  : : :\n";
   if (auto e = thrown_config_error([&] { load_config_text(misindented); })) {
     EXPECT_THAT(e->what(), ::testing::MatchesRegex(".*YAML syntax error at line [0-9]+, column [0-9]+: .+"));
@@ -509,7 +509,11 @@ TEST(ConfigFile, SyntaxErrorNamesFile) {
     out << "# comment\nworkers:\n  count: 1\n  burst_size: [32\nflows: {}\n";
   }
   if (auto e = thrown_config_error([&] { load_config_file(path); })) {
-    EXPECT_EQ(e->path(), path);
+    EXPECT_EQ(e->path(), "");  // the whole file, not a key
+    EXPECT_EQ(e->source(), path);
+    // The file is named once (main prints what() alone).
+    EXPECT_EQ(std::string(e->what()).find(path), 0u);
+    EXPECT_EQ(std::string(e->what()).find(path, 1), std::string::npos);
     // yaml-cpp notices the unclosed "[" where the next line starts (line 5, 1-based).
     EXPECT_THAT(e->what(), HasSubstr("YAML syntax error at line 5, column"));
   }
@@ -518,8 +522,9 @@ TEST(ConfigFile, SyntaxErrorNamesFile) {
 
 TEST(ConfigFile, MissingFile) {
   if (auto e = thrown_config_error([] { load_config_file("/nonexistent/l7tap.yaml"); })) {
-    EXPECT_EQ(e->path(), "/nonexistent/l7tap.yaml");
-    EXPECT_THAT(e->what(), HasSubstr("cannot open"));
+    EXPECT_EQ(e->path(), "");
+    EXPECT_EQ(e->source(), "/nonexistent/l7tap.yaml");
+    EXPECT_STREQ(e->what(), "/nonexistent/l7tap.yaml: cannot open the conf file: No such file or directory");
   }
 }
 
