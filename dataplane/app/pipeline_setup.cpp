@@ -48,6 +48,9 @@ PipelineSetup::PipelineSetup(const Config& c) {
   p.parser.trace_id_headers = trace_id_headers_;
   p.parser.span_id_headers = span_id_headers_;
   p.parser.x_request_id_headers = x_request_id_headers_;
+  for (const auto& [name, bytes] : c.max_message_sizes)
+    if (const ProtocolDescriptor* d = find_protocol(name)) max_message_.push_back({d->name, bytes});
+  p.parser.max_message = max_message_;
   p.hash_seed = random_hash_seed();  // one for all workers and the dispatcher
 }
 

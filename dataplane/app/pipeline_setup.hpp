@@ -32,6 +32,7 @@ class PipelineSetup {
   std::vector<std::pair<uint16_t, const ProtocolDescriptor*>> port_hints_;
   std::vector<std::string> header_names_;  // owns the strings the views below point to
   std::vector<std::string_view> trace_id_headers_, span_id_headers_, x_request_id_headers_;
+  std::vector<MessageSizeLimit> max_message_;  // names point into the registry's descriptors
   FlowProcessorConfig processor_;
 };
 

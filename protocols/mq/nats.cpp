@@ -564,6 +564,11 @@ ParseResult NatsParser::parse(Dir dir, std::span<const uint8_t> data, ParseConte
       r.error = true;
       return r;
     }
+    if (f.total > ctx.max_message) {  // garbage, not a message: the driver resynchronises
+      r.consumed = static_cast<uint32_t>(pos);
+      r.oversize = true;
+      return r;
+    }
     if (f.total <= rest.size()) {
       if (f.has_payload && (rest[f.total - 2] != '\r' || rest[f.total - 1] != '\n')) {
         r.consumed = static_cast<uint32_t>(pos);
@@ -589,6 +594,24 @@ ParseResult NatsParser::parse(Dir dir, std::span<const uint8_t> data, ParseConte
   }
   r.consumed = static_cast<uint32_t>(pos);
   return r;
+}
+
+// Whole messages (control line, payload and its CRLF), the last one possibly incomplete after a
+// complete control line.
+bool NatsParser::plausible_frames(Dir, std::span<const uint8_t> data, uint64_t max_message) {
+  std::size_t off = 0, whole = 0;
+  while (off < data.size()) {
+    const std::span<const uint8_t> rest = data.subspan(off);
+    Frame f;
+    const Scan s = nats::scan_frame(rest, f);
+    if (s == Scan::kBad || f.total > max_message) return false;
+    if (s == Scan::kNeedMore) return whole != 0;
+    if (f.total > rest.size()) return true;  // a complete, sane control line
+    if (f.has_payload && (rest[f.total - 2] != '\r' || rest[f.total - 1] != '\n')) return false;
+    off += static_cast<std::size_t>(f.total);
+    ++whole;
+  }
+  return whole != 0;
 }
 
 bool NatsParser::on_gap(Dir dir) {
@@ -621,6 +644,8 @@ constexpr FuzzSample kFuzzSamples[] = {
 
 const ProtocolDescriptor kNatsDescriptor{
     "nats", kTcp, kSignatures, kPorts, &nats::probe, parser_factory<NatsParser>(), kFuzzSamples,
+    // The server's max_payload is 1 MiB by default and 64 MiB at most.
+    64ull << 20,
 };
 
 }  // namespace l7tap

@@ -61,6 +61,7 @@ class NatsParser final : public Parser {
   explicit NatsParser(const ParserEnv&) {}
   ParseResult parse(Dir dir, std::span<const uint8_t> data, ParseContext& ctx) override;
   bool on_gap(Dir dir) override;
+  bool plausible_frames(Dir dir, std::span<const uint8_t> data, uint64_t max_message) override;
 
  private:
   // Fills msg_ for `f` (payload bytes available in `avail`, possibly a prefix) and emits it.
