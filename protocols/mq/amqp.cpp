@@ -27,6 +27,10 @@ constexpr uint64_t kSkipBodyAbove = 1024;
 // Bound on a frame's size while frame-max is not known yet (the connection was picked up
 // mid-stream, or Tune said "no limit"): RabbitMQ's own limit is far below this.
 constexpr uint64_t kMaxFrameUnknown = 64ull << 20;
+// Offsets tried per parse call when looking for frames again after a gap or a refused length.
+constexpr std::size_t kResyncScan = 4096;
+// Frames plausible_frames walks at most (a long run of them is as convincing as all of them).
+constexpr int kFramesChecked = 16;
 // A probe of a mid-stream flow believes a frame only up to this size.
 constexpr uint32_t kProbeMaxFrame = 1u << 20;
 
@@ -403,7 +407,7 @@ void AmqpParser::on_content_header(std::span<const uint8_t> payload, uint64_t fr
 bool AmqpParser::plausible_frames(Dir, std::span<const uint8_t> data, uint64_t max_message) {
   std::size_t off = 0;
   bool structured = false;
-  while (data.size() - off >= kFrameHeaderSize) {
+  for (int n = 0; n < kFramesChecked && data.size() - off >= kFrameHeaderSize; ++n) {
     ByteReader r(data.subspan(off));
     const uint8_t type = r.u8();
     const uint16_t channel = r.be16();
@@ -440,18 +444,22 @@ ParseResult AmqpParser::parse(Dir dir, std::span<const uint8_t> data, ParseConte
   ParseResult res;
   bool& resync = resync_[static_cast<int>(dir)];
   const uint64_t cap = ctx.options != nullptr ? ctx.options->max_buffered : 64 * 1024;
-  // Framing lost: an error, except while resynchronising after a gap, where the bytes are dropped
-  // (the gap was already counted) until a frame checks out.
+  std::size_t pos = 0;
+  // Framing lost: an error, except while resynchronising after a gap or a refused length, where
+  // the bytes up to the next place whole frames start (plausible_frames, a bounded scan) are
+  // dropped: the gap or refusal was already counted.
   auto lost = [&]() {
     if (resync) {
-      res.consumed = static_cast<uint32_t>(data.size());
+      const std::size_t limit = std::min(data.size(), pos + 1 + kResyncScan);
+      std::size_t at = pos + 1;
+      while (at < limit && !plausible_frames(dir, data.subspan(at), ctx.max_message)) ++at;
+      res.consumed = static_cast<uint32_t>(at);
     } else {
       res.error = true;
     }
     return res;
   };
 
-  std::size_t pos = 0;
   while (pos < data.size()) {
     std::span<const uint8_t> rest = data.subspan(pos);
     if (rest[0] == 'A') {
