@@ -104,7 +104,7 @@ WorkerStats::WorkerStats(const std::vector<ProtocolId>& enabled) {
   resyncs_ = b.declare("l7tap_parser_resyncs_total",
                        "Declared message lengths refused and the stream resynchronised: beyond "
                        "protocols.max_message_size, or contradicted by whole frames at the start of the next "
-                       "segment while skipping, by protocol.",
+                       "segment while skipping or awaiting the rest of the message, by protocol.",
                        K::kCounter, "protocol", names, always);
   oversize_ = b.declare("l7tap_parser_oversize_total",
                         "Declared message lengths beyond protocols.max_message_size, treated as garbage (each is "

@@ -145,11 +145,12 @@ class Parser {
   // Bytes were lost in `dir` (a reassembly gap). The framework drops that direction's buffered
   // tail; the parser resets its per-direction framing state. Return false to give up the flow.
   virtual bool on_gap(Dir dir) = 0;
-  // Called while the framework skips the body of a large message, once per new segment (`data`
-  // starts where the segment starts): true when those bytes are, beyond reasonable doubt, whole
+  // Called while the framework skips the body of a large message or waits for the rest of a
+  // message whose size the parser announced (`need`), once per new segment (`data` starts where
+  // the segment starts): true when those bytes are, beyond reasonable doubt, whole
   // frames of the protocol (e.g. a valid header followed by the structure it announces, and
-  // either the end of the data or another valid header). The skip was then wrong (a bogus length):
-  // it is abandoned and `data` is parsed. Must be strict (a body that happens to look like a frame
+  // either the end of the data or another valid header). The length was then bogus: the skip or
+  // the buffered bytes are abandoned and `data` is parsed. Must be strict (a body that happens to look like a frame
   // costs the rest of that body) and bounded by data.size(). Default: never.
   virtual bool plausible_frames(Dir /*dir*/, std::span<const uint8_t> /*data*/, uint64_t /*max_message*/) {
     return false;

@@ -191,6 +191,13 @@ void StreamDriver::on_stream_data(Dir dir, std::span<const uint8_t> data, ParseC
       segment_start = false;
       continue;
     }
+    // The same for a message whose announced length the buffer is waiting for: a segment of whole
+    // frames cannot be its continuation. The buffered bytes are dropped, the segment parsed.
+    if (segment_start && d.len != 0 && d.want > d.len && parser_->plausible_frames(dir, data, max_message_)) {
+      drop_tail(dir);
+      if (!refuse_length(dir, false)) return;
+      continue;
+    }
     segment_start = false;
     bool failed = false;
     if (d.len == 0) {  // nothing buffered: parse straight from the packet

@@ -4,8 +4,8 @@
 // complete, skips the bodies of messages too large to buffer (counting the bytes), stamps messages
 // with packet timestamps, and turns parser errors into counted resyncs. A skip that cannot be right
 // is abandoned and counted as a resync: a declared length beyond the protocol's maximum message
-// size (ParseResult::oversize, or a skip/need past it), or a skip contradicted by the next
-// segment's bytes (Parser::plausible_frames). In-order data goes to the parser straight from the
+// size (ParseResult::oversize, or a skip/need past it), or a skip or an awaited message
+// contradicted by the next segment's bytes (Parser::plausible_frames). In-order data goes to the parser straight from the
 // packet when nothing is buffered.
 #pragma once
 

@@ -752,6 +752,26 @@ TEST(StreamDriver, SkipContradictedByTheNextSegmentResyncs) {
     EXPECT_EQ(h->oversize(), 0u);
     EXPECT_EQ(h->errors(), 0u);
   }
+  // The same while the buffer waits for a message whose length the parser announced (`need`):
+  // the buffered bytes are dropped and the segment of whole frames parses.
+  for (const bool checks : {false, true}) {
+    LenParserState st;
+    st.check_frames = checks;
+    st.report_need = true;
+    auto h = harness(st);
+    const auto bogus = frame(std::string(3000, 'B'));  // declares 3000 bytes, only 10 come
+    h->feed(Dir::kToServer, std::span<const uint8_t>(bogus.data(), 12), 1);
+    h->feed(Dir::kToServer, concat({frame("next"), frame("more")}), 2);
+    if (checks) {
+      ASSERT_EQ(h->messages().size(), 2u);
+      EXPECT_EQ(h->messages()[0].fields.get(Field::kRequestResource), "next");
+      EXPECT_EQ(h->resyncs(), 1u);
+      EXPECT_EQ(h->driver().buffered(Dir::kToServer), 0u);
+    } else {
+      EXPECT_TRUE(h->messages().empty());  // taken for the rest of the 3000 bytes
+      EXPECT_EQ(h->driver().buffered(Dir::kToServer), 24u);
+    }
+  }
   // A skip over bytes that are not frames (upper-case body) goes on; it is checked once per
   // segment, not per byte, and the frame after the real end of the message parses.
   LenParserState st;
