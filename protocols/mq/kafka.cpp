@@ -496,7 +496,7 @@ class KafkaParser final : public Parser {
   static constexpr std::size_t kResyncScan = 4096;
 
   // Whether a message of `dir` starts at data[0]: a request header that checks out (known api
-  // key and version, sane client id), or a response whose correlation id is one we wait for;
+  // key and version, non-empty printable client id), or a response whose correlation id is one we wait for;
   // either within the size limits. kMaybe: too few bytes to tell. kNo when the roles are unknown.
   ProbeVerdict frame_verdict(Dir dir, std::span<const uint8_t> data, uint64_t max_message) const {
     const Role role = roles_[static_cast<int>(dir)];
@@ -504,7 +504,9 @@ class KafkaParser final : public Parser {
     if (data.size() < 4) return ProbeVerdict::kMaybe;
     const uint32_t size = (uint32_t{data[0]} << 24) | (uint32_t{data[1]} << 16) | (uint32_t{data[2]} << 8) | data[3];
     if (uint64_t{size} + 4 > max_message) return ProbeVerdict::kNo;
-    if (role == Role::kRequests) return request_verdict(data, false);
+    // Strict: a non-empty printable client id, which every mainstream client sends; zeros inside a
+    // message body (api key 0, version 0, empty client id) must not pass for a request.
+    if (role == Role::kRequests) return request_verdict(data, true);
     if (size < 4 || size > kMaxResponseSize) return ProbeVerdict::kNo;
     if (data.size() < 8) return ProbeVerdict::kMaybe;
     const uint32_t id = (uint32_t{data[4]} << 24) | (uint32_t{data[5]} << 16) | (uint32_t{data[6]} << 8) | data[7];
