@@ -132,7 +132,7 @@ struct ParseResult {
   // counts a parse error and stops feeding this direction/flow.
   bool error = false;
   // The message starting at `consumed` declares a length beyond ParseContext::max_message: the
-  // framework counts it, tells the parser (on_gap) and resynchronises from the next byte on.
+  // framework counts it, tells the parser (on_gap) and resynchronises from the byte after its start.
   bool oversize = false;
 };
 

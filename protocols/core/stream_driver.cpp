@@ -122,12 +122,13 @@ std::span<const uint8_t> StreamDriver::run(Dir dir, std::span<const uint8_t> dat
     // "message" starts (the parser, now resynchronising, looks for a valid frame from there).
     // A parser that did not check is caught here by its skip or need (the message it logged from
     // the prefix stays logged, the skip is not done).
-    if (r.oversize || r.skip > max_message_ || (r.skip == 0 && r.need > max_message_)) {
+    const bool need_past_max = r.skip == 0 && r.need > max_message_;
+    if (r.oversize || r.skip > max_message_ || need_past_max) {
       if (!refuse_length(dir, true)) {
         failed = true;
         return {};
       }
-      if (r.skip == 0 && off < data.size()) ++off;
+      if ((r.oversize || need_past_max) && off < data.size()) ++off;
       first_ts = ctx.now_us;
       continue;
     }

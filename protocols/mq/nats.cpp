@@ -544,6 +544,15 @@ ParseResult NatsParser::parse(Dir dir, std::span<const uint8_t> data, ParseConte
   const int d = static_cast<int>(dir);
   const uint64_t cap = ctx.options != nullptr ? ctx.options->max_buffered : 64 * 1024;
   std::size_t pos = 0;
+  if (drop_line_[d]) {
+    const uint8_t* nl = static_cast<const uint8_t*>(std::memchr(data.data(), '\n', data.size()));
+    if (nl == nullptr) {
+      r.consumed = static_cast<uint32_t>(data.size());
+      return r;
+    }
+    pos = static_cast<std::size_t>(nl - data.data()) + 1;
+    drop_line_[d] = false;
+  }
   while (pos < data.size()) {
     std::span<const uint8_t> rest = data.subspan(pos);
     Frame f;
@@ -564,8 +573,9 @@ ParseResult NatsParser::parse(Dir dir, std::span<const uint8_t> data, ParseConte
       r.error = true;
       return r;
     }
-    if (f.total > ctx.max_message) {  // garbage, not a message: the driver resynchronises
+    if (f.total > ctx.max_message) {  // garbage, not a message: resync after its control line
       r.consumed = static_cast<uint32_t>(pos);
+      drop_line_[d] = true;  // the driver resumes inside this line (an HPUB's tail reads as a PUB)
       r.oversize = true;
       return r;
     }
