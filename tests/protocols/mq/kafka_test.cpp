@@ -310,7 +310,10 @@ TEST(Kafka, ProduceV9FlexibleWithSw8AndError) {
   const L7Fields& r = h.messages()[1].fields;
   EXPECT_EQ(r.response_code, 6);
   EXPECT_EQ(r.response_status, ResponseStatus::kServerError);
-  EXPECT_EQ(r.get(Field::kResponseException).substr(0, 60), kafka_error_description(6).substr(0, 60));
+  // NOT_LEADER_OR_FOLLOWER's text in Apache Kafka's Errors.java (a literal: not our table again).
+  EXPECT_EQ(r.get(Field::kResponseException).substr(0, 60),
+            std::string_view("For requests intended only for the leader, this error indicates that the broker "
+                             "is not the current leader.").substr(0, 60));
   EXPECT_EQ(r.get(Field::kRequestResource), "events-0:-1");
 }
 
@@ -419,7 +422,7 @@ TEST(Kafka, FetchV7TopLevelErrorWins) {
   h.feed(Dir::kToClient, fetch_response(7, 8, 70, "", 0, 0, {}, false));
   ASSERT_EQ(h.messages().size(), 2u);
   EXPECT_EQ(h.messages()[1].fields.response_code, 70);
-  EXPECT_EQ(h.messages()[1].fields.get(Field::kResponseException), kafka_error_description(70));
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kResponseException), "The fetch session ID was not found.");
 }
 
 // ---- groups ----------------------------------------------------------------------------------
@@ -452,7 +455,11 @@ TEST(Kafka, GroupApis) {
       const L7Fields& r = h.messages()[1].fields;
       EXPECT_EQ(r.response_code, error);
       EXPECT_EQ(r.response_status, error == 0 ? ResponseStatus::kOk : ResponseStatus::kServerError);
-      EXPECT_EQ(r.get(Field::kResponseException), kafka_error_description(error));
+      // Errors.java texts of UNKNOWN_SERVER_ERROR and UNKNOWN_MEMBER_ID; none for success.
+      const std::string_view text = error == 0    ? ""
+                                    : error == -1 ? "The server experienced an unexpected error when processing the request."
+                                                  : "The coordinator is not aware of this member.";
+      EXPECT_EQ(r.get(Field::kResponseException), text);
     }
   }
 }
@@ -475,7 +482,7 @@ TEST(Kafka, ApiVersionsV3ResponseUsesHeaderV0) {
   EXPECT_EQ(h.messages()[0].fields.get(Field::kVersion), "3");
   EXPECT_EQ(h.messages()[0].fields.request_length, 49u);
   EXPECT_EQ(h.messages()[1].fields.response_code, 35);
-  EXPECT_EQ(h.messages()[1].fields.get(Field::kResponseException), kafka_error_description(35));
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kResponseException), "The version of API is not supported.");
 }
 
 TEST(Kafka, UninspectedKeysGetMinusTwo) {
@@ -805,7 +812,10 @@ TEST(Kafka, TruncatedBodiesDoNotCrash) {
       W q;
       q.raw(std::vector<uint8_t>(reqs[i].begin() + 4, reqs[i].begin() + static_cast<std::ptrdiff_t>(cut)));
       h.feed(Dir::kToServer, frame(q));
-      if (h.messages().empty()) continue;  // header cut: framing error
+      if (h.messages().empty()) {  // header cut: a counted framing error
+        EXPECT_EQ(h.errors(), 1u) << i << " cut " << cut;
+        continue;
+      }
       for (std::size_t rcut = 4; rcut <= rsps[i].size() - 4; ++rcut) {
         auto h2 = make();
         h2.feed(Dir::kToServer, frame(q));

@@ -474,7 +474,6 @@ TEST(NatsParser, RandomBytesNeverCrash) {
     const auto got = describe_all(h.messages());
     ASSERT_GE(got.size(), intact) << context;
     for (std::size_t k = 0; k < intact; ++k) EXPECT_EQ(got[k], clean[i][k]) << context << " message " << k;
-    const uint32_t before = h.errors();
     std::vector<uint8_t> noise(200);
     for (auto& c : noise) c = static_cast<uint8_t>(rng());
     noise[0] = '\x01';  // not a verb's first letter: the noise cannot start a message
@@ -486,8 +485,6 @@ TEST(NatsParser, RandomBytesNeverCrash) {
       ASSERT_FALSE(h.messages().empty()) << context;
       EXPECT_EQ(h.messages().back().fields.get(Field::kRequestResource), "valid.after") << context;
     }
-    // After a gap the parser drops lines until a verb: noise only counts when it parses as one.
-    EXPECT_GE(h.errors(), before) << context;
   }
 }
 
