@@ -146,7 +146,7 @@ class Parser {
   // tail; the parser resets its per-direction framing state. Return false to give up the flow.
   virtual bool on_gap(Dir dir) = 0;
   // Called while the framework skips the body of a large message or waits for the rest of a
-  // message whose size the parser announced (`need`), once per new segment (`data` starts where
+  // message whose announced size (`need`) is beyond the buffer bound, once per new segment (`data` starts where
   // the segment starts): true when those bytes are, beyond reasonable doubt, whole
   // frames of the protocol (e.g. a valid header followed by the structure it announces, and
   // either the end of the data or another valid header). The length was then bogus: the skip or

@@ -66,9 +66,8 @@ void StreamDriver::reset() {
   for (int d = 0; d < 2; ++d) drop_tail(static_cast<Dir>(d));
   errors_ = 0;
   messages_ = 0;
-  skipped_bytes_ = 0;
-  resyncs_ = 0;
-  oversize_ = 0;
+  events_ = Events{};
+  events_pending_ = false;
   stopped_ = false;
 }
 
@@ -88,8 +87,9 @@ void StreamDriver::handle_error(Dir dir) {
 }
 
 bool StreamDriver::refuse_length(Dir dir, bool oversize) {
-  ++resyncs_;
-  if (oversize) ++oversize_;
+  ++events_.resyncs;
+  if (oversize) ++events_.oversize;
+  events_pending_ = true;
   dirs_[static_cast<int>(dir)].skip = 0;
   if (parser_->on_gap(dir)) return true;
   stopped_ = true;
@@ -136,7 +136,8 @@ std::span<const uint8_t> StreamDriver::run(Dir dir, std::span<const uint8_t> dat
       // Drop what the parser asked to skip; what is left of it applies to future bytes.
       const auto now_skipped = static_cast<std::size_t>(std::min<uint64_t>(r.skip, data.size() - off));
       off += now_skipped;
-      skipped_bytes_ += now_skipped;
+      events_.skipped_bytes += now_skipped;
+      events_pending_ = true;
       d.skip = r.skip - now_skipped;
       if (d.skip != 0) return {};  // the skip reaches past this data: nothing is left to keep
     } else if (r.consumed == 0 || r.need != 0) {
@@ -187,14 +188,17 @@ void StreamDriver::on_stream_data(Dir dir, std::span<const uint8_t> data, ParseC
       }
       const auto n = static_cast<std::size_t>(std::min<uint64_t>(d.skip, data.size()));
       d.skip -= n;
-      skipped_bytes_ += n;
+      events_.skipped_bytes += n;
+      events_pending_ = true;
       data = data.subspan(n);
       segment_start = false;
       continue;
     }
-    // The same for a message whose announced length the buffer is waiting for: a segment of whole
-    // frames cannot be its continuation. The buffered bytes are dropped, the segment parsed.
-    if (segment_start && d.len != 0 && d.want > d.len && parser_->plausible_frames(dir, data, max_message_)) {
+    // The same for a message the buffer awaits whose announced length is beyond the buffer bound
+    // (it will end in a skip): a segment of whole frames cannot be its continuation. The buffered
+    // bytes are dropped, the segment parsed. (A shorter awaited message costs at most its length,
+    // and checking every segment of every split message would cost the common case.)
+    if (segment_start && d.len != 0 && d.want > cap && parser_->plausible_frames(dir, data, max_message_)) {
       drop_tail(dir);
       if (!refuse_length(dir, false)) return;
       continue;

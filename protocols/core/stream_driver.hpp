@@ -4,8 +4,8 @@
 // complete, skips the bodies of messages too large to buffer (counting the bytes), stamps messages
 // with packet timestamps, and turns parser errors into counted resyncs. A skip that cannot be right
 // is abandoned and counted as a resync: a declared length beyond the protocol's maximum message
-// size (ParseResult::oversize, or a skip/need past it), or a skip or an awaited message
-// contradicted by the next segment's bytes (Parser::plausible_frames). In-order data goes to the parser straight from the
+// size (ParseResult::oversize, or a skip/need past it), or a skip (or a wait for a message longer
+// than the buffer) contradicted by the next segment's bytes (Parser::plausible_frames). In-order data goes to the parser straight from the
 // packet when nothing is buffered.
 #pragma once
 
@@ -54,23 +54,21 @@ class StreamDriver {
     messages_ = 0;
     return m;
   }
-  // Bytes dropped unparsed as the bodies of large messages (ParseResult::skip), since the last call.
-  uint64_t take_skipped_bytes() {
-    const uint64_t b = skipped_bytes_;
-    skipped_bytes_ = 0;
-    return b;
-  }
-  // Resyncs (declared lengths refused or skips abandoned), and of those the declared lengths beyond
-  // the maximum message size, since the last call.
-  uint32_t take_resyncs() {
-    const uint32_t r = resyncs_;
-    resyncs_ = 0;
-    return r;
-  }
-  uint32_t take_oversize() {
-    const uint32_t o = oversize_;
-    oversize_ = 0;
-    return o;
+  // Counts of the rarer events since the last take_events() (the worker moves them into its
+  // counters): bytes dropped unparsed as the bodies of large messages (ParseResult::skip), resyncs
+  // (declared lengths refused or skips abandoned) and, of those, lengths beyond the maximum message
+  // size. take_events() returns false at once when nothing happened (the per-packet case).
+  struct Events {
+    uint64_t skipped_bytes = 0;
+    uint32_t resyncs = 0;
+    uint32_t oversize = 0;
+  };
+  bool take_events(Events& out) {
+    if (!events_pending_) return false;
+    out = events_;
+    events_ = Events{};
+    events_pending_ = false;
+    return true;
   }
   // The maximum message size this flow's protocol accepts.
   uint64_t max_message() const { return max_message_; }
@@ -107,11 +105,10 @@ class StreamDriver {
   BufferPool* pool_ = nullptr;
   std::array<Direction, 2> dirs_;
   uint64_t max_message_ = UINT64_MAX;
-  uint64_t skipped_bytes_ = 0;
+  Events events_;
+  bool events_pending_ = false;
   uint32_t errors_ = 0;
   uint32_t messages_ = 0;
-  uint32_t resyncs_ = 0;
-  uint32_t oversize_ = 0;
   bool stopped_ = false;
 };
 

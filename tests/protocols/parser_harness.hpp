@@ -90,9 +90,11 @@ class ParserHarness {
  private:
   void take_counts() {
     errors_ += driver_.take_errors();
-    skipped_bytes_ += driver_.take_skipped_bytes();
-    resyncs_ += driver_.take_resyncs();
-    oversize_ += driver_.take_oversize();
+    if (StreamDriver::Events ev; driver_.take_events(ev)) {
+      skipped_bytes_ += ev.skipped_bytes;
+      resyncs_ += ev.resyncs;
+      oversize_ += ev.oversize;
+    }
   }
 
   ParserOptions options_;

@@ -32,6 +32,7 @@ struct LenParserState {
   bool report_need = false;     // says how many bytes an incomplete message needs (ParseResult::need)
   bool check_oversize = false;  // reports lengths beyond ParseContext::max_message (ParseResult::oversize)
   bool check_frames = false;    // implements plausible_frames (whole frames of lower-case letters)
+  bool wait_large = false;      // waits (need) for a message beyond the bound until the buffer is full
   std::size_t frame_checks = 0; // plausible_frames calls
   std::size_t max_seen = 0;     // largest span handed to parse()
   std::size_t calls = 0;
@@ -66,6 +67,11 @@ class LenParser final : public Parser {
         emit(ctx, {}, total);
         r.consumed = static_cast<uint32_t>(off + 2);
         r.skip = len;
+        return r;
+      }
+      if (total > cap && st_.wait_large && data.size() - off < cap) {
+        r.consumed = static_cast<uint32_t>(off);
+        r.need = total;
         return r;
       }
       if (total > cap) {
@@ -752,13 +758,13 @@ TEST(StreamDriver, SkipContradictedByTheNextSegmentResyncs) {
     EXPECT_EQ(h->oversize(), 0u);
     EXPECT_EQ(h->errors(), 0u);
   }
-  // The same while the buffer waits for a message whose length the parser announced (`need`):
-  // the buffered bytes are dropped and the segment of whole frames parses.
+  // The same while the buffer waits for a message whose announced length (`need`) is beyond the
+  // buffer bound: the buffered bytes are dropped and the segment of whole frames parses.
   for (const bool checks : {false, true}) {
     LenParserState st;
     st.check_frames = checks;
-    st.report_need = true;
-    auto h = harness(st);
+    st.wait_large = true;
+    auto h = harness(st, 1024);
     const auto bogus = frame(std::string(3000, 'B'));  // declares 3000 bytes, only 10 come
     h->feed(Dir::kToServer, std::span<const uint8_t>(bogus.data(), 12), 1);
     h->feed(Dir::kToServer, concat({frame("next"), frame("more")}), 2);
@@ -771,6 +777,19 @@ TEST(StreamDriver, SkipContradictedByTheNextSegmentResyncs) {
       EXPECT_TRUE(h->messages().empty());  // taken for the rest of the 3000 bytes
       EXPECT_EQ(h->driver().buffered(Dir::kToServer), 24u);
     }
+  }
+  // Within the buffer bound a wait is not second-guessed (it costs at most the announced length,
+  // and checking every segment of every split message would cost the common case).
+  {
+    LenParserState st;
+    st.check_frames = true;
+    st.report_need = true;
+    auto h = harness(st, 4096);
+    const auto bogus = frame(std::string(3000, 'B'));
+    h->feed(Dir::kToServer, std::span<const uint8_t>(bogus.data(), 12), 1);
+    h->feed(Dir::kToServer, concat({frame("next"), frame("more")}), 2);
+    EXPECT_TRUE(h->messages().empty());
+    EXPECT_EQ(st.frame_checks, 0u);
   }
   // A skip over bytes that are not frames (upper-case body) goes on; it is checked once per
   // segment, not per byte, and the frame after the real end of the message parses.
