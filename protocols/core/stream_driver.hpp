@@ -5,8 +5,8 @@
 // with packet timestamps, and turns parser errors into counted resyncs. A skip that cannot be right
 // is abandoned and counted as a resync: a declared length beyond the protocol's maximum message
 // size (ParseResult::oversize, or a skip/need past it), or a skip (or a wait for a message longer
-// than the buffer) contradicted by the next segment's bytes (Parser::plausible_frames). In-order data goes to the parser straight from the
-// packet when nothing is buffered.
+// than the buffer) contradicted by the next segment's bytes (Parser::plausible_frames). In-order
+// data goes to the parser straight from the packet when nothing is buffered.
 #pragma once
 
 #include <array>

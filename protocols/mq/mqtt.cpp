@@ -731,7 +731,8 @@ class MqttParser final : public Parser {
       if (n == 0) {
         FixedHeader h;
         const Decode f = read_fixed_header(data.subspan(off), h);
-        const bool sane = f == Decode::kNeedMore || (f == Decode::kOk && h.header_len + uint64_t{h.remaining} <= max_message);
+        const bool sane =
+            f == Decode::kNeedMore || (f == Decode::kOk && h.header_len + uint64_t{h.remaining} <= max_message);
         return need_more && sane && whole != 0;
       }
       off += n;
