@@ -607,6 +607,20 @@ TEST(L7Fields, Attributes) {
   EXPECT_EQ(g.attribute(key.substr(0, FieldCaps::kAttrKey)), value.substr(0, FieldCaps::kAttrValue));
 }
 
+// Empty views with a null data() (what a decoder returns for a null string) are ordinary empty
+// values; under UBSan (the fuzz build) a memcpy from null would be reported.
+TEST(L7Fields, EmptyViewsWithNullData) {
+  L7Fields f;
+  f.set_attribute("group_id", std::string_view());
+  EXPECT_EQ(f.attribute_count(), 1);
+  EXPECT_EQ(f.attribute("group_id"), "");
+  f.set_attribute("group_id", "g1");
+  f.set_attribute("group_id", std::string_view());  // shrinks in place
+  EXPECT_EQ(f.attribute("group_id"), "");
+  f.set_attribute(std::string_view(), "v");
+  EXPECT_EQ(f.attribute(""), "v");
+}
+
 TEST(L7Fields, RequestIdAndTruncation) {
   L7Fields f;
   f.set_request_id(uint64_t{18446744073709551615ull});
