@@ -520,6 +520,14 @@ void validate_config(const Config& c) {
     for (size_t i = 0; i < ports.size(); ++i)
       check_range(index_path(path, i), ports[i], kPort);
   }
+  for (const auto& [name, bytes] : c.max_message_sizes) {
+    const std::string path = "protocols.max_message_size." + name;
+    check_protocol(path, name);
+    // Below this every real message of these protocols' handshakes would be refused as garbage.
+    if (bytes < kMinMaxMessageBytes)
+      throw ConfigError(path, "must be at least " + std::to_string(kMinMaxMessageBytes) + " bytes, got " +
+                                  std::to_string(bytes));
+  }
   check_header_names("protocols.trace_headers.trace_id", c.trace_id_headers);
   check_header_names("protocols.trace_headers.span_id", c.span_id_headers);
   check_header_names("protocols.trace_headers.x_request_id", c.x_request_id_headers);
@@ -588,7 +596,7 @@ void load_ports(const Node& n, Config& c) {
 }
 
 void load_protocols(const Node& n, Config& c) {
-  Section s(n, "protocols", {"enabled", "port_hints", "trace_headers"});
+  Section s(n, "protocols", {"enabled", "port_hints", "max_message_size", "trace_headers"});
   if (s.has("enabled")) c.enabled_protocols = get_string_list(s.get("enabled"), s.path("enabled"));
 
   Node hints = s.get("port_hints");
@@ -608,6 +616,21 @@ void load_protocols(const Node& n, Config& c) {
         ports.push_back(static_cast<uint16_t>(port));
       });
       c.port_hints[name] = std::move(ports);  // replaces only this protocol's default ports
+    }
+  }
+
+  Node sizes = s.get("max_message_size");
+  if (sizes.IsDefined() && !sizes.IsNull()) {
+    const std::string path = s.path("max_message_size");
+    if (!sizes.IsMap()) type_error(path, "a map of protocol name to a size", sizes);
+    for (const auto& kv : sizes) {
+      if (!kv.first.IsScalar()) type_error(path, "protocol names as keys", kv.first);
+      const std::string name = kv.first.Scalar();
+      const std::string ppath = path + "." + name;
+      check_protocol(ppath, name);
+      if (c.max_message_sizes.count(name) != 0) throw ConfigError(ppath, "duplicate key");
+      c.max_message_sizes[name] =
+          parse_size_bytes(ppath, scalar_text(kv.second, ppath, "a size such as \"16MiB\" or \"4096\""));
     }
   }
 

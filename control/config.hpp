@@ -111,6 +111,9 @@ struct Config {
   std::vector<std::string> enabled_protocols;                 // protocols.enabled (empty = all)
   // protocols.port_hints.<name>: replaces that protocol's default ports (its descriptor's)
   std::map<std::string, std::vector<uint16_t>> port_hints;
+  // protocols.max_message_size.<name>: largest declared message length accepted (else the
+  // protocol's default); a longer one is garbage and the parser resynchronises.
+  std::map<std::string, uint64_t> max_message_sizes;
   std::vector<std::string> trace_id_headers;                  // protocols.trace_headers.trace_id
   std::vector<std::string> span_id_headers;                   // protocols.trace_headers.span_id
   std::vector<std::string> x_request_id_headers;              // protocols.trace_headers.x_request_id
@@ -169,6 +172,8 @@ inline constexpr uint32_t kMinMetricsRequestBytes = 256;
 inline constexpr uint32_t kMaxMetricsRequestBytes = 1u << 20;
 // Smallest records.ring_size.
 inline constexpr uint64_t kMinRecordRingBytes = 64u << 10;
+// Smallest protocols.max_message_size accepted (a handshake message must fit).
+inline constexpr uint64_t kMinMaxMessageBytes = 1024;
 // Parses "250ms", "30s", "5m", "1h", "100us" or a bare number of seconds into µs; throws
 // ConfigError(path, ...) on garbage.
 uint64_t parse_duration_us(const std::string& path, const std::string& text);

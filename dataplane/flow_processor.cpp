@@ -409,6 +409,11 @@ void FlowProcessor::count_parser(FlowState& f) {
     f.parse_errors = true;
   }
   if (const uint32_t m = f.driver.take_messages()) stats_.messages(p).add(m);
+  if (StreamDriver::Events ev; f.driver.take_events(ev)) {
+    if (ev.skipped_bytes != 0) stats_.skipped_bytes(p).add(ev.skipped_bytes);
+    if (ev.resyncs != 0) stats_.resyncs(p).add(ev.resyncs);
+    if (ev.oversize != 0) stats_.oversize(p).add(ev.oversize);
+  }
 }
 
 void FlowProcessor::on_flow_end(Table::Entry& e, FlowEndReason why) {

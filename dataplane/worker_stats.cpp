@@ -97,6 +97,19 @@ WorkerStats::WorkerStats(const std::vector<ProtocolId>& enabled) {
                             K::kCounter, "protocol", names, always);
   messages_ = b.declare("l7tap_parsed_messages_total", "Messages parsed, by protocol.", K::kCounter, "protocol",
                         names, always);
+  skipped_bytes_ = b.declare("l7tap_parser_skipped_bytes_total",
+                             "Bytes of messages too large to buffer that were skipped without being parsed (their "
+                             "fields come from the buffered prefix), by protocol.",
+                             K::kCounter, "protocol", names, always);
+  resyncs_ = b.declare("l7tap_parser_resyncs_total",
+                       "Declared message lengths refused and the stream resynchronised: beyond "
+                       "protocols.max_message_size, or contradicted by whole frames at the start of the next "
+                       "segment while skipping or awaiting the rest of the message, by protocol.",
+                       K::kCounter, "protocol", names, always);
+  oversize_ = b.declare("l7tap_parser_oversize_total",
+                        "Declared message lengths beyond protocols.max_message_size, treated as garbage (each is "
+                        "also a resync), by protocol.",
+                        K::kCounter, "protocol", names, always);
   b.seal();
 }
 

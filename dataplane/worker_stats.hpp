@@ -66,15 +66,22 @@ class WorkerStats {
   Counter& protocol_flows(ProtocolId p) { return block_[protocol_flows_ + p]; }
   Counter& parse_errors(ProtocolId p) { return block_[parse_errors_ + p]; }
   Counter& messages(ProtocolId p) { return block_[messages_ + p]; }
+  Counter& skipped_bytes(ProtocolId p) { return block_[skipped_bytes_ + p]; }
+  Counter& resyncs(ProtocolId p) { return block_[resyncs_ + p]; }
+  Counter& oversize(ProtocolId p) { return block_[oversize_ + p]; }
   const Counter& protocol_flows(ProtocolId p) const { return block_[protocol_flows_ + p]; }
   const Counter& parse_errors(ProtocolId p) const { return block_[parse_errors_ + p]; }
   const Counter& messages(ProtocolId p) const { return block_[messages_ + p]; }
+  const Counter& skipped_bytes(ProtocolId p) const { return block_[skipped_bytes_ + p]; }
+  const Counter& resyncs(ProtocolId p) const { return block_[resyncs_ + p]; }
+  const Counter& oversize(ProtocolId p) const { return block_[oversize_ + p]; }
 
   const CounterBlock& block() const { return block_; }
 
  private:
   CounterBlock block_;
-  uint32_t protocol_flows_ = 0, parse_errors_ = 0, messages_ = 0;  // first index; + ProtocolId
+  // First index of each per-protocol family; + ProtocolId.
+  uint32_t protocol_flows_ = 0, parse_errors_ = 0, messages_ = 0, skipped_bytes_ = 0, resyncs_ = 0, oversize_ = 0;
 };
 
 // The dispatcher's counters (single-queue ports → worker rings).

@@ -41,6 +41,9 @@ PipelineSetup::PipelineSetup(const Config& c) {
   p.parser.max_buffered = c.max_buffered_bytes;
   p.parser.max_pending = c.max_pending_per_flow;
   p.live_trace_headers = trace_headers_.get();
+  for (const auto& [name, bytes] : c.max_message_sizes)
+    if (const ProtocolDescriptor* d = find_protocol(name)) max_message_.push_back({d->name, bytes});
+  p.parser.max_message = max_message_;
   p.hash_seed = random_hash_seed();  // one for all workers and the dispatcher
 }
 

@@ -33,6 +33,7 @@ class PipelineSetup {
   std::unique_ptr<SignatureDatabase> sigs_;
   std::vector<std::pair<uint16_t, const ProtocolDescriptor*>> port_hints_;
   std::unique_ptr<LiveTraceHeaders> trace_headers_;
+  std::vector<MessageSizeLimit> max_message_;  // names point into the registry's descriptors
   FlowProcessorConfig processor_;
 };
 

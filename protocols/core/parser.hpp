@@ -7,6 +7,11 @@
 // (`ParseResult::need`): the framework then buffers without calling it again until they are there
 // (Envoy-codec style streaming, no re-parse per segment). A message larger than the framework's
 // buffer is decoded from the prefix the parser has and the rest is skipped (`ParseResult::skip`).
+// A declared length beyond the protocol's maximum message size (ParseContext::max_message, from
+// protocols.max_message_size) is garbage, not a message: the parser reports it
+// (`ParseResult::oversize`) and the framework resynchronises instead of skipping. While skipping,
+// a segment whose bytes are whole frames of the protocol (`Parser::plausible_frames`) contradicts
+// the skip: the framework abandons it and parses the segment.
 //
 // Parsers emit Messages; the pairing engine (session_pairing.hpp) turns them into records.
 #pragma once
@@ -68,6 +73,12 @@ class MessageSink {
   virtual void on_message(Message& msg) = 0;
 };
 
+// The largest message (declared length, headers included) one protocol accepts.
+struct MessageSizeLimit {
+  std::string_view protocol;
+  uint64_t bytes;
+};
+
 // Configuration parsers may read (trace header names, limits). Owned by the worker, shared
 // read-only by all parsers of that worker.
 struct ParserOptions {
@@ -79,6 +90,9 @@ struct ParserOptions {
   uint32_t max_buffered = 64 * 1024;
   // Bound on per-flow parser state such as "request id → api version" tables.
   uint32_t max_pending = 256;
+  // Maximum message size per protocol name (protocols.max_message_size); a protocol not listed
+  // uses its descriptor's default_max_message.
+  std::span<const MessageSizeLimit> max_message;
 };
 
 // What a parser gets when it is created: the worker's options and pool. A parser that needs more
@@ -93,6 +107,9 @@ struct ParseContext {
   MessageSink* sink = nullptr;
   const ParserOptions* options = nullptr;
   uint64_t now_us = 0;  // timestamp of the segment being parsed
+  // The protocol's maximum message size (set by the framework): a declared length beyond it is
+  // reported as ParseResult::oversize, never skipped over or waited for.
+  uint64_t max_message = UINT64_MAX;
   // Set by a parser that finds the flow's orientation was guessed wrong (a flow picked up
   // mid-connection whose requests travel kToClient although the protocol's requests only come
   // from clients). The framework then swaps the record's client and server (unless it saw the
@@ -114,6 +131,9 @@ struct ParseResult {
   // The stream is not (or no longer) this protocol or cannot be resynchronised: the framework
   // counts a parse error and stops feeding this direction/flow.
   bool error = false;
+  // The message starting at `consumed` declares a length beyond ParseContext::max_message: the
+  // framework counts it, tells the parser (on_gap) and resynchronises from the byte after its start.
+  bool oversize = false;
 };
 
 class Parser {
@@ -125,6 +145,16 @@ class Parser {
   // Bytes were lost in `dir` (a reassembly gap). The framework drops that direction's buffered
   // tail; the parser resets its per-direction framing state. Return false to give up the flow.
   virtual bool on_gap(Dir dir) = 0;
+  // Called while the framework skips the body of a large message or waits for the rest of a
+  // message whose announced size (`need`) is beyond the buffer bound, once per new segment (`data` starts where
+  // the segment starts): true when those bytes are, beyond reasonable doubt, whole
+  // frames of the protocol (e.g. a valid header followed by the structure it announces, and
+  // either the end of the data or another valid header). The length was then bogus: the skip or
+  // the buffered bytes are abandoned and `data` is parsed. Must be strict (a body that happens to look like a frame
+  // costs the rest of that body) and bounded by data.size(). Default: never.
+  virtual bool plausible_frames(Dir /*dir*/, std::span<const uint8_t> /*data*/, uint64_t /*max_message*/) {
+    return false;
+  }
 };
 
 // How confident a probe is that a flow's first payload belongs to the protocol.
@@ -171,6 +201,9 @@ struct ProtocolDescriptor {
   ParserFactory factory;
   // A short valid conversation (in order) for the fuzz corpus.
   std::span<const FuzzSample> fuzz_samples;
+  // Largest message accepted when protocols.max_message_size does not name the protocol; larger
+  // declared lengths are garbage (resync), not skipped. Set from what servers accept by default.
+  uint64_t default_max_message = 64ull << 20;
 };
 
 }  // namespace l7tap

@@ -177,6 +177,11 @@ void L7Fields::append_joined(Field f, std::string_view v) {
 void L7Fields::set_attribute(std::string_view key, std::string_view value) {
   key = key.substr(0, FieldCaps::kAttrKey);
   value = value.substr(0, FieldCaps::kAttrValue);
+  // An empty view may have a null data(): memcpy/memmove from null is undefined even for 0 bytes
+  // (found by fuzz_parsers: a Kafka group request with a null group id).
+  static constexpr char kNothing[1] = {0};
+  if (key.empty()) key = std::string_view(kNothing, 0);
+  if (value.empty()) value = std::string_view(kNothing, 0);
   char copy[FieldCaps::kAttrKey + FieldCaps::kAttrValue];
   if (inside(key.data(), bytes_, used_) || inside(value.data(), bytes_, used_)) {
     std::memcpy(copy, key.data(), key.size());

@@ -43,13 +43,18 @@ bool StreamDriver::attach(const ProtocolDescriptor& proto, const ParserEnv& env)
   ParserEnv e = env;
   e.options = &opts;
   parser_ = proto.factory.construct(parser_mem_.data, e);
+  // Once per flow: the conf's limit for this protocol, else its default.
+  max_message_ = proto.default_max_message;
+  for (const MessageSizeLimit& l : opts.max_message)
+    if (l.protocol == proto.name) max_message_ = l.bytes;
   return true;
 }
 
-void StreamDriver::attach_external(Parser& parser, BufferPool& pool) {
+void StreamDriver::attach_external(Parser& parser, BufferPool& pool, uint64_t max_message) {
   reset();
   pool_ = &pool;
   parser_ = &parser;
+  max_message_ = max_message;
 }
 
 void StreamDriver::reset() {
@@ -61,6 +66,8 @@ void StreamDriver::reset() {
   for (int d = 0; d < 2; ++d) drop_tail(static_cast<Dir>(d));
   errors_ = 0;
   messages_ = 0;
+  events_ = Events{};
+  events_pending_ = false;
   stopped_ = false;
 }
 
@@ -79,6 +86,16 @@ void StreamDriver::handle_error(Dir dir) {
   if (!parser_->on_gap(dir)) stopped_ = true;
 }
 
+bool StreamDriver::refuse_length(Dir dir, bool oversize) {
+  ++events_.resyncs;
+  if (oversize) ++events_.oversize;
+  events_pending_ = true;
+  dirs_[static_cast<int>(dir)].skip = 0;
+  if (parser_->on_gap(dir)) return true;
+  stopped_ = true;
+  return false;
+}
+
 std::span<const uint8_t> StreamDriver::run(Dir dir, std::span<const uint8_t> data, uint64_t first_ts,
                                            ParseContext& ctx, bool& failed) {
   Direction& d = dirs_[static_cast<int>(dir)];
@@ -92,6 +109,7 @@ std::span<const uint8_t> StreamDriver::run(Dir dir, std::span<const uint8_t> dat
     StampingSink stamp(ctx.sink, dir, first_ts, ctx.now_us, messages_);
     ParseContext inner = ctx;
     inner.sink = &stamp;
+    inner.max_message = max_message_;
     const ParseResult r = parser_->parse(dir, view, inner);
     ctx.reversed |= inner.reversed;
     if (r.error || r.consumed > view.size()) {
@@ -100,10 +118,26 @@ std::span<const uint8_t> StreamDriver::run(Dir dir, std::span<const uint8_t> dat
       return {};
     }
     off += r.consumed;
+    // A length past the protocol's maximum is garbage: resync from the byte after where that
+    // "message" starts (the parser, now resynchronising, looks for a valid frame from there).
+    // A parser that did not check is caught here by its skip or need (the message it logged from
+    // the prefix stays logged, the skip is not done).
+    const bool need_past_max = r.skip == 0 && r.need > max_message_;
+    if (r.oversize || r.skip > max_message_ || need_past_max) {
+      if (!refuse_length(dir, true)) {
+        failed = true;
+        return {};
+      }
+      if ((r.oversize || need_past_max) && off < data.size()) ++off;
+      first_ts = ctx.now_us;
+      continue;
+    }
     if (r.skip != 0) {
       // Drop what the parser asked to skip; what is left of it applies to future bytes.
       const auto now_skipped = static_cast<std::size_t>(std::min<uint64_t>(r.skip, data.size() - off));
       off += now_skipped;
+      events_.skipped_bytes += now_skipped;
+      events_pending_ = true;
       d.skip = r.skip - now_skipped;
       if (d.skip != 0) return {};  // the skip reaches past this data: nothing is left to keep
     } else if (r.consumed == 0 || r.need != 0) {
@@ -142,13 +176,34 @@ void StreamDriver::on_stream_data(Dir dir, std::span<const uint8_t> data, ParseC
   Direction& d = dirs_[static_cast<int>(dir)];
   const uint32_t cap = ctx.options != nullptr ? ctx.options->max_buffered : kDefaultMaxBuffered;
   // Each pass uses up some of `data` or empties the buffer, so this ends; no recursion.
+  bool segment_start = true;
   while (!data.empty() && !stopped_) {
     if (d.skip != 0) {
+      // A new segment made of whole frames contradicts the length being skipped: the length was
+      // bogus, the segment is parsed. Checked at segment starts only (where frames usually begin),
+      // so a skip costs one bounded check per segment.
+      if (segment_start && parser_->plausible_frames(dir, data, max_message_)) {
+        if (!refuse_length(dir, false)) return;
+        continue;
+      }
       const auto n = static_cast<std::size_t>(std::min<uint64_t>(d.skip, data.size()));
       d.skip -= n;
+      events_.skipped_bytes += n;
+      events_pending_ = true;
       data = data.subspan(n);
+      segment_start = false;
       continue;
     }
+    // The same for a message the buffer awaits whose announced length is beyond the buffer bound
+    // (it will end in a skip): a segment of whole frames cannot be its continuation. The buffered
+    // bytes are dropped, the segment parsed. (A shorter awaited message costs at most its length,
+    // and checking every segment of every split message would cost the common case.)
+    if (segment_start && d.len != 0 && d.want > cap && parser_->plausible_frames(dir, data, max_message_)) {
+      drop_tail(dir);
+      if (!refuse_length(dir, false)) return;
+      continue;
+    }
+    segment_start = false;
     bool failed = false;
     if (d.len == 0) {  // nothing buffered: parse straight from the packet
       const std::span<const uint8_t> rest = run(dir, data, ctx.now_us, ctx, failed);

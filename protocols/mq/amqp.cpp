@@ -27,6 +27,10 @@ constexpr uint64_t kSkipBodyAbove = 1024;
 // Bound on a frame's size while frame-max is not known yet (the connection was picked up
 // mid-stream, or Tune said "no limit"): RabbitMQ's own limit is far below this.
 constexpr uint64_t kMaxFrameUnknown = 64ull << 20;
+// Offsets tried per parse call when looking for frames again after a gap or a refused length.
+constexpr std::size_t kResyncScan = 4096;
+// Frames plausible_frames walks at most (a long run of them is as convincing as all of them).
+constexpr int kFramesChecked = 16;
 // A probe of a mid-stream flow believes a frame only up to this size.
 constexpr uint32_t kProbeMaxFrame = 1u << 20;
 
@@ -243,6 +247,7 @@ class AmqpParser final : public Parser {
     resync_[static_cast<int>(dir)] = true;
     return true;
   }
+  bool plausible_frames(Dir dir, std::span<const uint8_t> data, uint64_t max_message) override;
 
  private:
   enum class FrameVerdict { kOk, kUnknownMethod, kBad };
@@ -396,22 +401,65 @@ void AmqpParser::on_content_header(std::span<const uint8_t> payload, uint64_t fr
   ctx.emit(msg);
 }
 
+// Whole frames that check out (type, size within the limits, frame-end octet, a known method or
+// content class), the last one possibly incomplete. Body frames have no structure to check: at
+// least one method, content header or heartbeat frame must be among them.
+bool AmqpParser::plausible_frames(Dir, std::span<const uint8_t> data, uint64_t max_message) {
+  std::size_t off = 0;
+  bool structured = false;
+  for (int n = 0; n < kFramesChecked && data.size() - off >= kFrameHeaderSize; ++n) {
+    ByteReader r(data.subspan(off));
+    const uint8_t type = r.u8();
+    const uint16_t channel = r.be16();
+    const uint32_t size = r.be32();
+    const uint64_t total = kFrameOverhead + size;
+    if (total > std::min(max_frame(), max_message)) return false;
+    switch (type) {
+      case kMethodFrame: {
+        const uint16_t class_id = r.be16();
+        const uint16_t method_id = r.be16();
+        if (!r.ok() || size < 4 || amqp::find_method(class_id, method_id) == nullptr) return false;
+        break;
+      }
+      case kHeaderFrame: {
+        const uint16_t class_id = r.be16();
+        if (!r.ok() || size < 14 || !amqp::known_class(class_id)) return false;
+        break;
+      }
+      case kBodyFrame: break;
+      case kHeartbeatFrame:
+        if (size != 0 || channel != 0) return false;
+        break;
+      default: return false;
+    }
+    structured = structured || type != kBodyFrame;
+    if (data.size() - off < total) return structured;
+    if (data[off + total - 1] != kFrameEnd) return false;
+    off += total;
+  }
+  return structured;
+}
+
 ParseResult AmqpParser::parse(Dir dir, std::span<const uint8_t> data, ParseContext& ctx) {
   ParseResult res;
   bool& resync = resync_[static_cast<int>(dir)];
   const uint64_t cap = ctx.options != nullptr ? ctx.options->max_buffered : 64 * 1024;
-  // Framing lost: an error, except while resynchronising after a gap, where the bytes are dropped
-  // (the gap was already counted) until a frame checks out.
+  std::size_t pos = 0;
+  // Framing lost: an error, except while resynchronising after a gap or a refused length, where
+  // the bytes up to the next place whole frames start (plausible_frames, a bounded scan) are
+  // dropped: the gap or refusal was already counted.
   auto lost = [&]() {
     if (resync) {
-      res.consumed = static_cast<uint32_t>(data.size());
+      const std::size_t limit = std::min(data.size(), pos + 1 + kResyncScan);
+      std::size_t at = pos + 1;
+      while (at < limit && !plausible_frames(dir, data.subspan(at), ctx.max_message)) ++at;
+      res.consumed = static_cast<uint32_t>(at);
     } else {
       res.error = true;
     }
     return res;
   };
 
-  std::size_t pos = 0;
   while (pos < data.size()) {
     std::span<const uint8_t> rest = data.subspan(pos);
     if (rest[0] == 'A') {
@@ -438,6 +486,11 @@ ParseResult AmqpParser::parse(Dir dir, std::span<const uint8_t> data, ParseConte
     const uint16_t channel = hr.be16();
     const uint32_t size = hr.be32();
     const uint64_t total = kFrameOverhead + size;
+    if (total > ctx.max_message && !resync) {  // garbage, not a frame: the driver resynchronises
+      res.consumed = static_cast<uint32_t>(pos);
+      res.oversize = true;
+      return res;
+    }
     if (total > max_frame()) return lost();
     if (type == kHeartbeatFrame && (size != 0 || channel != 0)) return lost();
 
@@ -561,6 +614,9 @@ ProbeVerdict probe_amqp(Dir, std::span<const uint8_t> data) {
 
 const ProtocolDescriptor kAmqpDescriptor{
     "amqp", kTcp, kSignatures, kPorts, &probe_amqp, parser_factory<AmqpParser>(), kFuzzSamples,
+    // A frame, not a message (bodies span frames): bounded by the negotiated frame-max, which
+    // brokers keep far below this (RabbitMQ: 128 KiB by default).
+    64ull << 20,
 };
 
 }  // namespace l7tap

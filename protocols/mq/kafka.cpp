@@ -381,6 +381,24 @@ class KafkaParser final : public Parser {
     const uint32_t cap = ctx.options != nullptr ? ctx.options->max_buffered : 64 * 1024;
     ParseResult res;
     std::size_t off = 0;
+    bool& resync = resync_[static_cast<int>(dir)];
+    if (resync) {
+      // After a length refused as garbage: look in these bytes for where a message starts again.
+      // Kafka has no marker; a frame checks out when its header does (see frame_verdict). Nothing
+      // found: the bytes are dropped and framing restarts at the next segment (as after a gap).
+      const std::size_t limit = std::min<std::size_t>(data.size(), kResyncScan);
+      ProbeVerdict v = ProbeVerdict::kNo;
+      while (off < limit && (v = frame_verdict(dir, data.subspan(off), ctx.max_message)) == ProbeVerdict::kNo) ++off;
+      if (v == ProbeVerdict::kMaybe && data.size() - off < cap) {
+        res.consumed = static_cast<uint32_t>(off);  // keep the candidate until it can be checked
+        return res;
+      }
+      resync = false;
+      if (v != ProbeVerdict::kYes) {
+        res.consumed = static_cast<uint32_t>(data.size());
+        return res;
+      }
+    }
     while (data.size() - off >= 4) {
       std::span<const uint8_t> rest = data.subspan(off);
       const uint32_t size = (uint32_t{rest[0]} << 24) | (uint32_t{rest[1]} << 16) | (uint32_t{rest[2]} << 8) | rest[3];
@@ -397,6 +415,13 @@ class KafkaParser final : public Parser {
         }
         // Kafka requests only ever come from clients.
         if (roles_[static_cast<int>(Dir::kToClient)] == Role::kRequests) ctx.report_reversed();
+      }
+      if (total > ctx.max_message) {
+        // Garbage, not a message: the driver resynchronises, we look for the next frame.
+        res.consumed = static_cast<uint32_t>(off);
+        res.oversize = true;
+        resync = true;
+        return res;
       }
       const bool requests = role == Role::kRequests;
       if (requests ? (size < kMinRequestSize || size > kMaxRequestSize) : (size < 4 || size > kMaxResponseSize)) {
@@ -446,6 +471,19 @@ class KafkaParser final : public Parser {
     return true;
   }
 
+  // Whole frames whose headers check out, the last one possibly incomplete (its header checked).
+  bool plausible_frames(Dir dir, std::span<const uint8_t> data, uint64_t max_message) override {
+    std::size_t off = 0, checked = 0;
+    while (off < data.size()) {
+      const ProbeVerdict v = frame_verdict(dir, data.subspan(off), max_message);
+      if (v != ProbeVerdict::kYes) return v == ProbeVerdict::kMaybe && checked != 0;
+      ++checked;
+      const std::span<const uint8_t> f = data.subspan(off);
+      off += 4 + ((std::size_t{f[0]} << 24) | (std::size_t{f[1]} << 16) | (std::size_t{f[2]} << 8) | f[3]);
+    }
+    return checked != 0;
+  }
+
  private:
   // Which side of the flow sends requests. Dir is a guess for flows picked up mid-connection (the
   // side with the higher port counts as client), so a request seen first in kToClient turns the
@@ -453,6 +491,29 @@ class KafkaParser final : public Parser {
   enum class Role : uint8_t { kUnknown, kRequests, kResponses };
 
   enum class Decision : uint8_t { kDecided, kNeedMore, kNotKafka };
+
+  // Offsets tried per parse call when looking for a frame after a refused length.
+  static constexpr std::size_t kResyncScan = 4096;
+
+  // Whether a message of `dir` starts at data[0]: a request header that checks out (known api
+  // key and version, non-empty printable client id), or a response whose correlation id is one we wait for;
+  // either within the size limits. kMaybe: too few bytes to tell. kNo when the roles are unknown.
+  ProbeVerdict frame_verdict(Dir dir, std::span<const uint8_t> data, uint64_t max_message) const {
+    const Role role = roles_[static_cast<int>(dir)];
+    if (role == Role::kUnknown) return ProbeVerdict::kNo;
+    if (data.size() < 4) return ProbeVerdict::kMaybe;
+    const uint32_t size = (uint32_t{data[0]} << 24) | (uint32_t{data[1]} << 16) | (uint32_t{data[2]} << 8) | data[3];
+    if (uint64_t{size} + 4 > max_message) return ProbeVerdict::kNo;
+    // Strict: a non-empty printable client id, which every mainstream client sends; zeros inside a
+    // message body (api key 0, version 0, empty client id) must not pass for a request.
+    if (role == Role::kRequests) return request_verdict(data, true);
+    if (size < 4 || size > kMaxResponseSize) return ProbeVerdict::kNo;
+    if (data.size() < 8) return ProbeVerdict::kMaybe;
+    const uint32_t id = (uint32_t{data[4]} << 24) | (uint32_t{data[5]} << 16) | (uint32_t{data[6]} << 8) | data[7];
+    for (uint32_t k = 0; k < pending_n_; ++k)
+      if (pending_[(pending_head_ + k) % pending_size_].correlation_id == id) return ProbeVerdict::kYes;
+    return ProbeVerdict::kNo;
+  }
 
   // Sets roles_ from the first message of `dir` (its first bytes in `rest`).
   Decision decide_role(Dir dir, std::span<const uint8_t> rest, bool can_wait) {
@@ -642,6 +703,7 @@ class KafkaParser final : public Parser {
   PoolBlock grown_;
   Pending inline_pending_[kInlinePending];
   std::array<Role, 2> roles_{Role::kUnknown, Role::kUnknown};
+  std::array<bool, 2> resync_{};  // after a refused length: look for a frame start
   bool any_message_ = false;
 };
 
@@ -675,6 +737,9 @@ const ProtocolDescriptor kKafkaDescriptor{
     ParserFactory{&KafkaParser::state_size,
                   [](void* memory, const ParserEnv& env) -> Parser* { return new (memory) KafkaParser(env); }},
     kFuzzSamples,
+    // Requests are capped by the broker's socket.request.max.bytes (100 MiB by default), fetch
+    // responses by fetch.max.bytes (50 MiB by default).
+    128ull << 20,
 };
 
 }  // namespace l7tap

@@ -721,6 +721,25 @@ class MqttParser final : public Parser {
     resync_[static_cast<int>(dir)] = true;
     return true;
   }
+  // Whole strictly valid packets from the start, ending at the end of `data` or at a packet
+  // whose fixed header is valid and announces a sane length.
+  bool plausible_frames(Dir, std::span<const uint8_t> data, uint64_t max_message) override {
+    std::size_t off = 0, whole = 0;
+    while (off < data.size()) {
+      bool need_more = false;
+      const std::size_t n = valid_packet_at(data.subspan(off), level_, need_more);
+      if (n == 0) {
+        FixedHeader h;
+        const Decode f = read_fixed_header(data.subspan(off), h);
+        const bool sane =
+            f == Decode::kNeedMore || (f == Decode::kOk && h.header_len + uint64_t{h.remaining} <= max_message);
+        return need_more && sane && whole != 0;
+      }
+      off += n;
+      ++whole;
+    }
+    return whole != 0;
+  }
 
  private:
   // After a gap or an error: finds where valid packets start again. Returns false when `data`
@@ -809,6 +828,11 @@ ParseResult MqttParser::parse(Dir dir, std::span<const uint8_t> data, ParseConte
     }
     if (f == Decode::kNeedMore) break;
     const std::size_t total = std::size_t{h.header_len} + h.remaining;
+    if (total > ctx.max_message) {  // garbage, not a packet: the driver resynchronises
+      res.consumed = static_cast<uint32_t>(pos);
+      res.oversize = true;
+      return res;
+    }
     const bool complete = rest.size() >= total;
     if (!complete && total <= cap) {  // the driver keeps the tail until the rest arrives
       res.need = total;
@@ -998,6 +1022,9 @@ constexpr FuzzSample kFuzzSamples[] = {
 
 const ProtocolDescriptor kMqttDescriptor{
     "mqtt", kTcp, kSignatures, kPorts, &mqtt::probe, parser_factory<mqtt::MqttParser>(), kFuzzSamples,
+    // Brokers' packet limits are mostly far below the 256 MiB the encoding allows (EMQX 1 MiB,
+    // AWS IoT 128 KiB); 16 MiB keeps every sane PUBLISH and refuses the bogus maxima.
+    16ull << 20,
 };
 
 }  // namespace l7tap

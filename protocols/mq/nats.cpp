@@ -544,6 +544,15 @@ ParseResult NatsParser::parse(Dir dir, std::span<const uint8_t> data, ParseConte
   const int d = static_cast<int>(dir);
   const uint64_t cap = ctx.options != nullptr ? ctx.options->max_buffered : 64 * 1024;
   std::size_t pos = 0;
+  if (drop_line_[d]) {
+    const uint8_t* nl = static_cast<const uint8_t*>(std::memchr(data.data(), '\n', data.size()));
+    if (nl == nullptr) {
+      r.consumed = static_cast<uint32_t>(data.size());
+      return r;
+    }
+    pos = static_cast<std::size_t>(nl - data.data()) + 1;
+    drop_line_[d] = false;
+  }
   while (pos < data.size()) {
     std::span<const uint8_t> rest = data.subspan(pos);
     Frame f;
@@ -562,6 +571,12 @@ ParseResult NatsParser::parse(Dir dir, std::span<const uint8_t> data, ParseConte
       if (nats::looks_like_tls(rest)) give_up_ = true;  // the connection switched to TLS after INFO
       r.consumed = static_cast<uint32_t>(pos);
       r.error = true;
+      return r;
+    }
+    if (f.total > ctx.max_message) {  // garbage, not a message: resync after its control line
+      r.consumed = static_cast<uint32_t>(pos);
+      drop_line_[d] = true;  // the driver resumes inside this line (an HPUB's tail reads as a PUB)
+      r.oversize = true;
       return r;
     }
     if (f.total <= rest.size()) {
@@ -589,6 +604,24 @@ ParseResult NatsParser::parse(Dir dir, std::span<const uint8_t> data, ParseConte
   }
   r.consumed = static_cast<uint32_t>(pos);
   return r;
+}
+
+// Whole messages (control line, payload and its CRLF), the last one possibly incomplete after a
+// complete control line.
+bool NatsParser::plausible_frames(Dir, std::span<const uint8_t> data, uint64_t max_message) {
+  std::size_t off = 0, whole = 0;
+  while (off < data.size()) {
+    const std::span<const uint8_t> rest = data.subspan(off);
+    Frame f;
+    const Scan s = nats::scan_frame(rest, f);
+    if (s == Scan::kBad || f.total > max_message) return false;
+    if (s == Scan::kNeedMore) return whole != 0;
+    if (f.total > rest.size()) return true;  // a complete, sane control line
+    if (f.has_payload && (rest[f.total - 2] != '\r' || rest[f.total - 1] != '\n')) return false;
+    off += static_cast<std::size_t>(f.total);
+    ++whole;
+  }
+  return whole != 0;
 }
 
 bool NatsParser::on_gap(Dir dir) {
@@ -621,6 +654,8 @@ constexpr FuzzSample kFuzzSamples[] = {
 
 const ProtocolDescriptor kNatsDescriptor{
     "nats", kTcp, kSignatures, kPorts, &nats::probe, parser_factory<NatsParser>(), kFuzzSamples,
+    // The server's max_payload is 1 MiB by default and 64 MiB at most.
+    64ull << 20,
 };
 
 }  // namespace l7tap

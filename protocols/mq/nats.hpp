@@ -61,6 +61,7 @@ class NatsParser final : public Parser {
   explicit NatsParser(const ParserEnv&) {}
   ParseResult parse(Dir dir, std::span<const uint8_t> data, ParseContext& ctx) override;
   bool on_gap(Dir dir) override;
+  bool plausible_frames(Dir dir, std::span<const uint8_t> data, uint64_t max_message) override;
 
  private:
   // Fills msg_ for `f` (payload bytes available in `avail`, possibly a prefix) and emits it.
@@ -75,6 +76,8 @@ class NatsParser final : public Parser {
   std::array<uint64_t, 2> info_seq_{};
   // After a gap or error: skip lines until one starts with a NATS verb.
   std::array<bool, 2> resync_{};
+  // After a refused length: drop the rest of that control line first.
+  std::array<bool, 2> drop_line_{};
   // Consecutive errors without a message in between; the flow is given up past a bound.
   uint32_t bad_streak_ = 0;
   bool give_up_ = false;

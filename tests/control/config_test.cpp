@@ -128,6 +128,7 @@ sessions:
 protocols:
   enabled: [kafka, mqtt]
   port_hints: { mqtt: [1884], nats: [4222, 4223], kafka: [] }
+  max_message_size: { mqtt: 1MiB, kafka: 200MiB }
   trace_headers: { trace_id: [X-B3-TraceId], span_id: ["X-B3-SpanId"], x_request_id: [X-Request-ID, req-id] }
 records:
   ring_size: 8MiB
@@ -197,6 +198,9 @@ service_map:
   EXPECT_TRUE(c.port_hints.at("kafka").empty());
   // Only the protocols named: the others keep their descriptors' default ports.
   EXPECT_EQ(c.port_hints.size(), 3u);
+  EXPECT_EQ(c.max_message_sizes.at("mqtt"), 1u << 20);
+  EXPECT_EQ(c.max_message_sizes.at("kafka"), 200u << 20);
+  EXPECT_EQ(c.max_message_sizes.size(), 2u);  // the others keep their descriptors' defaults
   // Header names are lower-cased on load.
   EXPECT_THAT(c.trace_id_headers, ElementsAre("x-b3-traceid"));
   EXPECT_THAT(c.span_id_headers, ElementsAre("x-b3-spanid"));
@@ -387,6 +391,8 @@ TEST(ConfigErrors, UnknownProtocol) {
                "unknown protocol \"kafak\" (did you mean \"kafka\"?)");
   expect_error("protocols: { enabled: [mqtt, mqtt] }\n", "protocols.enabled[1]", "listed twice");
   expect_error("protocols: { port_hints: { http: [80] } }\n", "protocols.port_hints.http", "unknown protocol \"http\"");
+  expect_error("protocols: { max_message_size: { http: 1MiB } }\n", "protocols.max_message_size.http",
+               "unknown protocol \"http\"");
   // Names the old conf accepted without a parser behind them are unknown now, and the message
   // lists exactly the registered protocols.
   std::string known;
@@ -530,6 +536,21 @@ TEST(ConfigFile, MissingFile) {
 
 // ------------------------------------------------------------------------------------------------
 // validate_config on a Config built in code
+
+TEST(ConfigErrors, MaxMessageSize) {
+  expect_error("protocols: { max_message_size: { mqtt: 1023 } }\n", "protocols.max_message_size.mqtt",
+               "must be at least 1024 bytes, got 1023");
+  expect_error("protocols: { max_message_size: 16MiB }\n", "protocols.max_message_size",
+               "a map of protocol name to a size");
+  expect_error("protocols: { max_message_size: { nats: lots } }\n", "protocols.max_message_size.nats", "");
+  expect_error("protocols: { max_message_size: { nats: 1MiB, nats: 2MiB } }\n", "protocols.max_message_size.nats",
+               "");
+  Config c = defaults();
+  c.max_message_sizes["amqp"] = 10;
+  expect_error_path([&] { validate_config(c); }, "protocols.max_message_size.amqp");
+  c.max_message_sizes["amqp"] = 1024;
+  EXPECT_NO_THROW(validate_config(c));
+}
 
 TEST(ConfigValidate, CodeBuiltConfig) {
   Config c = defaults();

@@ -10,6 +10,7 @@
 // bytes, a zero window forged from the server, endless out-of-order data that never fills its hole.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <map>
 #include <string>
 #include <utility>
@@ -420,6 +421,73 @@ TEST_F(Adversarial, EndlessOutOfOrderDataStaysWithinItsCap) {
   int publishes = 0;
   for (const FlowRecord& r : records_.all) publishes += r.l7.get(Field::kRequestType) == "PUBLISH";
   EXPECT_EQ(publishes, 1);
+}
+
+
+// A PUBLISH whose Remaining Length is the legal maximum (268,435,455) used to swallow the rest of
+// the direction, uncounted. Through the whole pipeline: the length is refused (beyond mqtt's
+// 16 MiB max message size), counted per protocol, and the next PUBLISH is logged and paired.
+// With the limit raised above it (protocols.max_message_size), skipping starts and the next
+// segment's whole packets stop it (a resync, no oversize). A real large PUBLISH is skipped and its
+// bytes counted.
+TEST_F(Adversarial, MqttLengthBombIsCountedAndTheNextPublishParsed) {
+  static const MessageSizeLimit kRaised[] = {{"mqtt", 300u << 20}};
+  const ProtocolId mqtt = protocol_id("mqtt");
+  // The counters only grow: each case checks what it added.
+  auto counts = [&] {
+    return std::array<uint64_t, 4>{stats_.oversize(mqtt).get(), stats_.resyncs(mqtt).get(),
+                                   stats_.skipped_bytes(mqtt).get(), stats_.messages(mqtt).get()};
+  };
+  for (const bool raised : {false, true}) {
+    records_.all.clear();
+    const auto before = counts();
+    FlowProcessorConfig cfg;
+    if (raised) cfg.parser.max_message = kRaised;
+    make(cfg);
+    gen::TcpConversation c(spec(50000));
+    gen::FrameArena f;
+    c.handshake(f);
+    c.send(f, gen::Dir::kToServer, mqtt_connect("bomber"));
+    c.send(f, gen::Dir::kToClient, mqtt_connack());
+    std::vector<uint8_t> bomb = {0x30, 0xff, 0xff, 0xff, 0x7f, 0x00, 0x03, 'a', '/', 'b'};
+    bomb.resize(bomb.size() + 40, 'p');
+    c.send(f, gen::Dir::kToServer, bomb);
+    c.send(f, gen::Dir::kToServer, mqtt_publish("sensors/after", 7, 20));
+    c.send(f, gen::Dir::kToClient, mqtt_puback(7), true);
+    c.close(f, gen::Dir::kToServer);
+    feed(f);
+    proc_->flush_all();
+    int after = 0;
+    for (const FlowRecord& r : records_.all)
+      after += r.l7.get(Field::kRequestResource) == "sensors/after" && r.l7.response_status == ResponseStatus::kOk;
+    EXPECT_EQ(after, 1) << raised;
+    const auto now = counts();
+    EXPECT_EQ(now[0] - before[0], raised ? 0u : 1u) << raised;
+    EXPECT_EQ(now[1] - before[1], 1u) << raised;
+    EXPECT_EQ(now[2] - before[2], 0u) << raised;
+  }
+  // A real 100 KB PUBLISH: decoded from its first segment, the rest skipped and counted.
+  const auto before = counts();
+  make();
+  gen::TcpConversation c(spec(50001));
+  gen::FrameArena f;
+  c.handshake(f);
+  c.send(f, gen::Dir::kToServer, mqtt_connect("big"));
+  const auto big = mqtt_publish("sensors/big", 8, 100'000);
+  c.send(f, gen::Dir::kToServer, big);
+  c.send(f, gen::Dir::kToServer, mqtt_publish("sensors/small", 9, 10));
+  feed(f);
+  const auto now = counts();
+  EXPECT_EQ(now[2] - before[2], big.size() - c.mss());
+  EXPECT_EQ(now[1] - before[1], 0u);
+  EXPECT_EQ(now[3] - before[3], 3u);  // CONNECT and both PUBLISHes
+  // The families the control thread renders, labelled by protocol.
+  int found = 0;
+  for (const CounterFamily& fam : stats_.block().families())
+    if (fam.name == "l7tap_parser_skipped_bytes_total" || fam.name == "l7tap_parser_resyncs_total" ||
+        fam.name == "l7tap_parser_oversize_total")
+      found += fam.label == "protocol" ? 1 : 0;
+  EXPECT_EQ(found, 3);
 }
 
 }  // namespace

@@ -36,9 +36,9 @@ class ParserHarness {
     EXPECT_TRUE(driver_.attach(proto, env));
   }
   // A test-only parser (not in the registry), kept alive by the harness.
-  explicit ParserHarness(std::unique_ptr<Parser> parser, ParserOptions opts = {})
+  explicit ParserHarness(std::unique_ptr<Parser> parser, ParserOptions opts = {}, uint64_t max_message = UINT64_MAX)
       : options_(opts), owned_(std::move(parser)) {
-    driver_.attach_external(*owned_, pool_);
+    driver_.attach_external(*owned_, pool_, max_message);
   }
 
   // Feeds `data` in one piece (ts = `ts_us`).
@@ -49,7 +49,7 @@ class ParserHarness {
     ctx.now_us = ts_us;
     driver_.on_stream_data(dir, data, ctx);
     reversed_ |= ctx.reversed;
-    errors_ += driver_.take_errors();
+    take_counts();
   }
   void feed(Dir dir, const std::vector<uint8_t>& data, uint64_t ts_us = 1'000'000) {
     feed(dir, std::span<const uint8_t>(data), ts_us);
@@ -68,12 +68,17 @@ class ParserHarness {
     ctx.now_us = ts_us;
     driver_.on_datagram(dir, std::span<const uint8_t>(data), ctx);
     reversed_ |= ctx.reversed;
-    errors_ += driver_.take_errors();
+    take_counts();
   }
   void gap(Dir dir) { driver_.on_gap(dir); }
 
   std::vector<Message>& messages() { return sink_.messages; }
   uint32_t errors() const { return errors_; }
+  // What the driver counted since the harness was made (the worker exports these as
+  // l7tap_parser_skipped_bytes_total, l7tap_parser_resyncs_total, l7tap_parser_oversize_total).
+  uint64_t skipped_bytes() const { return skipped_bytes_; }
+  uint32_t resyncs() const { return resyncs_; }
+  uint32_t oversize() const { return oversize_; }
   bool stopped() const { return driver_.stopped(); }
   // True once any feed/datagram call's context came back with ParseContext::reversed set (the
   // parser found the flow's orientation guessed wrong).
@@ -83,12 +88,24 @@ class ParserHarness {
   StreamDriver& driver() { return driver_; }
 
  private:
+  void take_counts() {
+    errors_ += driver_.take_errors();
+    if (StreamDriver::Events ev; driver_.take_events(ev)) {
+      skipped_bytes_ += ev.skipped_bytes;
+      resyncs_ += ev.resyncs;
+      oversize_ += ev.oversize;
+    }
+  }
+
   ParserOptions options_;
   std::unique_ptr<Parser> owned_;
   BufferPool pool_;  // before the driver: the driver gives its blocks back when destroyed
   StreamDriver driver_;
   CollectingSink sink_;
   uint32_t errors_ = 0;
+  uint64_t skipped_bytes_ = 0;
+  uint32_t resyncs_ = 0;
+  uint32_t oversize_ = 0;
   bool reversed_ = false;
 };
 

@@ -30,6 +30,10 @@ struct LenParserState {
   bool one_per_call = false;    // stops after the first message (violates the contract on purpose)
   bool never_consume = false;   // a parser that never makes progress
   bool report_need = false;     // says how many bytes an incomplete message needs (ParseResult::need)
+  bool check_oversize = false;  // reports lengths beyond ParseContext::max_message (ParseResult::oversize)
+  bool check_frames = false;    // implements plausible_frames (whole frames of lower-case letters)
+  bool wait_large = false;      // waits (need) for a message beyond the bound until the buffer is full
+  std::size_t frame_checks = 0; // plausible_frames calls
   std::size_t max_seen = 0;     // largest span handed to parse()
   std::size_t calls = 0;
 };
@@ -54,10 +58,20 @@ class LenParser final : public Parser {
         return r;
       }
       const std::size_t total = 2u + len;
+      if (st_.check_oversize && total > ctx.max_message) {
+        r.consumed = static_cast<uint32_t>(off);
+        r.oversize = true;
+        return r;
+      }
       if (st_.skip_bodies) {
         emit(ctx, {}, total);
         r.consumed = static_cast<uint32_t>(off + 2);
         r.skip = len;
+        return r;
+      }
+      if (total > cap && st_.wait_large && data.size() - off < cap) {
+        r.consumed = static_cast<uint32_t>(off);
+        r.need = total;
         return r;
       }
       if (total > cap) {
@@ -83,6 +97,24 @@ class LenParser final : public Parser {
   bool on_gap(Dir dir) override {
     ++st_.gaps[static_cast<int>(dir)];
     return st_.resync;
+  }
+
+  // Whole frames with non-empty lower-case bodies, the last one possibly incomplete.
+  bool plausible_frames(Dir, std::span<const uint8_t> data, uint64_t max_message) override {
+    ++st_.frame_checks;
+    if (!st_.check_frames) return false;
+    std::size_t off = 0, whole = 0;
+    while (data.size() - off >= 2) {
+      const std::size_t len = (std::size_t{data[off]} << 8) | data[off + 1];
+      if (len == 0 || len == kGarbageLen || 2 + len > max_message) return false;
+      const std::size_t have = std::min(len, data.size() - off - 2);
+      for (std::size_t i = 0; i < have; ++i)
+        if (data[off + 2 + i] < 'a' || data[off + 2 + i] > 'z') return false;
+      if (have < len) break;
+      off += 2 + len;
+      ++whole;
+    }
+    return whole != 0;
   }
 
  private:
@@ -128,10 +160,11 @@ std::vector<Summary> summarize(const std::vector<Message>& ms) {
   return out;
 }
 
-std::unique_ptr<ParserHarness> harness(LenParserState& st, uint32_t max_buffered = 64 * 1024) {
+std::unique_ptr<ParserHarness> harness(LenParserState& st, uint32_t max_buffered = 64 * 1024,
+                                       uint64_t max_message = UINT64_MAX) {
   ParserOptions o;
   o.max_buffered = max_buffered;
-  return std::make_unique<ParserHarness>(std::make_unique<LenParser>(st), o);
+  return std::make_unique<ParserHarness>(std::make_unique<LenParser>(st), o, max_message);
 }
 
 const std::vector<uint8_t> kStream =
@@ -632,6 +665,143 @@ TEST(StreamDriver, WaitsForTheAnnouncedSizeWithoutReparsing) {
     else
       EXPECT_EQ(st.calls, 601u);  // without `need`: called on every chunk
   }
+}
+
+// Every byte dropped by a skip is counted once, wherever it was (the chunk the parser saw, the
+// buffer, later chunks), and only bytes that really arrived.
+TEST(StreamDriver, SkippedBytesAreCounted) {
+  const std::string big(100, 'B');
+  const auto s = concat({frame("pre"), frame(big), frame("next")});
+  for (std::size_t chunk = 1; chunk <= s.size(); ++chunk) {
+    LenParserState st;
+    auto h = harness(st, 16);
+    h->feed_split(Dir::kToServer, s, chunk);
+    ASSERT_EQ(h->messages().size(), 3u) << "chunk " << chunk;
+    // The parser saw a prefix of the big message (up to the 16-byte bound); the rest was skipped.
+    const std::size_t prefix = h->messages()[1].fields.get(Field::kRequestResource).size();
+    EXPECT_EQ(h->skipped_bytes(), big.size() - prefix) << "chunk " << chunk;
+    EXPECT_EQ(h->resyncs(), 0u);
+  }
+  // A skip reaching past the end of the stream counts only what came.
+  LenParserState st;
+  auto h = harness(st, 16);
+  const auto head = frame(big);
+  h->feed(Dir::kToServer, std::span<const uint8_t>(head.data(), 16));
+  h->feed(Dir::kToServer, std::span<const uint8_t>(head.data() + 16, 30));
+  EXPECT_EQ(h->skipped_bytes(), 30u);
+}
+
+// A declared length beyond the maximum message size is garbage: nothing is skipped or waited
+// for, the parser is told to resync (on_gap) and parsing goes on from the next byte.
+TEST(StreamDriver, LengthBeyondMaxMessageResyncsInsteadOfSkipping) {
+  for (const bool parser_checks : {true, false}) {
+    LenParserState st;
+    st.check_oversize = parser_checks;
+    st.report_need = true;
+    auto h = harness(st, 16, 64);
+    // 0x01 0x00 declares 256 bytes (> 64); from the byte after 0x01 the parser reads 0x00 0x02,
+    // the frame "ab".
+    const auto s = concat({frame("one"), std::vector<uint8_t>{0x01}, frame("ab"), frame("after")});
+    h->feed(Dir::kToServer, s);
+    std::vector<Summary> want = {{"one", 5, Dir::kToServer}, {"ab", 4, Dir::kToServer}, {"after", 7, Dir::kToServer}};
+    // A parser that does not check is caught by the driver through its skip or need; the message
+    // it logged from the prefix stays logged.
+    if (parser_checks) {
+      EXPECT_EQ(summarize(h->messages()), want);
+    } else {
+      ASSERT_GE(h->messages().size(), 1u);
+      EXPECT_EQ(h->messages()[0].fields.get(Field::kRequestResource), "one");
+    }
+    EXPECT_EQ(h->oversize(), 1u) << parser_checks;
+    EXPECT_EQ(h->resyncs(), 1u) << parser_checks;
+    EXPECT_EQ(st.gaps[0], 1) << parser_checks;
+    EXPECT_EQ(h->skipped_bytes(), 0u) << parser_checks;
+    EXPECT_FALSE(h->stopped());
+  }
+  // Within the maximum, the same length is skipped as before.
+  LenParserState st;
+  st.check_oversize = true;
+  auto h = harness(st, 16, 1024);
+  const auto s = concat({frame(std::string(256, 'x')), frame("after")});
+  h->feed(Dir::kToServer, std::span<const uint8_t>(s.data(), 16));
+  h->feed(Dir::kToServer, std::span<const uint8_t>(s.data() + 16, s.size() - 16));
+  ASSERT_EQ(h->messages().size(), 2u);
+  EXPECT_EQ(h->messages()[1].fields.get(Field::kRequestResource), "after");
+  EXPECT_EQ(h->oversize(), 0u);
+  EXPECT_EQ(h->skipped_bytes(), 256u - 14u);
+}
+
+// While a large message's body is skipped, a segment made of whole frames proves the declared
+// length wrong: the skip is abandoned (counted) and the segment parsed. A parser that cannot tell
+// (plausible_frames false) keeps skipping.
+TEST(StreamDriver, SkipContradictedByTheNextSegmentResyncs) {
+  for (const bool checks : {false, true}) {
+    LenParserState st;
+    st.check_frames = checks;
+    auto h = harness(st, 16);
+    const auto bogus = frame(std::string(40000, 'B'));  // declares 40000 bytes, only 14 come
+    h->feed(Dir::kToServer, std::span<const uint8_t>(bogus.data(), 16), 1);
+    h->feed(Dir::kToServer, concat({frame("next"), frame("more")}), 2);
+    h->feed(Dir::kToServer, frame("last"), 3);
+    if (checks) {
+      ASSERT_EQ(h->messages().size(), 4u);
+      EXPECT_EQ(h->messages()[1].fields.get(Field::kRequestResource), "next");
+      EXPECT_EQ(h->messages()[3].fields.get(Field::kRequestResource), "last");
+      EXPECT_EQ(h->resyncs(), 1u);
+      EXPECT_EQ(h->skipped_bytes(), 0u);
+      EXPECT_EQ(st.gaps[0], 1);
+    } else {
+      EXPECT_EQ(h->messages().size(), 1u);  // "next", "more" and "last" are swallowed by the skip
+      EXPECT_EQ(h->resyncs(), 0u);
+      EXPECT_EQ(h->skipped_bytes(), 6u + 6u + 6u);
+    }
+    EXPECT_EQ(h->oversize(), 0u);
+    EXPECT_EQ(h->errors(), 0u);
+  }
+  // The same while the buffer waits for a message whose announced length (`need`) is beyond the
+  // buffer bound: the buffered bytes are dropped and the segment of whole frames parses.
+  for (const bool checks : {false, true}) {
+    LenParserState st;
+    st.check_frames = checks;
+    st.wait_large = true;
+    auto h = harness(st, 1024);
+    const auto bogus = frame(std::string(3000, 'B'));  // declares 3000 bytes, only 10 come
+    h->feed(Dir::kToServer, std::span<const uint8_t>(bogus.data(), 12), 1);
+    h->feed(Dir::kToServer, concat({frame("next"), frame("more")}), 2);
+    if (checks) {
+      ASSERT_EQ(h->messages().size(), 2u);
+      EXPECT_EQ(h->messages()[0].fields.get(Field::kRequestResource), "next");
+      EXPECT_EQ(h->resyncs(), 1u);
+      EXPECT_EQ(h->driver().buffered(Dir::kToServer), 0u);
+    } else {
+      EXPECT_TRUE(h->messages().empty());  // taken for the rest of the 3000 bytes
+      EXPECT_EQ(h->driver().buffered(Dir::kToServer), 24u);
+    }
+  }
+  // Within the buffer bound a wait is not second-guessed (it costs at most the announced length,
+  // and checking every segment of every split message would cost the common case).
+  {
+    LenParserState st;
+    st.check_frames = true;
+    st.report_need = true;
+    auto h = harness(st, 4096);
+    const auto bogus = frame(std::string(3000, 'B'));
+    h->feed(Dir::kToServer, std::span<const uint8_t>(bogus.data(), 12), 1);
+    h->feed(Dir::kToServer, concat({frame("next"), frame("more")}), 2);
+    EXPECT_TRUE(h->messages().empty());
+    EXPECT_EQ(st.frame_checks, 0u);
+  }
+  // A skip over bytes that are not frames (upper-case body) goes on; it is checked once per
+  // segment, not per byte, and the frame after the real end of the message parses.
+  LenParserState st;
+  st.check_frames = true;
+  auto h = harness(st, 16);
+  const auto s = concat({frame(std::string(1000, 'B')), frame("after")});
+  h->feed_split(Dir::kToServer, s, 100);
+  ASSERT_EQ(h->messages().size(), 2u);
+  EXPECT_EQ(h->messages()[1].fields.get(Field::kRequestResource), "after");
+  EXPECT_EQ(h->resyncs(), 0u);
+  EXPECT_LE(st.frame_checks, s.size() / 100 + 1);
 }
 
 }  // namespace

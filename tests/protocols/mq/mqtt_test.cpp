@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <sstream>
@@ -601,13 +602,18 @@ TEST(Mqtt, FixedHeaderValidated) {
   }
 }
 
+std::vector<Bytes> conversation_c2s_packets() {
+  return {connect("split-client", 5, user_prop("k", "v")),
+          subscribe(1, {{"s/#", 1}}, true),
+          publish("s/1", std::string(300, 'p'), 1, 2, true,
+                  user_prop("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")),
+          publish("s/2", "q0", 0, 0, true), pub_ack(6, 3, 0), kPingreq,
+          unsubscribe(4, {"s/#"}, true), Bytes{0xe0, 0x00}};
+}
 Bytes conversation_c2s() {
-  return cat({connect("split-client", 5, user_prop("k", "v")),
-              subscribe(1, {{"s/#", 1}}, true),
-              publish("s/1", std::string(300, 'p'), 1, 2, true,
-                      user_prop("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")),
-              publish("s/2", "q0", 0, 0, true), pub_ack(6, 3, 0), kPingreq,
-              unsubscribe(4, {"s/#"}, true), Bytes{0xe0, 0x00}});
+  Bytes out;
+  for (const Bytes& p : conversation_c2s_packets()) put(out, p);
+  return out;
 }
 Bytes conversation_s2c() {
   return cat({connack(0, true, str_prop(0x12, "id")), suback(1, {1}, true), pub_ack(4, 2),
@@ -710,6 +716,138 @@ TEST(Mqtt, FourByteRemainingLengthAndOversizedPublish) {
   EXPECT_EQ(ms[1].fields.request_length, big.size() - 5);
   EXPECT_EQ(ms[2].fields.get(Field::kRequestResource), "after");
   EXPECT_EQ(h.errors(), 0u);
+  // The parser decoded the first 1500-byte segment; every other byte of the packet was skipped
+  // (counted), and no segment of 'z's passed for MQTT packets.
+  EXPECT_EQ(h.skipped_bytes(), big.size() - 1500);
+  EXPECT_EQ(h.resyncs(), 0u);
+}
+
+// ---- Length bombs ---------------------------------------------------------------------------
+
+// A PUBLISH fixed header declaring `remaining` bytes, then topic "a/b" and a few payload bytes.
+Bytes bogus_publish_head(uint32_t remaining) {
+  Bytes b{0x30};
+  put(b, vbi(remaining));
+  put(b, str("a/b"));
+  put(b, Bytes(20, 'p'));
+  return b;
+}
+
+// The defect as filed: a Remaining Length at its legal maximum (268,435,455) used to swallow the
+// rest of the direction silently. Beyond the maximum message size (16 MiB for MQTT by default) it
+// is garbage: nothing is logged for it, it is counted, and the next PUBLISH parses, whether it is
+// in the same segment or the next.
+TEST(Mqtt, RemainingLengthAtLegalMaximumDoesNotSwallowTheStream) {
+  EXPECT_EQ(kMqttDescriptor.default_max_message, 16u << 20);
+  for (const bool same_segment : {false, true}) {
+    auto h = make();
+    h.feed(C, connect("c", 4));
+    const Bytes bomb = bogus_publish_head(268'435'455);
+    if (same_segment) {
+      h.feed(C, cat({bomb, publish("next", "1", 0), kPingreq}));
+    } else {
+      h.feed(C, bomb);
+      h.feed(C, cat({publish("next", "1", 0), kPingreq}));
+    }
+    auto& ms = h.messages();
+    ASSERT_EQ(ms.size(), 3u) << same_segment;
+    EXPECT_EQ(ms[1].fields.get(Field::kRequestResource), "next") << same_segment;
+    EXPECT_EQ(ms[2].fields.get(Field::kRequestType), "PINGREQ") << same_segment;
+    EXPECT_EQ(h.oversize(), 1u) << same_segment;
+    EXPECT_EQ(h.resyncs(), 1u) << same_segment;
+    EXPECT_EQ(h.skipped_bytes(), 0u) << same_segment;
+    EXPECT_FALSE(h.stopped());
+  }
+}
+
+// With the maximum raised above the legal one (protocols.max_message_size: {mqtt: 300MiB}; the
+// largest legal packet is 268,435,460 bytes with its fixed header), the bomb
+// is a plausible length and skipping starts, but the next segment, whole MQTT packets, says the
+// length was wrong: the skip is abandoned (counted) and the packets parse.
+TEST(Mqtt, SkipContradictedByTheNextSegmentResyncs) {
+  static const MessageSizeLimit kLimits[] = {{"mqtt", 300u << 20}};
+  ParserOptions opts;
+  opts.max_message = kLimits;
+  ParserHarness h(kMqttDescriptor, opts);
+  EXPECT_EQ(h.driver().max_message(), 300u << 20);
+  h.feed(C, connect("c", 4));
+  h.feed(C, bogus_publish_head(268'435'455));
+  h.feed(C, cat({publish("next", "1", 1, 7), kPingreq}));
+  h.feed(C, publish("last", "2", 0));
+  auto& ms = h.messages();
+  ASSERT_EQ(ms.size(), 5u);
+  EXPECT_EQ(ms[1].fields.get(Field::kRequestResource), "a/b");  // logged from its prefix
+  EXPECT_EQ(ms[2].fields.get(Field::kRequestResource), "next");
+  EXPECT_EQ(ms[2].id, 7u);
+  EXPECT_EQ(ms[3].fields.get(Field::kRequestType), "PINGREQ");
+  EXPECT_EQ(ms[4].fields.get(Field::kRequestResource), "last");
+  EXPECT_EQ(h.oversize(), 0u);
+  EXPECT_EQ(h.resyncs(), 1u);
+  EXPECT_EQ(h.errors(), 0u);
+}
+
+// Declared lengths just within and just beyond a configured maximum.
+TEST(Mqtt, MaxMessageSizeBoundary) {
+  static const MessageSizeLimit kLimits[] = {{"mqtt", 100'000}};
+  ParserOptions opts;
+  opts.max_message = kLimits;
+  opts.max_buffered = 4096;
+  for (const uint32_t remaining : {100'000u - 4u, 100'000u - 3u}) {  // + 4 fixed-header bytes
+    ParserHarness h(kMqttDescriptor, opts);
+    h.feed(C, connect("c", 4));
+    const Bytes head = bogus_publish_head(remaining);
+    h.feed(C, head);
+    const bool fits = remaining + 4u <= 100'000u;
+    EXPECT_EQ(h.oversize(), fits ? 0u : 1u) << remaining;
+    // Within the maximum it is a large PUBLISH (logged, its body skipped); beyond it nothing.
+    EXPECT_EQ(h.messages().size(), fits ? 2u : 1u) << remaining;
+  }
+}
+
+// Every nested length at its maximum: topic and property lengths of 65535 and a property block
+// of 268 million bytes inside a small packet. Each is bounded by its packet: counted as an error,
+// nothing is allocated for it, and the next packet parses.
+TEST(Mqtt, NestedLengthBombs) {
+  struct Bomb {
+    Bytes packet;
+    bool v5_only;  // the length is a 5.0 property length (payload bytes in 3.1.1)
+  };
+  std::vector<Bomb> bombs;
+  // PUBLISH whose topic length says 65535 in a 10-byte body.
+  bombs.push_back({packet(3, 0, Bytes{0xff, 0xff, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'}), false});
+  {  // 5.0 PUBLISH whose property length says 268,435,455
+    Bytes b = str("t");
+    put(b, vbi(268'435'455));
+    put(b, Bytes{0x26, 0xff, 0xff, 'k'});
+    bombs.push_back({packet(3, 0, b), true});
+  }
+  {  // 5.0 PUBLISH with a user property whose key length is 65535
+    Bytes b = str("t");
+    put(b, props(Bytes{0x26, 0xff, 0xff, 'k', 'k'}));
+    bombs.push_back({packet(3, 0, b), true});
+  }
+  {  // SUBSCRIBE whose filter length is 65535
+    Bytes b;
+    put16(b, 1);
+    put(b, Bytes{0xff, 0xff, 'x'});
+    bombs.push_back({packet(8, 2, b), false});
+  }
+  for (std::size_t i = 0; i < bombs.size(); ++i) {
+    for (const uint8_t level : {4, 5}) {
+      if (bombs[i].v5_only && level != 5) continue;
+      auto h = make();
+      h.feed(C, connect("c", level));
+      const uint64_t in_use = h.pool().in_use();
+      h.feed(C, bombs[i].packet);
+      h.feed(C, publish("next", "1", 0, 0, level == 5));
+      auto& ms = h.messages();
+      ASSERT_EQ(ms.size(), 2u) << i << " level " << int(level);  // CONNECT, then "next"
+      EXPECT_EQ(ms[1].fields.get(Field::kRequestResource), "next") << i << " level " << int(level);
+      EXPECT_EQ(h.errors(), 1u) << i << " level " << int(level);
+      EXPECT_EQ(h.driver().buffered(C), 0u) << i;
+      EXPECT_EQ(h.pool().in_use(), in_use) << i;  // the bomb left nothing allocated behind
+    }
+  }
 }
 
 TEST(Mqtt, OversizedPublishWaitsForItsHeader) {
@@ -750,25 +888,61 @@ TEST(Mqtt, GarbageCountsAnErrorAndResyncs) {
   EXPECT_EQ(h.errors(), 1u);
 }
 
+// Whether `text` occurs in `bytes` (a decoded string must be bytes of the input, not garbage).
+bool occurs_in(const Bytes& bytes, std::string_view text) {
+  return std::search(bytes.begin(), bytes.end(), text.begin(), text.end()) != bytes.end();
+}
+
+// Random bytes and corrupted packets: no crash, the buffer stays within its bound, every string a
+// message carries is a (capped) copy of input bytes, and after a gap valid packets parse again.
 TEST(Mqtt, RandomBytesNeverCrash) {
   std::mt19937 rng(12345);
+  uint32_t errors = 0;
   for (int round = 0; round < 2000; ++round) {
     auto h = make();
+    const Dir dir = round % 2 == 0 ? C : S;
     if (round % 2 == 0) h.feed(C, connect("c", round % 4 == 0 ? 5 : 4));
+    const std::size_t before = h.messages().size();
     Bytes junk(rng() % 300);
     for (auto& b : junk) b = static_cast<uint8_t>(rng());
     // Sometimes start with a plausible header so deeper decoding runs.
     if (!junk.empty() && round % 3 == 0) junk[0] = static_cast<uint8_t>(0x10 * (1 + rng() % 15));
-    h.feed_split(round % 2 == 0 ? C : S, junk, 1 + rng() % 17);
-    for (const Message& m : h.messages()) EXPECT_LE(m.fields.get(Field::kRequestResource).size(), FieldCaps::cap(Field::kRequestResource));
+    h.feed_split(dir, junk, 1 + rng() % 17);
+    EXPECT_LE(h.driver().buffered(dir), h.options().max_buffered);
+    for (std::size_t i = before; i < h.messages().size(); ++i) {
+      const std::string_view topic = h.messages()[i].fields.get(Field::kRequestResource);
+      EXPECT_TRUE(occurs_in(junk, topic)) << "round " << round << ": " << topic;
+      EXPECT_FALSE(h.messages()[i].fields.get(Field::kRequestType).empty()) << "round " << round;
+    }
+    errors += h.errors();
+    h.gap(dir);
+    h.feed(dir, publish("valid/after", "x", 0, 0, round % 4 == 0));
+    ASSERT_FALSE(h.messages().empty()) << "round " << round;
+    EXPECT_EQ(h.messages().back().fields.get(Field::kRequestResource), "valid/after") << "round " << round;
   }
-  // Valid packets with random corruption of one byte.
+  EXPECT_GT(errors, 1000u);  // most random streams are not MQTT, and each such one is counted
+  // Valid packets with random corruption of one byte: the packets before the corrupted one are
+  // parsed as in the clean stream.
   const Bytes base = conversation_c2s();
+  auto clean = make();
+  clean.feed(C, base);
+  ASSERT_EQ(clean.errors(), 0u);
   for (int round = 0; round < 2000; ++round) {
     Bytes b = base;
-    b[rng() % b.size()] = static_cast<uint8_t>(rng());
+    const std::size_t at = rng() % b.size();
+    b[at] = static_cast<uint8_t>(rng());
     auto h = make();
     h.feed_split(C, b, 1 + rng() % 50);
+    EXPECT_LE(h.driver().buffered(C), h.options().max_buffered);
+    std::size_t n = 0, end = 0;  // clean packets wholly before the corrupted byte
+    for (const Bytes& p : conversation_c2s_packets()) {
+      end += p.size();
+      if (end > at) break;
+      ++n;
+    }
+    ASSERT_GE(h.messages().size(), n) << "round " << round;
+    for (std::size_t i = 0; i < n; ++i)
+      EXPECT_EQ(dump(h.messages()[i]), dump(clean.messages()[i])) << "round " << round << " packet " << i;
   }
 }
 

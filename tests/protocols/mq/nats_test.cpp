@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <random>
 #include <string>
 #include <vector>
@@ -417,21 +419,150 @@ TEST(NatsParser, TlsAfterInfoGivesUpTheFlow) {
   EXPECT_TRUE(h.stopped());
 }
 
+// Where each message of a well-formed stream ends (control line, then payload and CRLF).
+std::vector<std::size_t> message_ends(const std::string& s) {
+  std::vector<std::size_t> ends;
+  std::size_t off = 0;
+  while (off < s.size()) {
+    nats::Frame f;
+    if (nats::scan_frame(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(s.data()) + off, s.size() - off), f) !=
+        nats::Scan::kFrame)
+      break;
+    off += static_cast<std::size_t>(f.total);
+    ends.push_back(off);
+  }
+  return ends;
+}
+
+// Mutated and truncated streams, then noise: no crash, the tail within its bound, every message
+// before the first damaged byte as in the intact stream, garbage counted, and (unless the flow was
+// given up after its bound on consecutive errors) valid messages parse after a gap.
 TEST(NatsParser, RandomBytesNeverCrash) {
   std::mt19937 rng(12345);
   const std::string seeds[] = {kClientSide, kServerSide};
+  std::array<std::vector<std::string>, 2> clean;
+  std::array<std::vector<std::size_t>, 2> ends;
+  for (int i = 0; i < 2; ++i) {
+    ParserHarness h(kNatsDescriptor);
+    h.feed(i == 1 ? Dir::kToClient : Dir::kToServer, bytes_of(seeds[i]));
+    ASSERT_EQ(h.errors(), 0u);
+    clean[i] = describe_all(h.messages());
+    ends[i] = message_ends(seeds[i]);
+    ASSERT_EQ(ends[i].size(), clean[i].size());
+    ASSERT_EQ(ends[i].back(), seeds[i].size());
+  }
   for (int round = 0; round < 300; ++round) {
-    std::string s = seeds[round % 2];
+    const int i = round % 2;
+    const Dir dir = i == 1 ? Dir::kToClient : Dir::kToServer;
+    std::string s = seeds[i];
     // Mutate a few bytes, truncate at a random point, and feed in random chunks.
-    for (int k = 0; k < 1 + round % 6; ++k) s[rng() % s.size()] = static_cast<char>(rng() & 0xff);
+    std::size_t first_bad = s.size();
+    for (int k = 0; k < 1 + round % 6; ++k) {
+      const std::size_t at = rng() % s.size();
+      const auto v = static_cast<char>(rng() & 0xff);
+      if (v != s[at]) first_bad = std::min(first_bad, at);
+      s[at] = v;
+    }
     s.resize(rng() % (s.size() + 1));
     ParserHarness h(kNatsDescriptor);
-    std::vector<uint8_t> b = bytes_of(s);
-    h.feed_split(round % 2 ? Dir::kToClient : Dir::kToServer, b, 1 + rng() % 40);
+    h.feed_split(dir, bytes_of(s), 1 + rng() % 40);
+    EXPECT_LE(h.driver().buffered(dir), h.options().max_buffered);
+    const std::string context = "round " + std::to_string(round);
+    // A message is intact when its bytes are, and so is the byte after it (which shows it ended).
+    std::size_t intact = 0;
+    while (intact < ends[i].size() && ends[i][intact] < std::min(first_bad, s.size())) ++intact;
+    const auto got = describe_all(h.messages());
+    ASSERT_GE(got.size(), intact) << context;
+    for (std::size_t k = 0; k < intact; ++k) EXPECT_EQ(got[k], clean[i][k]) << context << " message " << k;
     std::vector<uint8_t> noise(200);
     for (auto& c : noise) c = static_cast<uint8_t>(rng());
-    h.feed(Dir::kToServer, noise);
-    EXPECT_LE(h.messages().size(), 20u);
+    noise[0] = '\x01';  // not a verb's first letter: the noise cannot start a message
+    h.gap(dir);
+    h.feed(dir, noise);
+    if (!h.stopped()) {
+      h.gap(dir);
+      h.feed(dir, bytes_of("PUB valid.after 1\r\nx\r\n"));
+      ASSERT_FALSE(h.messages().empty()) << context;
+      EXPECT_EQ(h.messages().back().fields.get(Field::kRequestResource), "valid.after") << context;
+    }
+  }
+}
+
+// ---- length bombs ----
+
+// A payload size at the protocol's limit (2^31-1, beyond the 64 MiB maximum message size): counted
+// as garbage, nothing logged for it, and the next control line parses, in the same segment or the
+// next.
+TEST(NatsParser, PayloadSizeBombResyncs) {
+  EXPECT_EQ(kNatsDescriptor.default_max_message, 64u << 20);
+  for (const char* bomb : {"PUB a.b 2147483647\r\nxyz", "HPUB a.b 2147483000 2147483647\r\nNATS/1.0\r\n",
+                           "MSG a.b 1 2147483647\r\n"}) {
+    for (const bool same_segment : {false, true}) {
+      ParserHarness h(kNatsDescriptor);
+      const Dir dir = bomb[0] == 'M' ? Dir::kToClient : Dir::kToServer;
+      const std::string after = bomb[0] == 'M' ? "MSG next 1 1\r\nx\r\nPING\r\n" : "PUB next 1\r\nx\r\nPING\r\n";
+      if (same_segment) {
+        h.feed(dir, bytes_of(std::string(bomb) + "\r\n" + after));
+      } else {
+        h.feed(dir, bytes_of(bomb));
+        h.feed(dir, bytes_of(after));
+      }
+      const std::string context = std::string(bomb) + (same_segment ? " same" : " next");
+      ASSERT_EQ(h.messages().size(), 2u) << context;
+      EXPECT_EQ(h.messages()[0].fields.get(Field::kRequestResource), "next") << context;
+      EXPECT_EQ(h.messages()[1].fields.get(Field::kRequestType), "PING") << context;
+      EXPECT_EQ(h.oversize(), 1u) << context;
+      EXPECT_EQ(h.resyncs(), 1u) << context;
+      EXPECT_EQ(h.skipped_bytes(), 0u) << context;
+      EXPECT_FALSE(h.stopped()) << context;
+    }
+  }
+}
+
+// A 50 MB payload (within the maximum) whose bytes never come: the next segment, whole messages,
+// proves the size wrong; a real large payload is skipped to its end.
+TEST(NatsParser, PayloadSkipContradictedByTheNextSegment) {
+  ParserOptions opts;
+  opts.max_buffered = 1024;
+  ParserHarness h(kNatsDescriptor, opts);
+  h.feed(Dir::kToServer, bytes_of("PUB bogus 50000000\r\n" + std::string(2000, 'p')));
+  h.feed(Dir::kToServer, bytes_of("PUB next 1\r\nx\r\nPING\r\n"));
+  ASSERT_EQ(h.messages().size(), 3u);
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kRequestResource), "bogus");  // logged from its prefix
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kRequestResource), "next");
+  EXPECT_EQ(h.resyncs(), 1u);
+  EXPECT_EQ(h.errors(), 0u);
+  ParserHarness h2(kNatsDescriptor, opts);
+  const std::string payload(100'000, 'p');
+  h2.feed_split(Dir::kToServer, bytes_of("PUB real 100000\r\n" + payload + "\r\nPING\r\n"), 1448);
+  ASSERT_EQ(h2.messages().size(), 2u);
+  EXPECT_EQ(h2.messages()[1].fields.get(Field::kRequestType), "PING");
+  EXPECT_EQ(h2.resyncs(), 0u);
+  EXPECT_EQ(h2.skipped_bytes(), 17u + payload.size() + 2u - 1448u);
+}
+
+// Nested lengths: a header block claiming all of a large payload, a control line that never ends.
+// Bounded by the buffer (an error past it) and parsing resumes at the next control line.
+TEST(NatsParser, NestedLengthBombs) {
+  ParserOptions opts;
+  opts.max_buffered = 4096;
+  {  // header size = total size = 60 MB: the header block is read from the buffered prefix only
+    ParserHarness h(kNatsDescriptor, opts);
+    h.feed(Dir::kToServer, bytes_of("HPUB h.b 60000000 60000000\r\nNATS/1.0\r\nX: " + std::string(5000, 'v')));
+    EXPECT_LE(h.driver().buffered(Dir::kToServer), opts.max_buffered);
+    h.feed(Dir::kToServer, bytes_of("PUB next 1\r\nx\r\n"));
+    ASSERT_EQ(h.messages().size(), 2u);
+    EXPECT_EQ(h.messages()[0].fields.get(Field::kRequestResource), "h.b");
+    EXPECT_EQ(h.messages()[1].fields.get(Field::kRequestResource), "next");
+  }
+  {  // a control line longer than the buffer: an error at the bound, then the next line parses
+    ParserHarness h(kNatsDescriptor, opts);
+    const std::string line = "PUB " + std::string(100'000, 's') + " 1\r\nx\r\nPING\r\n";
+    h.feed_split(Dir::kToServer, bytes_of(line), 1448);
+    EXPECT_EQ(h.errors(), 1u);
+    ASSERT_EQ(h.messages().size(), 1u);
+    EXPECT_EQ(h.messages()[0].fields.get(Field::kRequestType), "PING");
+    EXPECT_FALSE(h.stopped());
   }
 }
 
