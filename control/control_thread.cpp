@@ -73,6 +73,27 @@ std::string probe_listen(const std::string& listen) {
   return reason;
 }
 
+// civetweb's listener thread polls its sockets 2 s at a time and only then sees that it should
+// stop, so stopping the exposer took up to 2 s. While the stop runs, connecting (and closing at
+// once) wakes the poll; a connection that is still accepted sees end of file and is closed. IPv4
+// listeners only (another host's address or IPv6 just stops the slow way).
+void wake_listener_until(const std::string& listen, uint16_t port, const std::atomic<bool>& done) {
+  const std::size_t colon = listen.rfind(':');
+  std::string host = colon == std::string::npos ? std::string() : listen.substr(0, colon);
+  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  if (port == 0 || inet_pton(AF_INET, host.c_str(), &sa.sin_addr) != 1) return;
+  while (!done.load(std::memory_order_acquire)) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return;
+    ::connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa);
+    ::close(fd);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 }  // namespace
 
 struct ControlPlane::Impl {
@@ -160,7 +181,10 @@ ControlPlane::ControlPlane(const Config& config, ControlInputs inputs) : impl_(s
   impl_->inputs = std::move(inputs);
 }
 
-ControlPlane::~ControlPlane() { stop(); }
+ControlPlane::~ControlPlane() {
+  stop();
+  stop_metrics();
+}
 
 void ControlPlane::start() {
   Impl& m = *impl_;
@@ -211,6 +235,16 @@ void ControlPlane::stop() {
   }
   m.writer->close();
   // The exposer stays up until destruction so the final counts can still be scraped.
+}
+
+void ControlPlane::stop_metrics() {
+  Impl& m = *impl_;
+  if (!m.exposer) return;
+  std::atomic<bool> done{false};
+  std::thread waker([&] { wake_listener_until(m.config.metrics_listen, m.port, done); });
+  m.exposer.reset();
+  done.store(true, std::memory_order_release);
+  waker.join();
 }
 
 uint16_t ControlPlane::metrics_port() const { return impl_->port; }
