@@ -6,7 +6,7 @@
 #     ring instead of dropping). Before that, /metrics counts the one 75,000-byte frame of the
 #     capture in l7tap_oversize_frames_total (a chained mbuf longer than a worker reads).
 #  2. A second signal exits at once: with the flow log on a pipe nobody reads the orderly stop
-#     cannot finish; the second SIGTERM ends the process within a second, status 143 (128 + 15).
+#     cannot finish; a second SIGINT ends the process within a second, status 130 (128 + 2).
 source "$(dirname "$0")/lib.sh"
 
 # exits_within PID MS: waits up to MS milliseconds for PID to exit; prints the elapsed ms.
@@ -104,16 +104,16 @@ write_conf "$WORK/stuck.fifo" "$PORT"
 pid=$!
 PIDS+=("$pid")
 wait_for all_read || { cat "$WORK/l7tap2.err" >&2; fail "second run did not read the capture"; }
-kill -TERM "$pid"
+kill -INT "$pid"
 sleep 3  # past the workers' 2 s final-flush deadline: now only the blocked flow log holds it
 kill -0 "$pid" 2>/dev/null || fail "l7tap exited although its flow log could not be written (test setup)"
-kill -TERM "$pid"
-ms=$(exits_within "$pid" 1000) || { kill -KILL "$pid"; fail "l7tap still running ${ms} ms after a second SIGTERM"; }
+kill -INT "$pid"
+ms=$(exits_within "$pid" 1000) || { kill -KILL "$pid"; fail "l7tap still running ${ms} ms after a second SIGINT"; }
 rc=0
 wait "$pid" || rc=$?
 PIDS=()
 exec 3<&-
-[ "$rc" -eq 143 ] || fail "exit status $rc after a second SIGTERM, expected 143"
+[ "$rc" -eq 130 ] || fail "exit status $rc after a second SIGINT, expected 130"
 grep -q "second signal" "$WORK/l7tap2.err" || fail "no message for the second signal"
-echo "second signal: exit 143 in ${ms} ms"
+echo "second signal: exit 130 in ${ms} ms"
 echo "PASS"
