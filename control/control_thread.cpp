@@ -161,7 +161,10 @@ ControlPlane::ControlPlane(const Config& config, ControlInputs inputs) : impl_(s
   m.reload_counters[m.kLastReloadOk].set(1);
 }
 
-ControlPlane::~ControlPlane() { stop(); }
+ControlPlane::~ControlPlane() {
+  stop();
+  stop_metrics();
+}
 
 void ControlPlane::start() {
   Impl& m = *impl_;
@@ -208,6 +211,11 @@ void ControlPlane::stop() {
   }
   m.writer->close();
   // The listener stays up until destruction so the final counts can still be scraped.
+}
+
+void ControlPlane::stop_metrics() {
+  // The listener wakes at once on shutdown (its own epoll loop): no scrape after this returns.
+  impl_->server.reset();
 }
 
 uint16_t ControlPlane::metrics_port() const { return impl_->port; }

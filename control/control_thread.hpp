@@ -47,6 +47,9 @@ class ControlPlane {
   // Drains every ring until empty, flushes the flow log and stops the thread. Idempotent.
   // Call after the workers have stopped producing.
   void stop();
+  // Stops serving /metrics: no scrape runs once it returns. Live mode calls it before closing the
+  // ports the port-stats collector reads. Idempotent (the destructor does it last).
+  void stop_metrics();
   // The port the /metrics listener is bound to (0 when off); useful with "127.0.0.1:0".
   uint16_t metrics_port() const;
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -89,16 +90,29 @@ void FlowLogWriter::append(const FlowRecord& rec) {
 void FlowLogWriter::flush() {
   if (mode_ == Mode::kOff || len_ == 0) return;
   bool ok = fd_ >= 0 || reopen_after_error();
+  int err = ok ? 0 : errno;
   const uint64_t file_size_before = size_ - len_;
   std::size_t done = 0;
   while (ok && done < len_) {
     ssize_t n = ::write(fd_, buf_.get() + done, len_ - done);
     if (n < 0) {
       if (errno == EINTR) continue;
+      err = errno;
       ok = false;
     } else {
       done += static_cast<std::size_t>(n);
     }
+  }
+  // Say it once when writes start failing (disk full, a removed directory) and once when they
+  // work again; the counters tell how many lines were lost in between.
+  if (ok != !failing_) {
+    failing_ = !ok;
+    if (failing_)
+      std::fprintf(stderr, "l7tap: flow_log.path %s: write failed: %s (lines are lost and counted in "
+                   "l7tap_flow_log_lines_lost_total until writes work again)\n", path_.c_str(), std::strerror(err));
+    else
+      std::fprintf(stderr, "l7tap: flow_log.path %s: writing again (%llu lines lost so far)\n", path_.c_str(),
+                   static_cast<unsigned long long>(counters_.lines_lost.get()));
   }
   if (ok) {
     counters_.lines.add(buf_lines_);

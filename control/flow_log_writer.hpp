@@ -80,6 +80,7 @@ class FlowLogWriter {
   std::size_t len_ = 0;
   std::size_t cap_ = 0;
   uint64_t buf_lines_ = 0;     // lines in buf_
+  bool failing_ = false;       // the last flush failed (reported once on stderr)
   std::string rename_from_;    // scratch for rotation file names
   std::string rename_to_;
   FlowLogCounters counters_;

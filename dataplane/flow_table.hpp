@@ -19,8 +19,11 @@
 // When the table is full, a new flow evicts one of the first flows due in the wheel — the least
 // recently active ones, give or take the wheel's lazy order (counted). The hash is the caller's
 // (seeded: see flow_key.hpp), so nobody outside can aim flows at one bucket. A flow that cannot be
-// placed in the index (both buckets and every one-move alternative full: practically never at half
-// load) is not tracked and counted in stats().insert_failures.
+// placed in the index (both buckets and every one- or two-move alternative full) is not tracked and
+// counted in stats().insert_failures (l7tap_flow_insert_failures_total). With the secret per-run
+// seed and the index at most half full this practically never happens; it is counted because it
+// is the one way the table can lose a flow while it has room (a test that knows the seed makes it
+// happen with 17 flows sharing a bucket pair and signature: tests/dataplane/flow_processor_test).
 //
 // The owner's callback sees every flow end before its entry is reused (to flush its sessions).
 //

@@ -78,6 +78,10 @@ WorkerStats::WorkerStats(const std::vector<ProtocolId>& enabled) {
                "Packets of bypassed flows (protocol unknown or parser gave up): counted and skipped."),
      kBypassedPackets);
   at(b.declare("l7tap_bypassed_bytes_total", "Payload bytes of the packets of bypassed flows."), kBypassedBytes);
+  at(b.declare("l7tap_oversize_frames_total",
+               "Frames longer than 65,600 bytes (chained mbufs, e.g. from LRO or a jumbo-frame capture): "
+               "dropped."),
+     kOversizeFrames);
   at(b.declare("l7tap_flows_bypassed_total", "Flows bypassed, by reason.", K::kCounter, "reason",
                {"detection_failed", "parser_gave_up", "no_parser", "no_memory"}),
      kBypassed);

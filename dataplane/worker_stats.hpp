@@ -51,6 +51,7 @@ class WorkerStats {
     kBudgetRefusals,
     kBypassedPackets,
     kBypassedBytes,
+    kOversizeFrames,
     kBypassed,  // + BypassReason
     kFixedCount = kBypassed + static_cast<uint32_t>(BypassReason::kCount),
   };

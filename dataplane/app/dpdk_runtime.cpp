@@ -45,11 +45,28 @@ namespace {
 // with Symmetric Receive-side Scaling").
 uint8_t g_symmetric_rss_key[40];
 
+// Wall clock: only for packet timestamps (a PMD that does not stamp packets gets the time they
+// arrived, which ends up in the records). Every interval (timeouts between packets, idle exits,
+// deadlines) is measured on the monotonic clock, which a clock step (NTP, an operator) cannot move.
 uint64_t wall_us() {
   return static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count());
 }
+uint64_t mono_us() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count());
+}
+
+// Shutdown: what the workers' final flush may wait for the control thread to make room in their
+// record rings. Past it the rest is dropped and counted (l7tap_record_ring_drops_total), so a
+// stalled control thread (e.g. a flow log on a blocked pipe) cannot hold the exit forever.
+constexpr auto kFinalFlushDeadline = std::chrono::seconds(2);
+
+// Largest frame a worker reads (64 KiB loopback MTU + headers): longer ones (mbuf chains) are
+// dropped and counted in l7tap_oversize_frames_total.
+constexpr std::size_t kMaxFrame = 65600;
 
 struct QueueRef {
   uint16_t port;
@@ -128,7 +145,7 @@ struct Worker {
   std::unique_ptr<WorkerStats> stats;
   std::unique_ptr<DroppingRingSink> sink;
   std::unique_ptr<FlowProcessor> processor;
-  std::atomic<uint64_t> last_rx_wall_us{0};
+  std::atomic<uint64_t> last_rx_mono_us{0};
   Live* live = nullptr;
 };
 
@@ -145,28 +162,34 @@ struct Live {
   bool lossless = false;
   Timestamps ts;
   rte_mempool* pool = nullptr;
+  // The workers' own stop flag, set by the main lcore once the dispatcher has returned (g_stop
+  // only stops the main lcore): after it no frame is enqueued to a worker ring, so a worker's
+  // final drain of its ring sees everything it was handed.
+  std::atomic<bool> stop_workers{false};
 };
 
-// Packet time → "now" for timeouts: packet time plus the wall time since that packet, so flows
-// and requests still time out while the link is quiet (and replays of old captures behave).
+// Packet time → "now" for timeouts: packet time plus the (monotonic) time elapsed since that
+// packet, so flows and requests still time out while the link is quiet (and replays of old
+// captures behave), and a wall-clock step does not expire them all at once.
 struct Clock {
   uint64_t last_pkt_us = 0;
-  uint64_t last_pkt_wall_us = 0;
-  void saw(uint64_t pkt_us, uint64_t wall) {
+  uint64_t last_pkt_mono_us = 0;
+  void saw(uint64_t pkt_us, uint64_t mono) {
     if (pkt_us >= last_pkt_us) {
       last_pkt_us = pkt_us;
-      last_pkt_wall_us = wall;
+      last_pkt_mono_us = mono;
     }
   }
-  uint64_t now(uint64_t wall) const {
-    if (last_pkt_wall_us == 0) return 0;  // no packet yet: no notion of time
-    return last_pkt_us + (wall > last_pkt_wall_us ? wall - last_pkt_wall_us : 0);
+  uint64_t now(uint64_t mono) const {
+    if (last_pkt_mono_us == 0) return 0;  // no packet yet: no notion of time
+    return last_pkt_us + (mono > last_pkt_mono_us ? mono - last_pkt_mono_us : 0);
   }
 };
 
 void process_burst(Worker& w, Clock& clock, rte_mbuf** bufs, uint16_t n, std::vector<uint8_t>& scratch) {
   if (n == 0) return;
   const uint64_t wall = wall_us();
+  const uint64_t mono = mono_us();
   std::span<const uint8_t> frames[FlowProcessor::kMaxBurst];
   uint64_t stamps[FlowProcessor::kMaxBurst];
   uint32_t k = 0;
@@ -180,7 +203,7 @@ void process_burst(Worker& w, Clock& clock, rte_mbuf** bufs, uint16_t n, std::ve
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = bufs[i];
     const uint64_t ts = w.live->ts.of(m, wall);
-    clock.saw(ts, wall);
+    clock.saw(ts, mono);
     const uint32_t len = rte_pktmbuf_pkt_len(m);
     if (m->nb_segs == 1) {  // read in place, processed with the rest of the burst
       if (k == FlowProcessor::kMaxBurst) run(i);
@@ -191,19 +214,22 @@ void process_burst(Worker& w, Clock& clock, rte_mbuf** bufs, uint16_t n, std::ve
     // A chained (jumbo) frame is linearised into the scratch buffer and processed on its own.
     run(i);
     const void* p = len <= scratch.size() ? rte_pktmbuf_read(m, 0, len, scratch.data()) : nullptr;
-    if (p != nullptr) w.processor->process_frame({static_cast<const uint8_t*>(p), len}, ts);
+    if (p != nullptr)
+      w.processor->process_frame({static_cast<const uint8_t*>(p), len}, ts);
+    else
+      (*w.stats)[WorkerStats::kOversizeFrames].add();
     rte_pktmbuf_free(m);
     first = i + 1;
   }
   run(n);
-  w.last_rx_wall_us.store(wall, std::memory_order_relaxed);
+  w.last_rx_mono_us.store(mono, std::memory_order_relaxed);
 }
 
 int worker_main(void* arg) {
   Worker& w = *static_cast<Worker*>(arg);
   const uint16_t burst = w.live->cfg->burst_size;
   std::vector<rte_mbuf*> bufs(burst);
-  std::vector<uint8_t> scratch(65600);  // largest frame (64 KiB loopback MTU + headers)
+  std::vector<uint8_t> scratch(kMaxFrame);
   Clock clock;
   if (w.ring != nullptr) {
     std::fprintf(stderr, "l7tap: worker %u on lcore %u: fed by the dispatcher\n", w.id, w.lcore);
@@ -213,7 +239,7 @@ int worker_main(void* arg) {
     std::fprintf(stderr, "l7tap: worker %u on lcore %u: polling port/queue%s\n", w.id, w.lcore, qs.c_str());
   }
   uint32_t idle = 0;
-  while (!g_stop.load(std::memory_order_relaxed)) {
+  while (!w.live->stop_workers.load(std::memory_order_acquire)) {
     uint32_t got = 0;
     if (w.ring != nullptr) {
       unsigned n = rte_ring_sc_dequeue_burst(w.ring, reinterpret_cast<void**>(bufs.data()), burst, nullptr);
@@ -228,25 +254,26 @@ int worker_main(void* arg) {
     }
     if (got == 0) {
       if (++idle % 1024 == 0) {
-        w.processor->housekeeping(clock.now(wall_us()));
+        w.processor->housekeeping(clock.now(mono_us()));
         w.processor->publish_stats();
       }
       rte_pause();
     } else {
       idle = 0;
-      w.processor->housekeeping(clock.now(wall_us()));
+      w.processor->housekeeping(clock.now(mono_us()));
       w.processor->publish_stats();
     }
   }
-  if (w.ring != nullptr) {  // what the dispatcher already handed over is still this worker's
+  // The dispatcher has returned before stop_workers was set: what it handed over is all there is.
+  if (w.ring != nullptr) {
     unsigned n;
     while ((n = rte_ring_sc_dequeue_burst(w.ring, reinterpret_cast<void**>(bufs.data()), burst, nullptr)) != 0)
       process_burst(w, clock, bufs.data(), static_cast<uint16_t>(n), scratch);
   }
+  // Every open session is handed over whole: the control thread drains until stop() joins it
+  // (after every worker returned), so the sink waits for room rather than drop, up to a deadline.
+  w.sink->wait_for_room_until(std::chrono::steady_clock::now() + kFinalFlushDeadline);
   w.processor->flush_all();
-  // The sessions flushed at shutdown are handed over whole: the control thread drains until
-  // stop() joins it, so wait for room rather than drop (bounded, should it be gone).
-  for (int i = 0; i < 20000 && w.records->flush() != 0; ++i) std::this_thread::sleep_for(std::chrono::microseconds(100));
   return 0;
 }
 
@@ -257,8 +284,8 @@ void dispatcher_loop(Live& live) {
   std::vector<rte_mbuf*> bufs(burst);
   std::vector<std::vector<rte_mbuf*>> out(nw, std::vector<rte_mbuf*>(burst));
   std::vector<unsigned> count(nw);
-  std::vector<uint8_t> scratch(65600);  // largest frame (64 KiB loopback MTU + headers)
-  uint64_t last_rx = wall_us();
+  std::vector<uint8_t> scratch(kMaxFrame);
+  uint64_t last_rx = mono_us();
   std::fprintf(stderr, "l7tap: dispatcher on main lcore %u → %zu workers\n", rte_lcore_id(), nw);
   while (!g_stop.load(std::memory_order_relaxed)) {
     bool any = false;
@@ -298,7 +325,7 @@ void dispatcher_loop(Live& live) {
         }
       }
     }
-    const uint64_t now = wall_us();
+    const uint64_t now = mono_us();
     if (any) {
       last_rx = now;
     } else {
@@ -531,37 +558,50 @@ int run_live(const Config& config, const RunOptions& options) {
     std::fprintf(stderr, "l7tap: /metrics on port %u (metrics.listen %s)\n", control.metrics_port(),
                  config.metrics_listen.c_str());
 
+  // Shutdown, in the one order that leaves nothing behind and touches nothing freed: the workers
+  // stop and are joined (their final flush waits for the control thread, still draining), then the
+  // control thread drains the rings and closes the flow log, then /metrics stops (a scrape reads
+  // rte_eth_stats) before the ports close and the EAL is cleaned up.
+  auto shutdown = [&] {
+    live.stop_workers.store(true, std::memory_order_release);
+    rte_eal_mp_wait_lcore();
+    control.stop();
+    control.stop_metrics();
+    for (const Port& p : live.ports) {
+      rte_eth_dev_stop(p.id);
+      rte_eth_dev_close(p.id);
+    }
+    for (auto& w : live.workers)
+      if (w->ring != nullptr) rte_ring_free(w->ring);
+    rte_mempool_free(live.pool);
+    rte_eal_cleanup();
+  };
+
   for (auto& w : live.workers) {
-    int rc = rte_eal_remote_launch(worker_main, w.get(), w->lcore);
-    if (rc != 0) throw std::runtime_error("cannot launch worker on lcore " + std::to_string(w->lcore));
+    if (rte_eal_remote_launch(worker_main, w.get(), w->lcore) != 0) {
+      // The workers already running use the state freed below: stop and join them first.
+      shutdown();
+      throw std::runtime_error("cannot launch worker " + std::to_string(w->id) + " on lcore " +
+                               std::to_string(w->lcore));
+    }
   }
   if (need_dispatcher) {
-    dispatcher_loop(live);
+    dispatcher_loop(live);  // returns on g_stop (signal, exit_when_idle): nothing is enqueued after it
   } else {
-    const uint64_t start = wall_us();
+    const uint64_t start = mono_us();
     while (!g_stop.load()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       if (config.exit_when_idle_us == 0) continue;
       uint64_t last = start;
-      for (auto& w : live.workers) last = std::max(last, w->last_rx_wall_us.load(std::memory_order_relaxed));
-      if (wall_us() - last >= config.exit_when_idle_us) {
+      for (auto& w : live.workers) last = std::max(last, w->last_rx_mono_us.load(std::memory_order_relaxed));
+      if (mono_us() - last >= config.exit_when_idle_us) {
         std::fprintf(stderr, "l7tap: no packets for %.1f s (workers.exit_when_idle): stopping\n",
                      static_cast<double>(config.exit_when_idle_us) / 1e6);
         g_stop.store(true);
       }
     }
   }
-  g_stop.store(true);
-  rte_eal_mp_wait_lcore();
-  control.stop();
-  for (const Port& p : live.ports) {
-    rte_eth_dev_stop(p.id);
-    rte_eth_dev_close(p.id);
-  }
-  for (auto& w : live.workers)
-    if (w->ring != nullptr) rte_ring_free(w->ring);
-  rte_mempool_free(live.pool);
-  rte_eal_cleanup();
+  shutdown();
   return 0;
 }
 

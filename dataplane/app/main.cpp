@@ -1,5 +1,6 @@
 // l7tap command line: parse options, load the conf, run live (DPDK) or offline (pcap files).
 #include <getopt.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <csignal>
@@ -60,7 +61,19 @@ std::string conf_error_text(const l7tap::ConfigError& e, const std::string& conf
   return e.what();
 }
 
-void on_signal(int) { l7tap::g_stop.store(true); }
+// SIGINT/SIGTERM: the first asks for an orderly stop (rx stops, rings drain, every open session
+// and the flow log are flushed, exit 0); a second one, while that runs, exits at once (128 + the
+// signal, as a shell reports a signal death), for when the orderly stop is stuck (e.g. the flow
+// log on a pipe nobody reads).
+std::atomic<int> g_stop_signals{0};
+void on_signal(int sig) {
+  if (g_stop_signals.fetch_add(1) != 0) {
+    static const char kMsg[] = "l7tap: second signal: exiting without flushing\n";
+    [[maybe_unused]] ssize_t n = write(STDERR_FILENO, kMsg, sizeof kMsg - 1);
+    _exit(128 + sig);
+  }
+  l7tap::g_stop.store(true);
+}
 void on_hangup(int) { l7tap::g_reload.store(true); }
 
 }  // namespace

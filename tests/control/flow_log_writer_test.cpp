@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -526,6 +527,102 @@ TEST(FlowLogWriter, WriteErrorsAreCounted) {
   EXPECT_EQ(w.counters().write_errors.get(), 1u);
   EXPECT_EQ(w.counters().lines_lost.get(), 2u);
   EXPECT_EQ(w.counters().lines.get(), 0u);
+}
+
+
+// Rotation under load: many small rotations with flushes at uneven points; with enough files kept
+// every line is in exactly one file, whole, in order (oldest file first), and the counters agree.
+TEST(FlowLogWriter, RotationUnderLoadLosesNoLine) {
+  TempDir dir("l7tap_fl_rot_load");
+  const std::string f = dir.path() + "/flow.log";
+  constexpr int kLines = 50000;
+  constexpr uint32_t kFiles = 2000;  // more than the rotations below: nothing ages out
+  {
+    FlowLogWriter w(f, 16 * 1024, kFiles);
+    std::mt19937 rng(11);
+    for (int i = 0; i < kLines; ++i) {
+      w.append(numbered_line(i));
+      if (rng() % 97 == 0) w.flush();  // batches of uneven size, as the control thread drains them
+    }
+    w.close();
+    EXPECT_EQ(w.counters().lines.get(), static_cast<uint64_t>(kLines));
+    EXPECT_EQ(w.counters().write_errors.get(), 0u);
+    EXPECT_EQ(w.counters().lines_lost.get(), 0u);
+    EXPECT_GT(w.counters().rotations.get(), 100u);
+    ASSERT_LT(w.counters().rotations.get(), kFiles);
+  }
+  std::vector<std::string> files;
+  for (uint32_t i = kFiles; i >= 1; --i)
+    if (exists(f + "." + std::to_string(i))) files.push_back(f + "." + std::to_string(i));
+  files.push_back(f);
+  int next = 0;
+  for (const std::string& name : files) {
+    const std::string text = read_file(name);
+    EXPECT_LE(text.size(), 16u * 1024) << name;
+    for (const std::string& line : split_lines(text)) {
+      ASSERT_EQ(line + "\n", numbered_line(next)) << name;
+      ++next;
+    }
+  }
+  EXPECT_EQ(next, kLines);
+}
+
+// Disk full: a failed write costs the lines of that batch (counted), never a partial line in the
+// file, never the process; once space returns the following lines are written again. The full disk
+// is a 64 KiB tmpfs mounted for the test (skipped where mounting is not permitted).
+TEST(FlowLogWriter, DiskFullIsCountedAndRecoversWhenSpaceReturns) {
+  TempDir dir("l7tap_fl_full");
+  const std::string mnt = dir.path() + "/small";
+  ASSERT_EQ(::mkdir(mnt.c_str(), 0755), 0);
+  if (::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=64k") != 0)
+    GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
+  struct Unmount {
+    std::string path;
+    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+  } unmount{mnt};
+
+  // A filler takes part of the space; deleting it later is "space returns".
+  const std::string filler = mnt + "/filler";
+  {
+    std::ofstream fill(filler, std::ios::binary);
+    fill << std::string(32 * 1024, 'f');
+  }
+  const std::string f = mnt + "/flow.log";
+  FlowLogWriter w(f, 0, 0);
+  int appended = 0;
+  auto write_batches = [&](int batches) {
+    for (int b = 0; b < batches; ++b) {
+      for (int i = 0; i < 20; ++i) w.append(numbered_line(appended++));
+      w.flush();
+    }
+  };
+  write_batches(100);  // ~100 KB into ~32 KiB of room
+  const uint64_t errors = w.counters().write_errors.get();
+  const uint64_t lost = w.counters().lines_lost.get();
+  EXPECT_GT(errors, 0u);
+  EXPECT_GT(lost, 0u);
+  EXPECT_EQ(w.counters().lines.get() + lost, static_cast<uint64_t>(appended));
+
+  ASSERT_EQ(::unlink(filler.c_str()), 0);  // space returns
+  const uint64_t written_before = w.counters().lines.get();
+  write_batches(10);
+  EXPECT_EQ(w.counters().write_errors.get(), errors);  // no new failure
+  EXPECT_EQ(w.counters().lines.get(), written_before + 200);
+  w.close();
+
+  // The file holds whole lines only, exactly the ones counted as written, in order.
+  const std::vector<std::string> lines = split_lines(read_file(f));
+  EXPECT_EQ(lines.size(), w.counters().lines.get());
+  int last = -1;
+  for (const std::string& line : lines) {
+    ASSERT_EQ(line.rfind("{\"n\":", 0), 0u) << line;
+    ASSERT_EQ(line.back(), '}') << line;
+    const int n = std::stoi(line.substr(5));
+    ASSERT_GT(n, last);
+    ASSERT_EQ(line + "\n", numbered_line(n));
+    last = n;
+  }
+  EXPECT_EQ(last, appended - 1);  // the last batches, after space returned, are there
 }
 
 }  // namespace

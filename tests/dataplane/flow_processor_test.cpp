@@ -295,6 +295,54 @@ TEST_F(FlowProcessorTest, IdleFlowsExpireAndFullTableEvicts) {
   EXPECT_EQ(stat(WorkerStats::kEndedIdle), 2u);
 }
 
+// l7tap_flow_insert_failures_total: a flow the table's index cannot place (both of its buckets
+// full, no resident movable) is not tracked. With the per-run secret hash seed nobody can aim
+// flows at one bucket pair and the index is at most half full, so in practice it stays 0; it is
+// the table's only way to lose a flow, so it must show when it happens. A test that knows the
+// seed can make it happen: 17 flows whose hashes share the bucket and the 16-bit signature fill
+// both of their buckets (8 slots each) and the 17th has nowhere to go, though the table has room.
+TEST_F(FlowProcessorTest, FlowsTheIndexCannotPlaceAreCounted) {
+  FlowProcessorConfig cfg;
+  cfg.flow_capacity = 32;  // 64 index slots: 8 buckets of 8 (the low 3 hash bits pick the bucket)
+  cfg.hash_seed = 0x5eed;
+  auto same_slot_pair = [](uint64_t a, uint64_t b) {
+    return (a & 7) == (b & 7) && ((a >> 32) & 0xffff) == ((b >> 32) & 0xffff);
+  };
+  // Client 10.0.x.y:port → server 10.0.0.2:7000, as the SYN's decode gives it.
+  auto key_of = [](uint8_t x, uint8_t y, uint16_t port) {
+    DecodedPacket p;
+    p.src_ip = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, x, y};
+    p.dst_ip = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 2};
+    p.l4_proto = 6;
+    p.src_port = port;
+    p.dst_port = 7000;
+    bool swapped;
+    return make_flow_key(p, swapped);
+  };
+  std::vector<Conn> flows;
+  uint64_t first = 0;
+  for (uint32_t n = 0; flows.size() < 17 && n < (1u << 30); ++n) {
+    const auto x = static_cast<uint8_t>(n >> 24), y = static_cast<uint8_t>(n >> 16);
+    const auto port = static_cast<uint16_t>(n);
+    if (port < 1024) continue;
+    const uint64_t h = flow_hash(key_of(x, y, port), cfg.hash_seed);
+    if (flows.empty()) first = h;
+    if (!flows.empty() && !same_slot_pair(h, first)) continue;
+    Conn c;
+    c.cip = fb::ip4(("10.0." + std::to_string(x) + "." + std::to_string(y)).c_str());
+    c.cport = port;
+    flows.push_back(c);
+  }
+  ASSERT_EQ(flows.size(), 17u);
+  auto p = make(cfg);
+  for (Conn& c : flows) feed(*p, c.handshake()[0], 1'000);
+  p->publish_stats();
+  EXPECT_EQ(stat(WorkerStats::kFlowsCreated), 16u);
+  EXPECT_EQ(stat(WorkerStats::kInsertFailures), 1u);
+  EXPECT_EQ(p->active_flows(), 16u);
+  EXPECT_EQ(stat(WorkerStats::kEvictions), 0u);  // the table had room: only the index did not
+}
+
 TEST_F(FlowProcessorTest, UnknownProtocolIsCountedAndIgnored) {
   auto p = make();
   Conn c;
