@@ -18,6 +18,8 @@
 //
 // With L7TAP_FUZZ_WRITE_SEEDS=DIR in the environment, the target first writes one framed seed per
 // registered protocol from its descriptor's fuzz_samples into DIR (tools/fuzz does this).
+// With L7TAP_FUZZ_PROTOCOL=NAME every input goes to that protocol (the index is read and ignored,
+// so the same seeds serve): a campaign on one protocol (tools/fuzz parsers:NAME).
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -204,10 +206,19 @@ void write_seeds(const char* dir) {
   }
 }
 
+const ProtocolDescriptor* g_only = nullptr;  // L7TAP_FUZZ_PROTOCOL
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   if (const char* dir = std::getenv("L7TAP_FUZZ_WRITE_SEEDS")) write_seeds(dir);
+  if (const char* name = std::getenv("L7TAP_FUZZ_PROTOCOL"); name != nullptr && *name != '\0') {
+    g_only = find_protocol(name);
+    if (g_only == nullptr) {
+      std::fprintf(stderr, "fuzz_parsers: L7TAP_FUZZ_PROTOCOL=%s is not a registered protocol\n", name);
+      std::exit(2);
+    }
+  }
   return 0;
 }
 
@@ -221,7 +232,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint64_t index = r.uvarint();  // unsigned LEB128
   if (!r.ok()) return 0;
   rest = r.rest();
-  const ProtocolDescriptor& d = *protocols[index % protocols.size()];
+  const ProtocolDescriptor& d = g_only != nullptr ? *g_only : *protocols[index % protocols.size()];
 
   check_probe(d, rest);
 
