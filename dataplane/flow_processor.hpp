@@ -110,6 +110,10 @@ class FlowProcessor : public RecordSink {
   void on_record(FlowRecord& r) override;
   void flush() override;
 
+  // Forgets the protocol verdicts cached per server: with flush_all(), back to how a new
+  // processor behaves (a fuzz harness reuses one across inputs rather than building one each).
+  void forget_verdicts() { detector_.clear_cache(); }
+
   uint32_t active_flows() const { return table_.size(); }
   uint64_t hash_seed() const { return seed_; }
   const BufferPool& pool() const { return pool_; }

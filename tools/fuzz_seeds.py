@@ -3,8 +3,9 @@
 
 Writes OUT/fuzz_decode/ (one file per distinct frame), OUT/fuzz_parsers/ (per TCP/UDP flow, its
 payload as the target's "framed" records: [u16 BE header: bit 15 = to-client, bits 0-13 = length]
-[bytes], after a mode byte 0 and the protocol's registry index as an unsigned LEB128 varint) and OUT/fuzz_pipeline/ (per flow, its frames as
-[u16 BE length][frame]). File names are content hashes, so reruns add nothing twice.
+[bytes], after a mode byte 0 and the protocol's registry index as an unsigned LEB128 varint),
+OUT/fuzz_pipeline/ (per flow, its frames as [u16 BE length][frame]) and OUT/fuzz_reassembly/ (per
+TCP flow, its segments with flags, seq, ack and window in that target's raw mode). File names are content hashes, so reruns add nothing twice.
 
 The protocol of a flow comes from a protocol name in the pcap's path (e.g. .../kafka/x.pcap), else
 from its server port; a flow of unknown protocol is seeded for every protocol. The index is the
@@ -97,7 +98,7 @@ def to_ethernet(linktype, frame):
 
 
 def decode(frame, depth=0):
-    """(src, dst, l4, sport, dport, flags, seq, payload) of a TCP/UDP frame, else None."""
+    """(src, dst, l4, sport, dport, flags, seq, payload, ack, window) of a TCP/UDP frame, else None."""
     if len(frame) < 14:
         return None
     etype, off = struct.unpack(">H", frame[12:14])[0], 14
@@ -115,13 +116,14 @@ def decode(frame, depth=0):
     else:
         return None
     if proto == 6 and len(l4) >= 20:
-        sport, dport, seq = struct.unpack(">HHI", l4[:8])
-        return src, dst, 6, sport, dport, l4[13], seq, l4[(l4[12] >> 4) * 4:]
+        sport, dport, seq, ack = struct.unpack(">HHII", l4[:12])
+        window = struct.unpack(">H", l4[14:16])[0]
+        return src, dst, 6, sport, dport, l4[13], seq, l4[(l4[12] >> 4) * 4:], ack, window
     if proto == 17 and len(l4) >= 8:
         sport, dport = struct.unpack(">HH", l4[:4])
         if dport == 4789 and depth < 2 and len(l4) >= 16:
             return decode(l4[16:], depth + 1)  # VXLAN: the inner frame
-        return src, dst, 17, sport, dport, 0, 0, l4[8:]
+        return src, dst, 17, sport, dport, 0, 0, l4[8:], 0, 0
     return None
 
 
@@ -131,6 +133,7 @@ class Flow:
         self.frames = []      # Ethernet frames of the flow, in capture order
         self.chunks = []      # (to_client, payload) in stream order
         self.next_seq = {}    # per direction: next expected TCP sequence number
+        self.segments = []    # TCP: (to_client, flags, seq, ack, window, payload) in capture order
 
 
 def collect(paths):
@@ -148,7 +151,7 @@ def collect(paths):
             d = decode(frame)
             if d is None:
                 continue
-            src, dst, l4, sport, dport, flags, seq, payload = d
+            src, dst, l4, sport, dport, flags, seq, payload, ack, window = d
             a, b = (src, sport), (dst, dport)
             key = (path, l4, min(a, b), max(a, b))
             flow = flows.get(key)
@@ -163,6 +166,7 @@ def collect(paths):
             flow.frames.append(frame)
             to_client = a == flow.server
             if l4 == 6:
+                flow.segments.append((to_client, flags, seq, ack, window, bytes(payload)))
                 expected = flow.next_seq.get(to_client)
                 if flags & 0x02:
                     flow.next_seq[to_client] = (seq + 1) & 0xFFFFFFFF
@@ -206,6 +210,36 @@ def frame_sequence(frames):
     return bytes(out)
 
 
+def segment_sequence(segments):
+    """fuzz_reassembly's raw mode: [flags][seq i16][len u16] [ack i16][window u8] [payload] per
+    segment, seq and ack relative to the highest sequence number each side has sent."""
+    out = bytearray(b"\x06")  # raw payload, 64 KiB out-of-order cap, roomy pool, ISN 0
+    sent_hi = {}
+    for to_client, flags, seq, ack, window, payload in segments:
+        d = 1 if to_client else 0
+        data_seq = (seq + (1 if flags & 0x02 else 0)) & 0xFFFFFFFF
+        hi = sent_hi.setdefault(d, seq)
+        rel = ((seq - hi + 0x80000000) & 0xFFFFFFFF) - 0x80000000
+        if not -0x8000 <= rel < 0x8000:
+            continue
+        f = d | (0x02 if flags & 0x02 else 0) | (0x04 if flags & 0x01 else 0)
+        tail = b""
+        if flags & 0x10 and (1 - d) in sent_hi:
+            ack_rel = ((ack - sent_hi[1 - d] + 0x80000000) & 0xFFFFFFFF) - 0x80000000
+            if -0x8000 <= ack_rel < 0x8000:
+                f |= 0x08
+                tail = struct.pack(">hB", ack_rel, min(255, window >> 8))
+        payload = payload[:0x1FFF]
+        rec = struct.pack(">BhH", f, rel, len(payload)) + tail + payload
+        if len(out) + len(rec) > MAX_SEED:
+            break
+        out += rec
+        end = (data_seq + len(payload)) & 0xFFFFFFFF
+        if ((end - hi) & 0xFFFFFFFF) < 0x80000000:
+            sent_hi[d] = end
+    return bytes(out)
+
+
 def write(directory, blob, written):
     name = hashlib.sha1(blob).hexdigest()
     path = os.path.join(directory, name)
@@ -231,7 +265,7 @@ def main():
         sys.exit(__doc__)
     out, paths = sys.argv[1], sys.argv[2:]
     names = registry_order()
-    dirs = {t: os.path.join(out, t) for t in ("fuzz_decode", "fuzz_parsers", "fuzz_pipeline")}
+    dirs = {t: os.path.join(out, t) for t in ("fuzz_decode", "fuzz_parsers", "fuzz_pipeline", "fuzz_reassembly")}
     for d in dirs.values():
         os.makedirs(d, exist_ok=True)
     frames, flows = collect(paths)
@@ -240,6 +274,8 @@ def main():
         write(dirs["fuzz_decode"], frame[:MAX_SEED], written)
     for flow in flows:
         write(dirs["fuzz_pipeline"], frame_sequence(flow.frames), written)
+        if flow.segments:
+            write(dirs["fuzz_reassembly"], segment_sequence(flow.segments), written)
         if not flow.chunks:
             continue
         body = framed(flow.chunks)

@@ -9,6 +9,7 @@
 // own evidence: when the flow's first bytes are claimed by another protocol's probe, that wins.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <span>
@@ -90,6 +91,8 @@ class ProtocolDetector {
   // Per-server verdict cache (direct-mapped; a collision just replaces the older entry).
   const ProtocolDescriptor* cached(const ServerKey& key) const;
   void remember(const ServerKey& key, const ProtocolDescriptor* p);
+  // Forgets every verdict (a fuzz harness reusing one detector across unrelated inputs).
+  void clear_cache() { std::fill(cache_.begin(), cache_.end(), CacheEntry{}); }
 
   static uint8_t transport_bit(uint8_t l4) { return l4 == 6 ? kTcp : l4 == 17 ? kUdp : 0; }
 

@@ -192,7 +192,8 @@ void L7Fields::set_attribute(std::string_view key, std::string_view value) {
   for (uint8_t i = 0; i < n_attr_; ++i) {
     if (attribute_key(i) != key) continue;
     if (value.size() <= attr_[i].vlen) {
-      std::memmove(bytes_ + attr_[i].off + attr_[i].klen, value.data(), value.size());
+      // An empty value may have a null data(): memmove/memcpy must not see it (UB even for 0 bytes).
+      if (!value.empty()) std::memmove(bytes_ + attr_[i].off + attr_[i].klen, value.data(), value.size());
       attr_[i].vlen = static_cast<uint16_t>(value.size());
       return;
     }
@@ -205,7 +206,7 @@ void L7Fields::set_attribute(std::string_view key, std::string_view value) {
   const std::size_t n = room(want);
   if (n < key.size() + (value.empty() ? 0 : 1)) return;  // not even the key and one byte fit
   std::memcpy(bytes_ + used_, key.data(), key.size());
-  std::memcpy(bytes_ + used_ + key.size(), value.data(), n - key.size());
+  if (n > key.size()) std::memcpy(bytes_ + used_ + key.size(), value.data(), n - key.size());
   attr_[n_attr_++] = AttrRef{used_, static_cast<uint16_t>(n - key.size()), static_cast<uint8_t>(key.size()), 0};
   used_ = static_cast<uint16_t>(used_ + n);
 }

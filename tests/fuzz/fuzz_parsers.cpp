@@ -14,9 +14,12 @@
 //   then the protocol: its index in the registry as an unsigned LEB128 varint (modulo the number
 //   of protocols: no ceiling on how many there are).
 // The pool's budget is tight (refusals happen) for inputs of odd length, roomy for even ones.
+// Pool and pairing engine are reused across inputs (struct Budget).
 //
 // With L7TAP_FUZZ_WRITE_SEEDS=DIR in the environment, the target first writes one framed seed per
 // registered protocol from its descriptor's fuzz_samples into DIR (tools/fuzz does this).
+// With L7TAP_FUZZ_PROTOCOL=NAME every input goes to that protocol (the index is read and ignored,
+// so the same seeds serve): a campaign on one protocol (tools/fuzz parsers:NAME).
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -42,18 +45,28 @@ constexpr uint64_t kRequestTimeoutUs = 50'000;  // 50 chunks: expiry runs within
 
 class CheckingSink final : public RecordSink {
  public:
-  explicit CheckingSink(ProtocolId expected) : expected_(expected) {}
   void on_record(FlowRecord& r) override {
-    FUZZ_CHECK(r.protocol == expected_);
+    FUZZ_CHECK(r.protocol == expected);
     FUZZ_CHECK(r.start_time_us >= kStartUs);
     fuzz::check_record(r, line_);
     ++records;
   }
+  ProtocolId expected = kUnknownProtocol;
   uint64_t records = 0;
 
  private:
-  ProtocolId expected_;
   std::string line_;
+};
+
+// The pool and the pairing engine are built once per budget and reused by every input (a new
+// SessionPairing per input allocated and poisoned its request slots each time). An input leaves
+// them as it found them: Harness::finish() checks that no request is pending and no block is in
+// use; only the pool's cached free blocks stay, which never change whether a request fits.
+struct Budget {
+  explicit Budget(uint64_t limit) : pool(limit), pairing(64, 16, kRequestTimeoutUs, sink, pool) {}
+  BufferPool pool;
+  CheckingSink sink;
+  SessionPairing pairing;
 };
 
 void check_probe(const ProtocolDescriptor& d, std::span<const uint8_t> data) {
@@ -81,9 +94,9 @@ struct Rng {
 // driver (a UDP flow detected as this protocol takes that path).
 class Harness {
  public:
-  Harness(const ProtocolDescriptor& d, uint64_t budget_limit)
-      : id_(protocol_id(&d)), pool_(budget_limit), sink_(id_), pairing_(64, 16, kRequestTimeoutUs, sink_, pool_),
-        flow_sink_(pairing_, flow_) {
+  Harness(const ProtocolDescriptor& d, Budget& b)
+      : id_(protocol_id(&d)), pool_(b.pool), sink_(b.sink), pairing_(b.pairing), flow_sink_(pairing_, flow_) {
+    sink_.expected = id_;
     flow_.protocol = id_;
     flow_.net.client_port = 40000;
     flow_.net.server_port = d.default_ports.empty() ? 1 : d.default_ports.front();
@@ -128,9 +141,9 @@ class Harness {
 
  private:
   ProtocolId id_;
-  BufferPool pool_;
-  CheckingSink sink_;
-  SessionPairing pairing_;
+  BufferPool& pool_;
+  CheckingSink& sink_;
+  SessionPairing& pairing_;
   FlowSessions flow_;
   SessionPairing::FlowSink flow_sink_;
   ParserOptions options_;
@@ -193,10 +206,19 @@ void write_seeds(const char* dir) {
   }
 }
 
+const ProtocolDescriptor* g_only = nullptr;  // L7TAP_FUZZ_PROTOCOL
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   if (const char* dir = std::getenv("L7TAP_FUZZ_WRITE_SEEDS")) write_seeds(dir);
+  if (const char* name = std::getenv("L7TAP_FUZZ_PROTOCOL"); name != nullptr && *name != '\0') {
+    g_only = find_protocol(name);
+    if (g_only == nullptr) {
+      std::fprintf(stderr, "fuzz_parsers: L7TAP_FUZZ_PROTOCOL=%s is not a registered protocol\n", name);
+      std::exit(2);
+    }
+  }
   return 0;
 }
 
@@ -210,11 +232,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint64_t index = r.uvarint();  // unsigned LEB128
   if (!r.ok()) return 0;
   rest = r.rest();
-  const ProtocolDescriptor& d = *protocols[index % protocols.size()];
+  const ProtocolDescriptor& d = g_only != nullptr ? *g_only : *protocols[index % protocols.size()];
 
   check_probe(d, rest);
 
-  Harness h(d, (size & 1) != 0 ? 6144 : (64ull << 20));
+  static Budget* tight = new Budget(6144);  // live for the process (no exit-time destructor races)
+  static Budget* roomy = new Budget(64ull << 20);
+  Harness h(d, (size & 1) != 0 ? *tight : *roomy);
   if (pattern == 0) {
     run_framed(h, rest);
   } else {
