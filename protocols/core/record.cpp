@@ -192,8 +192,7 @@ void L7Fields::set_attribute(std::string_view key, std::string_view value) {
   for (uint8_t i = 0; i < n_attr_; ++i) {
     if (attribute_key(i) != key) continue;
     if (value.size() <= attr_[i].vlen) {
-      // An empty value may have a null data(): memmove/memcpy must not see it (UB even for 0 bytes).
-      if (!value.empty()) std::memmove(bytes_ + attr_[i].off + attr_[i].klen, value.data(), value.size());
+      std::memmove(bytes_ + attr_[i].off + attr_[i].klen, value.data(), value.size());
       attr_[i].vlen = static_cast<uint16_t>(value.size());
       return;
     }
