@@ -6,7 +6,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Debian packages the build needs.
 BUILD_PKGS=(g++ meson ninja-build pkg-config python3 dpdk-dev libdpdk-dev libhyperscan-dev libboost-dev
   prometheus-cpp-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev libpcap-dev libprotobuf-dev
-  protobuf-compiler)
+  protobuf-compiler zlib1g-dev)
 # What the tests use besides: real servers and clients, capture tools, Prometheus, clang sanitizers.
 TEST_PKGS=(prometheus tshark tcpdump mosquitto mosquitto-clients clang libclang-rt-14-dev curl
   rabbitmq-server amqp-tools python3-pika nats-server kcat)

@@ -474,14 +474,14 @@ TEST(ConfigErrors, MetricsCardinalityAndEndpointRules) {
   expect_error("metrics: { max_series_per_metric: -5 }\n", "metrics.max_series_per_metric", "out of range");
   expect_error("metrics: { max_endpoints_per_service: lots }\n", "metrics.max_endpoints_per_service", "got \"lots\"");
   expect_error("metrics: { client_labels: sometimes }\n", "metrics.client_labels", "true or false");
-  expect_error("metrics: { max_connections: 0 }\n", "metrics.max_connections", "must be in 1..65536, got 0");
-  expect_error("metrics: { max_connections: 65537 }\n", "metrics.max_connections", "must be in 1..65536, got 65537");
+  expect_error("metrics: { max_connections: 0 }\n", "metrics.max_connections", "expected an integer in 1..65536, got 0");
+  expect_error("metrics: { max_connections: 65537 }\n", "metrics.max_connections", "expected an integer in 1..65536, got 65537");
   expect_error("metrics: { max_connections: many }\n", "metrics.max_connections", "got \"many\"");
   expect_error("metrics: { request_timeout: 0 }\n", "metrics.request_timeout", "must be greater than 0");
   expect_error("metrics: { request_timeout: soon }\n", "metrics.request_timeout", "soon");
   expect_error("metrics: { send_timeout: 0s }\n", "metrics.send_timeout", "must be greater than 0");
-  expect_error("metrics: { max_request_bytes: 100 }\n", "metrics.max_request_bytes", "must be in 256..1048576, got 100");
-  expect_error("metrics: { max_request_bytes: 2MiB }\n", "metrics.max_request_bytes", "must be in 256..1048576");
+  expect_error("metrics: { max_request_bytes: 100 }\n", "metrics.max_request_bytes", "expected an integer in 256..1048576, got 100");
+  expect_error("metrics: { max_request_bytes: 2MiB }\n", "metrics.max_request_bytes", "expected an integer in 256..1048576");
   expect_error("metrics: { max_conections: 5 }\n", "metrics.max_conections", "did you mean \"max_connections\"?");
   expect_error("metrics: { normalise_endpoints: true }\n", "metrics.normalise_endpoints",
                "did you mean \"normalize_endpoints\"?");
