@@ -74,8 +74,9 @@ class Flood : public ::testing::Test {
       gen::TcpConversation& c = mqtt_[i];
       c.handshake(out_);
       c.send(out_, gen::Dir::kToServer, build([&](gen::Writer& w) {
+               const std::string id = "dev" + std::to_string(i);  // client_id is a view
                gen::mqtt::Connect k;
-               k.client_id = "dev" + std::to_string(i);
+               k.client_id = id;
                gen::mqtt::connect(w, k);
              }));
       c.send(out_, gen::Dir::kToClient, build([](gen::Writer& w) { gen::mqtt::connack(w, 4, false, 0); }));
@@ -87,8 +88,9 @@ class Flood : public ::testing::Test {
     for (int i = 0; i < kMqttFlows; ++i) {
       gen::TcpConversation& c = mqtt_[i];
       c.send(out_, gen::Dir::kToServer, build([&](gen::Writer& w) {
+               const std::string topic = "sensors/" + std::to_string(i);  // topic is a view
                gen::mqtt::Publish p;
-               p.topic = "sensors/" + std::to_string(i);
+               p.topic = topic;
                p.qos = 1;
                p.packet_id = id;
                const std::vector<uint8_t> body(32, 'v');
@@ -232,8 +234,9 @@ TEST(StalledControl, FullRingDropsAndCountsNeverBlocks) {
     gen::TcpConversation c(s);
     c.handshake(out);
     c.send(out, gen::Dir::kToServer, build([&](gen::Writer& w) {
+             const std::string id = "c" + std::to_string(i);  // client_id is a view
              gen::mqtt::Connect k;
-             k.client_id = "c" + std::to_string(i);
+             k.client_id = id;
              gen::mqtt::connect(w, k);
            }));
     c.send(out, gen::Dir::kToClient, build([](gen::Writer& w) { gen::mqtt::connack(w, 4, false, 0); }), true);

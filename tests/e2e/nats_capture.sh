@@ -57,7 +57,7 @@ grep -q "Server is ready" "$work/server.log" || { cat "$work/server.log" >&2; ec
 
 timeout 60 node "$client_dir/client.js" "$port" >&2
 
-sleep 0.5  # let the last segments reach the capture
+sleep 1.5  # let the last segments reach the capture (tcpdump lags on a loaded machine)
 kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 kill "$dump_pid"; wait "$dump_pid" 2>/dev/null || true; dump_pid=""
 echo "$pcap"
