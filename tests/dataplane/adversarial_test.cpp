@@ -18,6 +18,7 @@
 
 #include "dataplane/flow_processor.hpp"
 #include "protocols/registry.hpp"
+#include "tests/dataplane/mqtt_frames.hpp"
 #include "tools/gen/proto_mqtt.hpp"
 #include "tools/gen/proto_nats.hpp"
 #include "tools/gen/tcp_conversation.hpp"
@@ -45,38 +46,6 @@ class Records : public RecordSink {
 };
 
 std::vector<uint8_t> bytes(std::string_view s) { return {s.begin(), s.end()}; }
-
-std::vector<uint8_t> mqtt_connect(std::string_view client_id) {
-  std::vector<uint8_t> b;
-  gen::Writer w(b);
-  gen::mqtt::Connect c;
-  c.client_id = client_id;
-  gen::mqtt::connect(w, c);
-  return b;
-}
-std::vector<uint8_t> mqtt_connack() {
-  std::vector<uint8_t> b;
-  gen::Writer w(b);
-  gen::mqtt::connack(w, 4, false, 0);
-  return b;
-}
-std::vector<uint8_t> mqtt_publish(std::string_view topic, uint16_t id, std::size_t payload) {
-  std::vector<uint8_t> b;
-  gen::Writer w(b);
-  gen::mqtt::Publish p;
-  p.topic = topic;
-  p.qos = 1;
-  p.packet_id = id;
-  const std::vector<uint8_t> body(payload, 'p');
-  gen::mqtt::publish(w, p, body);
-  return b;
-}
-std::vector<uint8_t> mqtt_puback(uint16_t id) {
-  std::vector<uint8_t> b;
-  gen::Writer w(b);
-  gen::mqtt::puback(w, 4, id);
-  return b;
-}
 
 class Adversarial : public ::testing::Test {
  protected:

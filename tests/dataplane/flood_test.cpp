@@ -19,6 +19,7 @@
 #include "dataplane/flow_processor.hpp"
 #include "dataplane/ring_sink.hpp"
 #include "protocols/registry.hpp"
+#include "tests/dataplane/mqtt_frames.hpp"
 #include "tools/gen/proto_mqtt.hpp"
 #include "tools/gen/tcp_conversation.hpp"
 #include "tools/gen/writer.hpp"
@@ -35,14 +36,6 @@ class Records : public RecordSink {
   uint64_t total = 0;
   uint64_t publishes = 0;
 };
-
-template <class Fn>
-std::vector<uint8_t> build(Fn fn) {
-  std::vector<uint8_t> b;
-  gen::Writer w(b);
-  fn(w);
-  return b;
-}
 
 class Flood : public ::testing::Test {
  protected:
@@ -73,13 +66,8 @@ class Flood : public ::testing::Test {
     for (int i = 0; i < kMqttFlows; ++i) {
       gen::TcpConversation& c = mqtt_[i];
       c.handshake(out_);
-      c.send(out_, gen::Dir::kToServer, build([&](gen::Writer& w) {
-               const std::string id = "dev" + std::to_string(i);  // client_id is a view
-               gen::mqtt::Connect k;
-               k.client_id = id;
-               gen::mqtt::connect(w, k);
-             }));
-      c.send(out_, gen::Dir::kToClient, build([](gen::Writer& w) { gen::mqtt::connack(w, 4, false, 0); }));
+      c.send(out_, gen::Dir::kToServer, mqtt_connect("dev" + std::to_string(i)));
+      c.send(out_, gen::Dir::kToClient, mqtt_connack());
       ts_ += 10;
     }
   }
@@ -87,16 +75,8 @@ class Flood : public ::testing::Test {
   void publish_round(uint16_t id) {
     for (int i = 0; i < kMqttFlows; ++i) {
       gen::TcpConversation& c = mqtt_[i];
-      c.send(out_, gen::Dir::kToServer, build([&](gen::Writer& w) {
-               const std::string topic = "sensors/" + std::to_string(i);  // topic is a view
-               gen::mqtt::Publish p;
-               p.topic = topic;
-               p.qos = 1;
-               p.packet_id = id;
-               const std::vector<uint8_t> body(32, 'v');
-               gen::mqtt::publish(w, p, body);
-             }));
-      c.send(out_, gen::Dir::kToClient, build([&](gen::Writer& w) { gen::mqtt::puback(w, 4, id); }), true);
+      c.send(out_, gen::Dir::kToServer, mqtt_publish("sensors/" + std::to_string(i), id, 32));
+      c.send(out_, gen::Dir::kToClient, mqtt_puback(id), true);
       ts_ += 10;
     }
   }
@@ -233,13 +213,8 @@ TEST(StalledControl, FullRingDropsAndCountsNeverBlocks) {
     s.server_port = 1883;
     gen::TcpConversation c(s);
     c.handshake(out);
-    c.send(out, gen::Dir::kToServer, build([&](gen::Writer& w) {
-             const std::string id = "c" + std::to_string(i);  // client_id is a view
-             gen::mqtt::Connect k;
-             k.client_id = id;
-             gen::mqtt::connect(w, k);
-           }));
-    c.send(out, gen::Dir::kToClient, build([](gen::Writer& w) { gen::mqtt::connack(w, 4, false, 0); }), true);
+    c.send(out, gen::Dir::kToServer, mqtt_connect("c" + std::to_string(i)));
+    c.send(out, gen::Dir::kToClient, mqtt_connack(), true);
     c.close(out, gen::Dir::kToServer);
     ts += 100;
     proc.housekeeping(ts);  // flushes the burst's records into the ring, as the runtime does
