@@ -46,3 +46,20 @@ build() {
   fi
   ninja -C "$ROOT/$dir" >&2
 }
+
+# test_targets DIR: the files every registered test of build DIR depends on (its executables, the
+# binaries an e2e script runs), read from meson's introspection so that a test added later is built
+# too; used with `meson test --no-rebuild` where building every target would cost too much.
+test_targets() {
+  local dir=$1
+  python3 - "$dir" <<'PY'
+import json, os, subprocess, sys
+d = sys.argv[1]
+intro = lambda what: json.loads(subprocess.check_output(["meson", "introspect", what, d]))
+files = {t["id"]: t["filename"] for t in intro("--targets")}
+deps = {dep for t in intro("--tests") for dep in t["depends"]}
+for dep in sorted(deps):
+    for f in files.get(dep, []):
+        print(os.path.relpath(f, os.path.abspath(d)))
+PY
+}
