@@ -6,6 +6,7 @@
 # usage: tests/e2e/kafka_capture.sh OUTDIR
 # needs: kcat, tcpdump, /usr/bin/python3 (apt-get install -y kcat tcpdump), root for tcpdump on lo.
 set -euo pipefail
+. "$(dirname "$0")/capture_end.sh"
 
 out=${1:?usage: $0 OUTDIR}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,7 +35,7 @@ for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
 [ -s "$work/port" ] || { echo "kafka_capture: responder did not start" >&2; cat "$work/responder.log" >&2; exit 1; }
 port=$(cat "$work/port")
 
-tcpdump -i lo -U --immediate-mode -s 0 -w "$pcap" "tcp port $port" 2>"$work/tcpdump.log" &
+tcpdump -i lo -U --immediate-mode -s 0 -w "$pcap" "port $port" 2>"$work/tcpdump.log" &
 dump_pid=$!
 # tcpdump prints "listening on" once the capture is live.
 for _ in $(seq 50); do grep -q "listening on" "$work/tcpdump.log" 2>/dev/null && break; sleep 0.1; done
@@ -51,7 +52,6 @@ head -c 100000 /dev/zero | tr '\0' 'x' | { cat; echo; } | timeout 30 kcat -b "$b
 timeout 30 kcat -b "$broker" -C -t test -o beginning -c 5 -e -f '%o %h\n' >"$work/consumed.txt"
 [ "$(wc -l <"$work/consumed.txt")" -eq 5 ] || { echo "kafka_capture: consumed $(wc -l <"$work/consumed.txt") of 5" >&2; exit 1; }
 
-sleep 1  # let tcpdump write the last packets
-kill "$dump_pid" && wait "$dump_pid" 2>/dev/null || true
+capture_end "$dump_pid" "$pcap" "$port"
 dump_pid=""
 echo "$pcap"

@@ -10,6 +10,7 @@
 # Client ids are fixed so that the records can be asserted: sub-v5, pub-v5-q0, pub-v5-q1,
 # pub-v5-q2, sub-v311, pub-v311-q0, pub-v311-q1, pub-v311-q2.
 set -eu
+. "$(dirname "$0")/capture_end.sh"
 
 OUTDIR=${1:?usage: $0 OUTDIR}
 TRACEPARENT=00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01
@@ -65,7 +66,7 @@ wait_for /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.
   { echo "$0: mosquitto did not start" >&2; cat "$WORK/mosquitto.log" >&2; exit 1; }
 
 # The capture starts once the broker is up, so the readiness probe above stays out of it.
-tcpdump -i lo -U --immediate-mode -w "$PCAP" "tcp port $PORT" 2>"$WORK/tcpdump.log" &
+tcpdump -i lo -U --immediate-mode -w "$PCAP" "port $PORT" 2>"$WORK/tcpdump.log" &
 TCPDUMP_PID=$!
 wait_for grep -q "listening on" "$WORK/tcpdump.log" || { echo "$0: tcpdump did not start" >&2; cat "$WORK/tcpdump.log" >&2; exit 1; }
 
@@ -96,13 +97,10 @@ round() {
 round mqttv5 v5
 round mqttv311 v311
 
-# Let tcpdump write the last FIN/ACK segments, then stop everything (trap).
-sleep 0.5
+# Stop the broker (its FINs are part of the capture), then the capture once it holds everything.
 kill "$BROKER_PID" 2>/dev/null || true
 wait "$BROKER_PID" 2>/dev/null || true
 BROKER_PID=
-sleep 0.3
-kill -INT "$TCPDUMP_PID" 2>/dev/null || true
-wait "$TCPDUMP_PID" 2>/dev/null || true
+capture_end "$TCPDUMP_PID" "$PCAP" "$PORT"
 TCPDUMP_PID=
 echo "$PCAP"

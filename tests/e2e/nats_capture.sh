@@ -7,6 +7,7 @@
 # needs: nats-server, tcpdump, node + npm (apt-get install -y nats-server tcpdump nodejs npm), root
 # for tcpdump on lo.
 set -euo pipefail
+. "$(dirname "$0")/capture_end.sh"
 
 out=${1:?usage: $0 OUTDIR}
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -45,7 +46,7 @@ authorization {
 }
 EOF
 
-tcpdump -i lo -U --immediate-mode -s 0 -w "$pcap" "tcp port $port" 2>"$work/tcpdump.log" &
+tcpdump -i lo -U --immediate-mode -s 0 -w "$pcap" "port $port" 2>"$work/tcpdump.log" &
 dump_pid=$!
 # tcpdump prints "listening on" once the capture is live.
 for _ in $(seq 50); do grep -q listening "$work/tcpdump.log" && break; sleep 0.1; done
@@ -57,7 +58,7 @@ grep -q "Server is ready" "$work/server.log" || { cat "$work/server.log" >&2; ec
 
 timeout 60 node "$client_dir/client.js" "$port" >&2
 
-sleep 1.5  # let the last segments reach the capture (tcpdump lags on a loaded machine)
 kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
-kill "$dump_pid"; wait "$dump_pid" 2>/dev/null || true; dump_pid=""
+capture_end "$dump_pid" "$pcap" "$port"
+dump_pid=""
 echo "$pcap"

@@ -8,6 +8,7 @@
 # Needs (Debian): rabbitmq-server amqp-tools python3-pika tcpdump; root for tcpdump on lo.
 # Exits 77 (skip) when one is missing. Takes about 15-25 s, mostly RabbitMQ's start and stop.
 set -euo pipefail
+. "$(dirname "$0")/capture_end.sh"
 
 OUTDIR=${1:?usage: $0 OUTDIR}
 mkdir -p "$OUTDIR"
@@ -106,7 +107,7 @@ EOF
 timeout 60 "$RABBIT_BIN/rabbitmqctl" -n "$NODE" await_startup >/dev/null
 
 PCAP=$OUTDIR/rabbitmq.pcap
-tcpdump -i lo -U --immediate-mode -n -s 0 -w "$PCAP" "tcp port $AMQP_PORT" 2>"$WORK/tcpdump.err" &
+tcpdump -i lo -U --immediate-mode -n -s 0 -w "$PCAP" "port $AMQP_PORT" 2>"$WORK/tcpdump.err" &
 TCPDUMP_PID=$!
 for _ in $(seq 1 50); do grep -q listening "$WORK/tcpdump.err" 2>/dev/null && break; sleep 0.1; done
 grep -q listening "$WORK/tcpdump.err" || { echo "tcpdump did not start" >&2; cat "$WORK/tcpdump.err" >&2; exit 1; }
@@ -165,8 +166,7 @@ ch.exchange_delete("l7tap-x")
 conn.close()
 EOF
 
-sleep 0.3  # let tcpdump write the last FINs
-kill -INT "$TCPDUMP_PID"; wait "$TCPDUMP_PID" 2>/dev/null || true
+capture_end "$TCPDUMP_PID" "$PCAP" "$AMQP_PORT"
 TCPDUMP_PID=""
 echo "$AMQP_PORT" >"$OUTDIR/rabbitmq-port"
 END=$(date +%s.%N)

@@ -1,0 +1,29 @@
+# Sourced by the *_capture.sh scripts (POSIX sh): stops a tcpdump capture only once it has written
+# every packet sent before the stop, instead of sleeping and hoping. On a loaded machine (CI, the
+# sanitizer build, fuzzers on both cores) tcpdump can lag by more than a second, and a SIGINT then
+# loses the segments still in its socket buffer: the last DISCONNECT or FIN goes missing and the
+# flow-log checks fail for a reason that is not l7tap's.
+#
+# The capture filter must be "port P" (TCP and UDP): the end marker is one UDP datagram to
+# 127.0.0.1:P carrying CAPTURE_END_MARKER. The kernel hands packets to the capture in order, and
+# tcpdump -U writes each one as it reads it, so once the marker is in the file everything before
+# it is too. l7tap sees the marker as a one-datagram UDP flow of no known protocol (no record).
+
+CAPTURE_END_MARKER=l7tap-e2e-capture-end
+
+# capture_end TCPDUMP_PID PCAP PORT: sends the marker, waits (at most 20 s) until the file holds
+# it, then stops tcpdump and waits for it to exit.
+capture_end() {
+  /usr/bin/python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'$CAPTURE_END_MARKER', ('127.0.0.1', $3))"
+  _i=0
+  until grep -aq "$CAPTURE_END_MARKER" "$2" 2>/dev/null; do
+    _i=$((_i + 1))
+    if [ "$_i" -ge 400 ]; then
+      echo "capture_end: the end marker never reached $2" >&2
+      break
+    fi
+    sleep 0.05
+  done
+  kill -INT "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
