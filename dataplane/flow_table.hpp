@@ -148,7 +148,7 @@ class FlowTable {
   // What a table of `capacity` flows allocates, before allocating it (the start-up memory check).
   static uint64_t memory_bytes_for(uint32_t capacity) {
     return bucket_count_for(capacity) * sizeof(Bucket) + uint64_t{capacity} * (sizeof(Entry) + sizeof(Timer)) +
-           uint64_t{kWheelSlots} * sizeof(uint32_t);
+           uint64_t{kWheelSlots} * sizeof(uint32_t) + sizeof(occupied_);
   }
 
  private:
@@ -190,6 +190,9 @@ class FlowTable {
   void schedule(uint32_t idx, uint64_t due_us);
   void unschedule(uint32_t idx);
   uint32_t pick_victim();  // moves lazily scheduled flows it passes
+  // The first slot at or after offset `from` from the cursor that holds a flow (kWheelSlots when
+  // none up to a whole turn).
+  uint32_t next_occupied(uint32_t from) const;
   // Calls on_end, removes the entry from the index and the wheel and frees it.
   void end_flow(uint32_t idx, FlowEndReason why);
 
@@ -213,6 +216,11 @@ class FlowTable {
   uint32_t free_head_ = kNil;  // free entries, threaded through timers_[i].next
 
   std::unique_ptr<uint32_t[]> wheel_;  // head entry per slot
+  // One bit per slot: set while the slot holds a flow. A full table's evictions look for the
+  // earliest flows, and with the 60 s idle timeout on 65 ms ticks those sit ~900 slots past the
+  // cursor: walking the slots one by one cost ~6,700 instructions per eviction (34 % of all
+  // instructions replaying 100k concurrent conversations into a 65,536-flow table).
+  uint64_t occupied_[kWheelSlots / 64] = {};
   uint32_t tick_shift_ = 16;
   uint64_t cursor_ = 0;  // next tick the wheel processes
 };

@@ -128,6 +128,7 @@ void FlowTable<V>::schedule(uint32_t idx, uint64_t due_us) {
   e.next = wheel_[slot];
   if (e.next != kNil) timers_[e.next].prev = idx;
   wheel_[slot] = idx;
+  occupied_[slot >> 6] |= uint64_t{1} << (slot & 63);
 }
 
 template <class V>
@@ -136,6 +137,7 @@ void FlowTable<V>::unschedule(uint32_t idx) {
   if (e.slot == kNil) return;
   if (e.prev != kNil) timers_[e.prev].next = e.next; else wheel_[e.slot] = e.next;
   if (e.next != kNil) timers_[e.next].prev = e.prev;
+  if (wheel_[e.slot] == kNil) occupied_[e.slot >> 6] &= ~(uint64_t{1} << (e.slot & 63));
   e.prev = e.next = e.slot = kNil;
 }
 
@@ -152,6 +154,19 @@ void FlowTable<V>::end_flow(uint32_t idx, FlowEndReason why) {
 }
 
 template <class V>
+uint32_t FlowTable<V>::next_occupied(uint32_t from) const {
+  for (uint32_t s = from; s < kWheelSlots;) {
+    const auto pos = static_cast<uint32_t>((cursor_ + s) & (kWheelSlots - 1));
+    // The bits of pos's word from pos on are the slots at offsets s, s + 1, ... (the word does not
+    // wrap: slot numbers in a word are consecutive).
+    const uint64_t bits = occupied_[pos >> 6] >> (pos & 63);
+    if (bits != 0) return std::min<uint32_t>(kWheelSlots, s + static_cast<uint32_t>(std::countr_zero(bits)));
+    s += 64 - (pos & 63);
+  }
+  return kWheelSlots;
+}
+
+template <class V>
 uint32_t FlowTable<V>::pick_victim() {
   // The flow due soonest among the first few found in the wheel. Slots are lazy: a flow touched,
   // or carrying payload, since it was scheduled still sits in its old, earlier slot (the SYN's
@@ -163,7 +178,7 @@ uint32_t FlowTable<V>::pick_victim() {
   uint32_t best = kNil;
   uint64_t best_due = 0;
   int seen = 0, moves = 0;
-  for (uint32_t s = 0; s < kWheelSlots && seen < kCandidates; ++s) {
+  for (uint32_t s = next_occupied(0); s < kWheelSlots && seen < kCandidates; s = next_occupied(s + 1)) {
     const uint64_t tick = cursor_ + s;
     for (uint32_t i = wheel_[tick & (kWheelSlots - 1)]; i != kNil && seen < kCandidates;) {
       const uint32_t next = timers_[i].next;

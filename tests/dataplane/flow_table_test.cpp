@@ -172,6 +172,38 @@ TEST(FlowTable, EvictsTheLeastRecentlyActiveWhenFull) {
   EXPECT_EQ(log.ids(FlowEndReason::kEvicted), (std::vector<uint32_t>{2, 3}));
 }
 
+// Evictions find the earliest flows through the wheel's occupancy bits: with a 60 s idle timeout
+// on 65 ms ticks the flows sit ~915 slots past the cursor, here across the end of the slot array
+// (the cursor starts 6 slots before it), and a flow touched since it was scheduled is moved, not
+// evicted.
+TEST(FlowTable, EvictionFindsTheEarliestFlowsAcrossTheWheel) {
+  EndLog log;
+  Table t(3, timeouts(60'000'000, 60'000'000, 2'000'000), log.fn());
+  const uint64_t tick = t.tick_us();
+  ASSERT_EQ(tick, 65'536u);
+  const uint64_t t0 = tick * (4096 * 10 + 4090);
+  insert(t, 1, t0);
+  insert(t, 2, t0 + 5 * tick);
+  insert(t, 3, t0 + 10 * tick);
+  insert(t, 4, t0 + 11 * tick);
+  EXPECT_EQ(log.ids(FlowEndReason::kEvicted), std::vector<uint32_t>{1});
+  t.touch(t.lookup(key_of(2), hash_of(2)), t0 + 12 * tick);  // 2 is due after 3 and 4 now
+  insert(t, 5, t0 + 13 * tick);
+  EXPECT_EQ(log.ids(FlowEndReason::kEvicted), (std::vector<uint32_t>{1, 3}));
+  insert(t, 6, t0 + 14 * tick);
+  EXPECT_EQ(log.ids(FlowEndReason::kEvicted), (std::vector<uint32_t>{1, 3, 4}));
+  // What is left still expires on time after the wrap: 2, 5 and 6, in that order.
+  t.expire(t0 + 12 * tick + 60'000'000 + tick, 100);
+  EXPECT_EQ(log.ids(FlowEndReason::kIdle), std::vector<uint32_t>{2});
+  t.expire(t0 + 14 * tick + 60'000'000 + tick, 100);
+  EXPECT_EQ(log.ids(FlowEndReason::kIdle), (std::vector<uint32_t>{2, 5, 6}));
+  EXPECT_EQ(t.size(), 0u);
+  // An empty table evicts nothing and finds nothing: the bits were all cleared.
+  insert(t, 7, t0 + 15 * tick + 60'000'000 + tick);
+  EXPECT_EQ(t.size(), 1u);
+  EXPECT_EQ(t.stats().evicted, 3u);
+}
+
 TEST(FlowTable, ZeroCapacity) {
   EndLog log;
   Table t(0, timeouts(1'000'000, 1'000'000), log.fn());
