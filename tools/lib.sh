@@ -12,7 +12,7 @@ TEST_PKGS=(prometheus tshark tcpdump mosquitto mosquitto-clients clang libclang-
   rabbitmq-server amqp-tools python3-pika nats-server kcat)
 # Commands the tests need that the machine image may already provide from elsewhere (node and npm
 # come with the image's Node.js; Debian's npm package would conflict with it).
-TEST_CMDS=(node:nodejs npm:npm)
+TEST_CMDS=(node:nodejs npm:npm ss:iproute2)
 
 install_missing() {
   local missing=() p

@@ -11,9 +11,23 @@
 
 CAPTURE_END_MARKER=l7tap-e2e-capture-end
 
-# capture_end TCPDUMP_PID PCAP PORT: sends the marker, waits (at most 20 s) until the file holds
-# it, then stops tcpdump and waits for it to exit.
+# Before the marker, every TCP connection of the port must be closed (or in TIME-WAIT) on both
+# sides: a server may still owe a response after its client left (the Kafka responder answers a
+# long-polled Fetch up to 1 s after kcat closed), and that response belongs in the capture.
+#
+# capture_end TCPDUMP_PID PCAP PORT: waits (at most 10 s) for the port's connections to close, sends
+# the marker, waits (at most 20 s) until the file holds it, then stops tcpdump and waits for it.
 capture_end() {
+  _i=0
+  while [ -n "$(ss -Htn state established state syn-sent state syn-recv state fin-wait-1 state fin-wait-2 \
+    state close-wait state last-ack state closing "( sport = :$3 or dport = :$3 )" 2>/dev/null)" ]; do
+    _i=$((_i + 1))
+    if [ "$_i" -ge 200 ]; then
+      echo "capture_end: connections of port $3 still open after 10 s" >&2
+      break
+    fi
+    sleep 0.05
+  done
   /usr/bin/python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'$CAPTURE_END_MARKER', ('127.0.0.1', $3))"
   _i=0
   until grep -aq "$CAPTURE_END_MARKER" "$2" 2>/dev/null; do
