@@ -67,8 +67,8 @@ WorkerStats::WorkerStats(const std::vector<ProtocolId>& enabled) {
                K::kGauge),
      kBufferedBytes);
   at(b.declare("l7tap_buffer_pool_bytes",
-               "Bytes the worker's buffer pool holds from the heap (in use and cached); bounded by "
-               "flows.max_buffered_total.",
+               "Bytes the worker's buffer pool holds (blocks in use and cached; 2 MiB slabs counted "
+               "whole); bounded by flows.max_buffered_total.",
                K::kGauge),
      kPoolBytes);
   at(b.declare("l7tap_buffer_budget_refusals_total",

@@ -4,13 +4,41 @@
 #include <cstring>
 #include <new>
 
+#include "protocols/core/huge_memory.hpp"
+
 namespace l7tap {
 
 namespace {
 constexpr std::align_val_t kAlign{64};
-}
+
+// Slab blocks are not heap blocks, so AddressSanitizer would not see a flow using a block after
+// releasing it: poison free slab memory by hand (no-ops without ASan).
+#if defined(__SANITIZE_ADDRESS__)
+#define L7TAP_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define L7TAP_ASAN 1
+#endif
+#endif
+#ifdef L7TAP_ASAN
+extern "C" void __asan_poison_memory_region(void const volatile* addr, std::size_t size);
+extern "C" void __asan_unpoison_memory_region(void const volatile* addr, std::size_t size);
+void poison(const void* p, std::size_t n) { __asan_poison_memory_region(p, n); }
+void unpoison(const void* p, std::size_t n) { __asan_unpoison_memory_region(p, n); }
+#else
+void poison(const void*, std::size_t) {}
+void unpoison(const void*, std::size_t) {}
+#endif
+}  // namespace
 
 BufferPool::~BufferPool() {
+  // Slabs belong to the pool: they go even with blocks in use (the owner is gone by now).
+  while (all_ != nullptr) {
+    Slab* s = all_;
+    all_ = s->all_next;
+    unpoison(s, kSlabBytes);
+    huge_unmap(s, kSlabBytes);
+  }
   for (uint32_t c = 0; c < kClasses; ++c) {
     while (FreeBlock* b = free_[c]) {
       free_[c] = b->next;
@@ -30,17 +58,108 @@ uint32_t BufferPool::block_size(std::size_t size) {
 }
 
 bool BufferPool::make_room(uint64_t need, uint32_t keep) {
-  for (uint32_t c = kClasses; c-- > 0 && need > limit_ - held_;) {
+  if (held_ <= limit_ && need <= limit_ - held_) return true;
+  for (uint32_t c = kClasses; c-- > 0 && (held_ > limit_ || need > limit_ - held_);) {
     if (c == keep) continue;
     const uint64_t size = uint64_t{1} << (c + kMinShift);
     while (FreeBlock* b = free_[c]) {
       free_[c] = b->next;
       ::operator delete(b, kAlign);
       held_ -= size;
-      if (need <= limit_ - held_) break;
+      if (held_ <= limit_ && need <= limit_ - held_) break;
     }
   }
-  return need <= limit_ - held_;
+  if (slabs_) free_empty_slabs(need);
+  return held_ <= limit_ && need <= limit_ - held_;
+}
+
+// --- slabs ---
+
+void BufferPool::unlink_partial(Slab* s) {
+  if (!s->listed) return;
+  (s->prev != nullptr ? s->prev->next : partial_[s->cls]) = s->next;
+  if (s->next != nullptr) s->next->prev = s->prev;
+  s->prev = s->next = nullptr;
+  s->listed = false;
+}
+
+void BufferPool::unmap_slab(Slab* s) {
+  unlink_partial(s);
+  (s->all_prev != nullptr ? s->all_prev->all_next : all_) = s->all_next;
+  if (s->all_next != nullptr) s->all_next->all_prev = s->all_prev;
+  unpoison(s, kSlabBytes);  // the next mapping at this address starts clean
+  huge_unmap(s, kSlabBytes);
+  held_ -= kSlabBytes;
+  --slab_count_;
+}
+
+bool BufferPool::free_empty_slabs(uint64_t need) {
+  // Rare (the budget is spent): a walk over at most limit / 2 MiB slabs.
+  for (Slab* s = all_; s != nullptr && (held_ > limit_ || need > limit_ - held_);) {
+    Slab* next = s->all_next;
+    if (s->used == 0) unmap_slab(s);
+    s = next;
+  }
+  return held_ <= limit_ && need <= limit_ - held_;
+}
+
+void* BufferPool::slab_acquire(uint32_t c, uint32_t bytes) {
+  Slab* s = partial_[c];
+  if (s == nullptr) {
+    if (!make_room(kSlabBytes, c)) return nullptr;
+    void* m = huge_map(kSlabBytes);  // 2 MiB-aligned: a block's slab is its address masked
+    if (m == nullptr) return nullptr;
+    ++heap_allocs_;
+    ++slab_count_;
+    held_ += kSlabBytes;
+    s = new (m) Slab();
+    poison(static_cast<uint8_t*>(m) + bytes, kSlabBytes - bytes);  // all but the header block
+    s->cls = c;
+    s->blocks = static_cast<uint32_t>(kSlabBytes >> (c + kMinShift));
+    s->all_next = all_;
+    if (all_ != nullptr) all_->all_prev = s;
+    all_ = s;
+    s->next = partial_[c];  // (null)
+    partial_[c] = s;
+    s->listed = true;
+  }
+  void* p;
+  if (FreeBlock* b = s->free) {  // reuse what this slab had before: warm lines, one page
+    unpoison(b, bytes);
+    s->free = b->next;
+    p = b;
+  } else {  // carve lazily: untouched blocks cost no memory traffic
+    p = reinterpret_cast<uint8_t*>(s) + (std::size_t{s->carved} << (c + kMinShift));
+    unpoison(p, bytes);
+    ++s->carved;
+  }
+  ++s->used;
+  if (s->free == nullptr && s->carved == s->blocks) unlink_partial(s);
+  in_use_ += bytes;
+  ++in_use_blocks_[c];
+  return p;
+}
+
+void BufferPool::slab_release(void* block, uint32_t c) {
+  auto* s = reinterpret_cast<Slab*>(reinterpret_cast<uintptr_t>(block) & ~(uintptr_t{kSlabBytes} - 1));
+  auto* b = static_cast<FreeBlock*>(block);
+  b->next = s->free;
+  s->free = b;
+  poison(b, std::size_t{1} << (c + kMinShift));
+  --s->used;
+  in_use_ -= uint64_t{1} << (c + kMinShift);
+  --in_use_blocks_[c];
+  if (s->used == 0 && held_ > limit_) {  // the limit was lowered: shrink instead of caching
+    unmap_slab(s);
+    return;
+  }
+  if (!s->listed) {
+    s->prev = nullptr;
+    s->next = partial_[c];
+    if (s->next != nullptr) s->next->prev = s;
+    partial_[c] = s;
+    s->listed = true;
+  }
 }
 
 void* BufferPool::acquire(std::size_t size, uint32_t& capacity) {
@@ -48,6 +167,15 @@ void* BufferPool::acquire(std::size_t size, uint32_t& capacity) {
   capacity = 0;
   if (bytes == 0) return nullptr;
   const uint32_t c = class_of(size);
+  if (slabs_ && c < kSlabClasses) {
+    void* p = slab_acquire(c, bytes);
+    if (p == nullptr) {
+      ++refused_;
+      return nullptr;
+    }
+    capacity = bytes;
+    return p;
+  }
   if (FreeBlock* b = free_[c]) {  // the steady state: a block this worker used before
     free_[c] = b->next;
     in_use_ += bytes;
@@ -77,6 +205,10 @@ void* BufferPool::acquire(std::size_t size, uint32_t& capacity) {
 void BufferPool::release(void* block, uint32_t capacity) {
   if (block == nullptr || capacity == 0) return;
   const uint32_t c = class_of(capacity);
+  if (slabs_ && c < kSlabClasses) {
+    slab_release(block, c);
+    return;
+  }
   in_use_ -= capacity;
   --in_use_blocks_[c];
   if (held_ > limit_) {  // the limit was lowered: shrink instead of caching

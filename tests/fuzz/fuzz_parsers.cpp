@@ -13,7 +13,8 @@
 //                       chunk in 32 is preceded by a gap.
 //   then the protocol: its index in the registry as an unsigned LEB128 varint (modulo the number
 //   of protocols: no ceiling on how many there are).
-// The pool's budget is tight (refusals happen) for inputs of odd length, roomy for even ones.
+// The pool's budget is tight (refusals happen; heap-backed) for inputs of odd length, roomy (64 MiB:
+// slab-backed, as a worker's pool) for even ones.
 // Pool and pairing engine are reused across inputs (struct Budget).
 //
 // With L7TAP_FUZZ_WRITE_SEEDS=DIR in the environment, the target first writes one framed seed per
@@ -63,7 +64,7 @@ class CheckingSink final : public RecordSink {
 // them as it found them: Harness::finish() checks that no request is pending and no block is in
 // use; only the pool's cached free blocks stay, which never change whether a request fits.
 struct Budget {
-  explicit Budget(uint64_t limit) : pool(limit), pairing(64, 16, kRequestTimeoutUs, sink, pool) {}
+  explicit Budget(uint64_t limit) : pool(limit, BufferPool::backing_for(limit)), pairing(64, 16, kRequestTimeoutUs, sink, pool) {}
   BufferPool pool;
   CheckingSink sink;
   SessionPairing pairing;
