@@ -42,7 +42,6 @@
 #include <memory>
 
 #include "dataplane/flow_key.hpp"
-#include "protocols/core/huge_memory.hpp"
 
 namespace l7tap {
 
@@ -211,11 +210,9 @@ class FlowTable {
     uint32_t prev = kNil, next = kNil, slot = kNil;
   };
 
-  // On transparent huge pages (protocols/core/huge_memory.hpp): at 100k flows these are ~60 MiB
-  // touched at random, one TLB miss per packet on 4 KiB pages.
-  HugeArray<Bucket> buckets_;
-  HugeArray<Entry> entries_;
-  HugeArray<Timer> timers_;
+  std::unique_ptr<Bucket[]> buckets_;
+  std::unique_ptr<Entry[]> entries_;
+  std::unique_ptr<Timer[]> timers_;
   uint32_t free_head_ = kNil;  // free entries, threaded through timers_[i].next
 
   std::unique_ptr<uint32_t[]> wheel_;  // head entry per slot

@@ -15,9 +15,9 @@ FlowTable<V>::FlowTable(uint32_t capacity, FlowTimeouts timeouts, EndFn on_end)
       on_end_(std::move(on_end)) {
   bucket_count_ = static_cast<uint32_t>(bucket_count_for(capacity_));
   bucket_mask_ = bucket_count_ - 1;
-  buckets_ = HugeArray<Bucket>(bucket_count_);  // value-initialised: every slot empty
-  entries_ = HugeArray<Entry>(capacity_);
-  timers_ = HugeArray<Timer>(capacity_);
+  buckets_ = std::make_unique<Bucket[]>(bucket_count_);  // value-initialised: every slot empty
+  entries_ = std::make_unique<Entry[]>(capacity_);
+  timers_ = std::make_unique<Timer[]>(capacity_);
   for (uint32_t i = 0; i < capacity_; ++i) timers_[i].next = i + 1 < capacity_ ? i + 1 : kNil;
   free_head_ = capacity_ > 0 ? 0 : kNil;
   wheel_ = std::make_unique<uint32_t[]>(kWheelSlots);

@@ -1,5 +1,5 @@
 // BufferPool: size classes, the budget, and the slab backing (2 MiB slabs on transparent huge
-// pages for blocks of 64 B … 4 KiB); HugeArray.
+// pages for blocks of 64 B … 4 KiB); huge_map.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -157,28 +157,17 @@ TEST(BufferPool, PoolBlockGrowsAcrossTheSlabAndHeapClasses) {
   EXPECT_EQ(pool.in_use(), 0u);
 }
 
-struct Counted {
-  static inline int alive = 0;
-  uint64_t v = 42;
-  Counted() { ++alive; }
-  ~Counted() { --alive; }
-};
-
-TEST(HugeArray, ConstructsAlignsAndReleases) {
+TEST(HugeMemory, MapsAlignedZeroedAndCounts) {
   const uint64_t before = huge_memory_stats().mapped_bytes;
-  {
-    HugeArray<Counted> a(100000);
-    EXPECT_EQ(Counted::alive, 100000);
-    EXPECT_EQ(a[0].v, 42u);
-    EXPECT_EQ(a[99999].v, 42u);
-    EXPECT_EQ(reinterpret_cast<uintptr_t>(a.get()) % (2u << 20), 0u);
-    EXPECT_EQ(huge_memory_stats().mapped_bytes, before + (2u << 20));  // 800 KB rounded up to 2 MiB
-    HugeArray<Counted> b(std::move(a));
-    EXPECT_EQ(a.get(), nullptr);
-    EXPECT_EQ(b.size(), 100000u);
-  }
-  EXPECT_EQ(Counted::alive, 0);
+  auto* p = static_cast<uint8_t*>(huge_map(100000));
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % (2u << 20), 0u);
+  EXPECT_EQ(huge_memory_stats().mapped_bytes, before + (2u << 20));  // rounded up to 2 MiB
+  for (std::size_t i = 0; i < (2u << 20); i += 4096) ASSERT_EQ(p[i], 0) << i;
+  p[(2u << 20) - 1] = 1;  // the whole rounded size is usable
+  huge_unmap(p, 100000);
   EXPECT_EQ(huge_memory_stats().mapped_bytes, before);
+  EXPECT_EQ(huge_map(0), nullptr);
 }
 
 }  // namespace
