@@ -58,32 +58,36 @@ uint32_t BufferPool::block_size(std::size_t size) {
 }
 
 bool BufferPool::make_room(uint64_t need, uint32_t keep) {
-  if (held_ <= limit_ && need <= limit_ - held_) return true;
-  for (uint32_t c = kClasses; c-- > 0 && (held_ > limit_ || need > limit_ - held_);) {
+  for (uint32_t c = kClasses; c-- > 0 && !fits(need);) {
     if (c == keep) continue;
     const uint64_t size = uint64_t{1} << (c + kMinShift);
     while (FreeBlock* b = free_[c]) {
       free_[c] = b->next;
       ::operator delete(b, kAlign);
       held_ -= size;
-      if (held_ <= limit_ && need <= limit_ - held_) break;
+      if (fits(need)) break;
     }
   }
   if (slabs_) free_empty_slabs(need);
-  return held_ <= limit_ && need <= limit_ - held_;
+  return fits(need);
 }
 
 // --- slabs ---
 
+void BufferPool::link_partial(Slab* s) {
+  s->prev = nullptr;
+  s->next = partial_[s->cls];
+  if (s->next != nullptr) s->next->prev = s;
+  partial_[s->cls] = s;
+}
+
 void BufferPool::unlink_partial(Slab* s) {
-  if (!s->listed) return;
   (s->prev != nullptr ? s->prev->next : partial_[s->cls]) = s->next;
   if (s->next != nullptr) s->next->prev = s->prev;
   s->prev = s->next = nullptr;
-  s->listed = false;
 }
 
-void BufferPool::unmap_slab(Slab* s) {
+void BufferPool::unmap_slab(Slab* s) {  // s has no block in use, so it has room: it is listed
   unlink_partial(s);
   (s->all_prev != nullptr ? s->all_prev->all_next : all_) = s->all_next;
   if (s->all_next != nullptr) s->all_next->all_prev = s->all_prev;
@@ -95,12 +99,12 @@ void BufferPool::unmap_slab(Slab* s) {
 
 bool BufferPool::free_empty_slabs(uint64_t need) {
   // Rare (the budget is spent): a walk over at most limit / 2 MiB slabs.
-  for (Slab* s = all_; s != nullptr && (held_ > limit_ || need > limit_ - held_);) {
+  for (Slab* s = all_; s != nullptr && !fits(need);) {
     Slab* next = s->all_next;
     if (s->used == 0) unmap_slab(s);
     s = next;
   }
-  return held_ <= limit_ && need <= limit_ - held_;
+  return fits(need);
 }
 
 void* BufferPool::slab_acquire(uint32_t c, uint32_t bytes) {
@@ -115,13 +119,10 @@ void* BufferPool::slab_acquire(uint32_t c, uint32_t bytes) {
     s = new (m) Slab();
     poison(static_cast<uint8_t*>(m) + bytes, kSlabBytes - bytes);  // all but the header block
     s->cls = c;
-    s->blocks = static_cast<uint32_t>(kSlabBytes >> (c + kMinShift));
     s->all_next = all_;
     if (all_ != nullptr) all_->all_prev = s;
     all_ = s;
-    s->next = partial_[c];  // (null)
-    partial_[c] = s;
-    s->listed = true;
+    link_partial(s);
   }
   void* p;
   if (FreeBlock* b = s->free) {  // reuse what this slab had before: warm lines, one page
@@ -134,7 +135,7 @@ void* BufferPool::slab_acquire(uint32_t c, uint32_t bytes) {
     ++s->carved;
   }
   ++s->used;
-  if (s->free == nullptr && s->carved == s->blocks) unlink_partial(s);
+  if (!s->has_room()) unlink_partial(s);
   in_use_ += bytes;
   ++in_use_blocks_[c];
   return p;
@@ -142,6 +143,7 @@ void* BufferPool::slab_acquire(uint32_t c, uint32_t bytes) {
 
 void BufferPool::slab_release(void* block, uint32_t c) {
   auto* s = reinterpret_cast<Slab*>(reinterpret_cast<uintptr_t>(block) & ~(uintptr_t{kSlabBytes} - 1));
+  if (!s->has_room()) link_partial(s);  // it was full: it has room again
   auto* b = static_cast<FreeBlock*>(block);
   b->next = s->free;
   s->free = b;
@@ -149,17 +151,7 @@ void BufferPool::slab_release(void* block, uint32_t c) {
   --s->used;
   in_use_ -= uint64_t{1} << (c + kMinShift);
   --in_use_blocks_[c];
-  if (s->used == 0 && held_ > limit_) {  // the limit was lowered: shrink instead of caching
-    unmap_slab(s);
-    return;
-  }
-  if (!s->listed) {
-    s->prev = nullptr;
-    s->next = partial_[c];
-    if (s->next != nullptr) s->next->prev = s;
-    partial_[c] = s;
-    s->listed = true;
-  }
+  if (s->used == 0 && held_ > limit_) unmap_slab(s);  // the limit was lowered: shrink instead of caching
 }
 
 void* BufferPool::acquire(std::size_t size, uint32_t& capacity) {
@@ -183,7 +175,7 @@ void* BufferPool::acquire(std::size_t size, uint32_t& capacity) {
     capacity = bytes;
     return b;
   }
-  if (held_ > limit_ || bytes > limit_ - held_) {
+  if (!fits(bytes)) {
     if (!make_room(bytes, c)) {
       ++refused_;
       return nullptr;

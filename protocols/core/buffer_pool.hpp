@@ -80,26 +80,28 @@ class BufferPool {
   };
   // A slab's header, in its first block (so a block finds its slab by masking its address).
   struct Slab {
-    Slab* prev = nullptr;  // in partial_[cls] while it has a free or uncarved block
+    Slab* prev = nullptr;  // in partial_[cls] exactly while has_room()
     Slab* next = nullptr;
     Slab* all_prev = nullptr;  // every slab, for make_room and the destructor
     Slab* all_next = nullptr;
     FreeBlock* free = nullptr;
     uint32_t used = 0;    // blocks handed out
     uint32_t carved = 1;  // blocks carved so far (the header's included)
-    uint32_t blocks = 0;  // blocks the slab has
     uint32_t cls = 0;
-    bool listed = false;
+    bool has_room() const { return free != nullptr || carved < (kSlabBytes >> (cls + kMinShift)); }
   };
   static uint32_t class_of(std::size_t size);
   void* slab_acquire(uint32_t c, uint32_t bytes);
   void slab_release(void* block, uint32_t c);
+  void link_partial(Slab* s);
   void unlink_partial(Slab* s);
   void unmap_slab(Slab* s);
   bool free_empty_slabs(uint64_t need);
   // Returns cached blocks to the heap (largest classes first, never `keep`) until `need` more
   // bytes fit under the limit. False when they cannot.
   bool make_room(uint64_t need, uint32_t keep);
+  // Whether `need` more bytes fit under the limit (false whenever a lowered limit is exceeded).
+  bool fits(uint64_t need) const { return held_ <= limit_ && need <= limit_ - held_; }
 
   std::array<FreeBlock*, kClasses> free_{};
   std::array<uint64_t, kClasses> in_use_blocks_{};

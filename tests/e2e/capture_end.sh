@@ -15,29 +15,31 @@ CAPTURE_END_MARKER=l7tap-e2e-capture-end
 # sides: a server may still owe a response after its client left (the Kafka responder answers a
 # long-polled Fetch up to 1 s after kcat closed), and that response belongs in the capture.
 #
+# _poll_until TRIES MESSAGE CMD...: runs CMD every 50 ms until it succeeds, at most TRIES times;
+# then says MESSAGE on stderr and goes on (the checks that follow report what is missing).
+_poll_until() {
+  _n=$1 _msg=$2 _i=0
+  shift 2
+  until "$@"; do
+    _i=$((_i + 1))
+    if [ "$_i" -ge "$_n" ]; then
+      echo "capture_end: $_msg" >&2
+      return 0
+    fi
+    sleep 0.05
+  done
+}
+_port_idle() {
+  [ -z "$(ss -Htn state established state syn-sent state syn-recv state fin-wait-1 state fin-wait-2 \
+    state close-wait state last-ack state closing "( sport = :$1 or dport = :$1 )" 2>/dev/null)" ]
+}
+_has_marker() { grep -aq "$CAPTURE_END_MARKER" "$1" 2>/dev/null; }
 # capture_end TCPDUMP_PID PCAP PORT: waits (at most 10 s) for the port's connections to close, sends
 # the marker, waits (at most 20 s) until the file holds it, then stops tcpdump and waits for it.
 capture_end() {
-  _i=0
-  while [ -n "$(ss -Htn state established state syn-sent state syn-recv state fin-wait-1 state fin-wait-2 \
-    state close-wait state last-ack state closing "( sport = :$3 or dport = :$3 )" 2>/dev/null)" ]; do
-    _i=$((_i + 1))
-    if [ "$_i" -ge 200 ]; then
-      echo "capture_end: connections of port $3 still open after 10 s" >&2
-      break
-    fi
-    sleep 0.05
-  done
+  _poll_until 200 "connections of port $3 still open after 10 s" _port_idle "$3"
   /usr/bin/python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'$CAPTURE_END_MARKER', ('127.0.0.1', $3))"
-  _i=0
-  until grep -aq "$CAPTURE_END_MARKER" "$2" 2>/dev/null; do
-    _i=$((_i + 1))
-    if [ "$_i" -ge 400 ]; then
-      echo "capture_end: the end marker never reached $2" >&2
-      break
-    fi
-    sleep 0.05
-  done
+  _poll_until 400 "the end marker never reached $2" _has_marker "$2"
   kill -INT "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true
 }
