@@ -10,13 +10,13 @@ namespace l7tap {
 namespace {
 constexpr std::size_t kHuge = std::size_t{2} << 20;
 // Workers map at start and on growth of their pools; relaxed counters are enough for figures.
-std::atomic<uint64_t> g_mapped{0}, g_refused{0};
+std::atomic<uint64_t> g_mapped{0};
 
 std::size_t round_up(std::size_t bytes) { return (bytes + kHuge - 1) & ~(kHuge - 1); }
 }  // namespace
 
 HugeMemoryStats huge_memory_stats() {
-  return {g_mapped.load(std::memory_order_relaxed), g_refused.load(std::memory_order_relaxed)};
+  return {g_mapped.load(std::memory_order_relaxed)};
 }
 
 void* huge_map(std::size_t bytes) {
@@ -33,11 +33,8 @@ void* huge_map(std::size_t bytes) {
   if (end > aligned + size) munmap(reinterpret_cast<void*>(aligned + size), end - (aligned + size));
   void* p = reinterpret_cast<void*>(aligned);
   g_mapped.fetch_add(size, std::memory_order_relaxed);
-#ifdef MADV_HUGEPAGE
-  if (madvise(p, size, MADV_HUGEPAGE) != 0) g_refused.fetch_add(1, std::memory_order_relaxed);
-#else
-  g_refused.fetch_add(1, std::memory_order_relaxed);
-#endif
+  // A refusal (a kernel built without THP) leaves ordinary pages: the same memory, only slower.
+  madvise(p, size, MADV_HUGEPAGE);
   return p;
 }
 

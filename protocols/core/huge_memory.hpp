@@ -12,10 +12,9 @@
 
 namespace l7tap {
 
-// What was mapped, and whether the kernel took the advice (the process's own figures, for tests).
+// What huge_map has mapped (the process's own figure, for tests).
 struct HugeMemoryStats {
-  uint64_t mapped_bytes = 0;     // mapped by huge_map and not yet unmapped
-  uint64_t advise_refusals = 0;  // MADV_HUGEPAGE refused: a kernel built without THP
+  uint64_t mapped_bytes = 0;  // mapped by huge_map and not yet unmapped
 };
 HugeMemoryStats huge_memory_stats();
 
