@@ -343,7 +343,7 @@ AmqpParser::FrameVerdict AmqpParser::on_method(Dir dir, uint16_t channel, std::s
   set_address(f, Field::kEndpoint, a);
   if (a.has_reply) {
     f.set_response_code(a.reply_code);
-    f.response_status = amqp_reply_status(a.reply_code);
+    f.response_status = amqp_reply_status(a.reply_code, dir);
     if (f.response_status == ResponseStatus::kOk)
       f.set(Field::kResponseResult, a.reply_text);
     else
@@ -566,16 +566,42 @@ constexpr FuzzSample kFuzzSamples[] = {
 
 }  // namespace
 
-ResponseStatus amqp_reply_status(uint16_t code) {
-  // 0-9-1 reply codes: 200 reply-success (0 from peers that leave it unset); 311 content-too-large,
-  // 312 no-route, 313 no-consumers concern what the client asked for its message; 4xx (402
-  // invalid-path, 403 access-refused, 404 not-found, 405 resource-locked, 406 precondition-failed)
-  // are the client's errors; 320 connection-forced and the 5xx hard errors (frame-error ..
-  // internal-error) are counted as server errors.
+ResponseStatus amqp_reply_status(uint16_t code, Dir sender) {
+  // Whose fault each AMQP 0-9-1 reply code is, from what the spec's constants say (amqp0-9-1.xml,
+  // plus RabbitMQ's 312 no-route), not from the hundreds digit. The codes that say "the sender of
+  // the offending frame" blame the peer of whoever sends the Close: a broker closing with 502
+  // means the client sent the bad frame (client_error); a client closing with it, the broker.
+  const ResponseStatus peer_of_sender =
+      sender == Dir::kToServer ? ResponseStatus::kServerError : ResponseStatus::kClientError;
+  switch (code) {
+    case 311:  // content-too-large: more than the server can accept at present; retry later
+    case 320:  // connection-forced: an operator closed the connection
+    case 506:  // resource-error: the server lacked the resources
+    case 541:  // internal-error
+      return ResponseStatus::kServerError;
+    case 312:  // no-route: a mandatory message the exchange cannot route
+    case 313:  // no-consumers: an immediate message nobody could take
+    case 402:  // invalid-path: unknown virtual host
+    case 403:  // access-refused
+    case 404:  // not-found
+    case 405:  // resource-locked: another client holds the entity
+    case 406:  // precondition-failed
+    case 530:  // not-allowed: prohibited by the server's settings
+    case 540:  // not-implemented: the client used what the server does not implement
+      return ResponseStatus::kClientError;
+    case 501:  // frame-error: malformed frame
+    case 502:  // syntax-error: illegal field values
+    case 503:  // command-invalid: invalid sequence of frames
+    case 504:  // channel-error: a channel not correctly opened
+    case 505:  // unexpected-frame
+      return peer_of_sender;
+    default:
+      break;
+  }
+  // 200 reply-success (0 from peers that leave it unset); codes the spec does not define: by
+  // their class (4xx the requester's, anything else the server's).
   if (code < 300) return ResponseStatus::kOk;
-  if (code == 311 || code == 312 || code == 313) return ResponseStatus::kClientError;
-  if (code >= 400 && code < 500) return ResponseStatus::kClientError;
-  return ResponseStatus::kServerError;
+  return code >= 400 && code < 500 ? ResponseStatus::kClientError : ResponseStatus::kServerError;
 }
 
 ProbeVerdict probe_amqp(Dir, std::span<const uint8_t> data) {

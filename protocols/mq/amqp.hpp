@@ -28,7 +28,7 @@ extern const ProtocolDescriptor kAmqpDescriptor;
 
 // Exposed for tests.
 ProbeVerdict probe_amqp(Dir dir, std::span<const uint8_t> data);
-// Status of a Connection.Close / Channel.Close / Basic.Return reply code.
-ResponseStatus amqp_reply_status(uint16_t reply_code);
+// Status of a Connection.Close / Channel.Close / Basic.Return reply code sent in `sender`.
+ResponseStatus amqp_reply_status(uint16_t reply_code, Dir sender);
 
 }  // namespace l7tap

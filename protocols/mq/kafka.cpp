@@ -640,11 +640,23 @@ class KafkaParser final : public Parser {
         if (r.ok()) set_error(f, error);
         break;
       }
-      default:
+      default: {
+        // Not decoded in depth, but most responses open with an error code (after the throttle
+        // time in most versions): report it rather than assume the request succeeded.
+        const int at = kafka_top_error_offset(p.api_key, version);
+        if (at >= 0) {
+          r.skip(static_cast<std::size_t>(at));
+          const int16_t error = r.i16();
+          if (r.ok()) {
+            set_error(f, error);
+            break;
+          }
+        }
         f.set_response_code(-2);
         f.response_status = ResponseStatus::kOk;
         f.set(Field::kResponseException, kNotInspected);
         break;
+      }
     }
   }
 

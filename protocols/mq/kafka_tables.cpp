@@ -236,11 +236,83 @@ constexpr std::array<std::string_view, 130> kErrors{{
     "The regular expression is not valid.",  // 128 INVALID_REGULAR_EXPRESSION
 }};
 
+// APIs whose response starts with a top-level error code, at a fixed offset: after nothing, or
+// after throttle_time_ms (int32) from `throttle_from` on (127: never). Derived from the
+// *Response.json definitions: the versions where ErrorCode is a top-level field preceded only by
+// ThrottleTimeMs. Produce, Fetch, JoinGroup, LeaveGroup, SyncGroup and ApiVersions are decoded in
+// full by the parser and are not listed; APIs with per-topic/per-resource errors only have no row.
+struct TopError {
+  int16_t api_key;
+  int8_t first_version, last_version;
+  int8_t throttle_from;
+};
+constexpr TopError kTopErrors[] = {
+    {4, 0, 7, 127},  // LeaderAndIsr
+    {5, 0, 4, 127},  // StopReplica
+    {6, 0, 8, 127},  // UpdateMetadata
+    {7, 0, 3, 127},  // ControlledShutdown
+    {10, 0, 3, 1},  // FindCoordinator
+    {12, 0, 4, 1},  // Heartbeat
+    {16, 0, 5, 1},  // ListGroups
+    {17, 0, 1, 127},  // SaslHandshake
+    {22, 0, 5, 0},  // InitProducerId
+    {24, 4, 5, 4},  // AddPartitionsToTxn
+    {25, 0, 4, 0},  // AddOffsetsToTxn
+    {26, 0, 5, 0},  // EndTxn
+    {29, 0, 3, 0},  // DescribeAcls
+    {35, 3, 4, 3},  // DescribeLogDirs
+    {36, 0, 2, 127},  // SaslAuthenticate
+    {38, 0, 3, 127},  // CreateDelegationToken
+    {39, 0, 2, 127},  // RenewDelegationToken
+    {40, 0, 2, 127},  // ExpireDelegationToken
+    {41, 0, 3, 127},  // DescribeDelegationToken
+    {43, 1, 2, 1},  // ElectLeaders
+    {45, 0, 0, 0},  // AlterPartitionReassignments
+    {46, 0, 0, 0},  // ListPartitionReassignments
+    {47, 0, 0, 127},  // OffsetDelete
+    {48, 0, 1, 0},  // DescribeClientQuotas
+    {50, 0, 0, 0},  // DescribeUserScramCredentials
+    {52, 0, 1, 127},  // Vote
+    {53, 0, 1, 127},  // BeginQuorumEpoch
+    {54, 0, 1, 127},  // EndQuorumEpoch
+    {55, 0, 2, 127},  // DescribeQuorum
+    {56, 0, 3, 0},  // AlterPartition
+    {57, 0, 2, 0},  // UpdateFeatures
+    {59, 0, 1, 0},  // FetchSnapshot
+    {60, 0, 1, 0},  // DescribeCluster
+    {62, 0, 4, 0},  // BrokerRegistration
+    {63, 0, 1, 0},  // BrokerHeartbeat
+    {64, 0, 0, 0},  // UnregisterBroker
+    {66, 0, 1, 0},  // ListTransactions
+    {67, 0, 0, 0},  // AllocateProducerIds
+    {68, 0, 1, 0},  // ConsumerGroupHeartbeat
+    {70, 0, 0, 0},  // ControllerRegistration
+    {71, 0, 0, 0},  // GetTelemetrySubscriptions
+    {72, 0, 0, 0},  // PushTelemetry
+    {73, 0, 0, 0},  // AssignReplicasToDirs
+    {74, 0, 0, 0},  // ListClientMetricsResources
+    {76, 0, 0, 0},  // ShareGroupHeartbeat
+    {78, 0, 0, 0},  // ShareFetch
+    {79, 0, 0, 0},  // ShareAcknowledge
+    {80, 0, 0, 0},  // AddRaftVoter
+    {81, 0, 0, 0},  // RemoveRaftVoter
+    {82, 0, 0, 0},  // UpdateRaftVoter
+};
+
 }  // namespace
 
 const KafkaApiInfo* kafka_api(int api_key) {
   if (api_key < 0 || api_key >= static_cast<int>(kApis.size())) return nullptr;
   return &kApis[static_cast<std::size_t>(api_key)];
+}
+
+int kafka_top_error_offset(int api_key, int version) {
+  for (const TopError& e : kTopErrors) {
+    if (e.api_key != api_key) continue;
+    if (version < e.first_version || version > e.last_version) return -1;
+    return version >= e.throttle_from ? 4 : 0;
+  }
+  return -1;
 }
 
 std::string_view kafka_error_description(int error_code) {

@@ -16,6 +16,10 @@ struct KafkaApiInfo {
 // The API with this key, or nullptr when the key is not defined.
 const KafkaApiInfo* kafka_api(int api_key);
 
+// Where the top-level error code of `api_key`'s response body (after the response header) is at
+// `version`: its byte offset, or -1 when that version has none at a fixed place.
+int kafka_top_error_offset(int api_key, int version);
+
 // The protocol's English description of an error code; empty for 0 (NONE) and unknown codes.
 std::string_view kafka_error_description(int error_code);
 

@@ -10,8 +10,9 @@
 // Record mapping (../shared/spec/mq-protocols.md, MQTT):
 //  - request_type = packet type name; version = CONNECT protocol level (kept per flow);
 //    request_domain = CONNECT client id (or CONNACK v5 Assigned Client Identifier, which only fills
-//    a session whose CONNECT had an empty id); request_resource = endpoint = PUBLISH topic or
-//    first SUBSCRIBE / UNSUBSCRIBE topic filter; request_id = packet identifier where there is one.
+//    a session whose CONNECT had an empty id); request_resource = endpoint = PUBLISH topic;
+//    SUBSCRIBE / UNSUBSCRIBE: request_resource = every topic filter, comma-separated (whole filters
+//    within the cap), endpoint = the first; request_id = packet identifier where there is one.
 //  - request_length / response_length = the fixed header's Remaining Length (variable header +
 //    payload, without the 2..5 fixed-header bytes). The reference sample counts it that way:
 //    a 43-byte CONNECT on the wire is logged as 41, a 4-byte CONNACK as 2, a 268-byte PUBLISH
@@ -530,11 +531,15 @@ Decode decode_subscribe(const DecodeIn& in, Message& m, DecodeOut&) {
   if (in.level == 5)
     c.properties(sub ? kPropsSubscribe : kPropsUnsubscribe, p, &m.fields, in.options);
   if (c.failed()) return c.result();
+  // request_resource lists every filter, comma-separated, as far as whole filters fit under the
+  // field's cap (a filter cut short would read as another, real filter). endpoint keeps the first
+  // one: it is a metric label, and a list there would make every combination its own series.
   bool first = true;
   while (first || c.r().remaining() != 0) {
     const std::string_view filter = c.str();
     const uint8_t opts = sub ? c.u8() : 0;
-    if (c.failed()) return c.result();
+    // A body cut short by the framework's buffer (a huge SUBSCRIBE): keep the filters read so far.
+    if (c.failed()) return !first && !c.complete() ? Decode::kOk : c.result();
     if (filter.empty() || (in.strict && !plausible_topic(filter, true))) return Decode::kBad;
     // Options: 3.1.1 has QoS in bits 0-1 and the rest reserved; 5.0 adds No Local, Retain As
     // Published and Retain Handling (bits 2-5; handling 3 is malformed), bits 6-7 reserved.
@@ -545,7 +550,10 @@ Decode decode_subscribe(const DecodeIn& in, Message& m, DecodeOut&) {
       m.fields.set(Field::kRequestResource, filter);
       m.fields.set(Field::kEndpoint, filter);
       first = false;
-      if (!c.complete()) return Decode::kOk;
+    } else if (m.fields.get(Field::kRequestResource).size() + 1 + filter.size() <=
+               FieldCaps::cap(Field::kRequestResource)) {
+      m.fields.append(Field::kRequestResource, ",");
+      m.fields.append(Field::kRequestResource, filter);
     }
   }
   return c.result();

@@ -7,9 +7,10 @@
 // Basic.Ack, Basic.Get/GetOk/GetEmpty, heartbeats — then Channel.Close, Connection.Close, FIN.
 //
 // Expected records (README "AMQP 0-9-1"): synchronous methods pair with their -Ok per channel;
-// a broker's error Close answers the pending request with its reply code (4xx client_error, 5xx
-// server_error) and is itself a request answered by Close-Ok; the protocol header, Basic.Publish,
-// Basic.Deliver, Basic.Ack, content header and body frames and heartbeats are one-way.
+// a broker's error Close answers the pending request with its reply code (status from README's
+// reply-code table: 403-406 and 530 client_error) and is itself a request answered by Close-Ok;
+// the protocol header, Basic.Publish, Basic.Deliver, Basic.Ack, content header and body frames and
+// heartbeats are one-way.
 #include <algorithm>
 #include <array>
 #include <utility>
@@ -45,11 +46,20 @@ constexpr Dir kC = Dir::kToServer, kS = Dir::kToClient;
 constexpr uint32_t kFrameMax = 131072;  // RabbitMQ's default, agreed in Tune/TuneOk
 constexpr uint32_t kMaxBody = kFrameMax - 8;  // frame-max counts the 7-byte header and frame-end
 
-// README: reply codes < 300 ok, 311-313 and 4xx client_error, 320 and 5xx server_error.
+// README's reply-code table, for codes the broker sends: whose fault each code is per the spec
+// (311 content-too-large, 320 connection-forced, 506 resource-error, 541 internal-error are the
+// server's; 501-505 blame the sender of the bad frame, the client when the broker closes).
 Status status_of(uint32_t code) {
   if (code < 300) return Status::kOk;
-  if ((code >= 311 && code <= 313) || (code >= 400 && code < 500)) return Status::kClientError;
-  return Status::kServerError;
+  switch (code) {
+    case 311:
+    case 320:
+    case 506:
+    case 541: return Status::kServerError;
+    case 312: case 313: case 402: case 403: case 404: case 405: case 406:
+    case 501: case 502: case 503: case 504: case 505: case 530: case 540: return Status::kClientError;
+    default: return code >= 400 && code < 500 ? Status::kClientError : Status::kServerError;
+  }
 }
 
 uint32_t body_frames(uint32_t size) { return (size + kMaxBody - 1) / kMaxBody; }

@@ -505,14 +505,21 @@ TEST(AmqpParser, ErrorCloseAnswersThePendingRequest) {
   EXPECT_TRUE(recs[5].l7.get(Field::kResponseResult).empty());
 }
 
-TEST(AmqpParser, ReplyCodeClasses) {
-  EXPECT_EQ(amqp_reply_status(200), ResponseStatus::kOk);
-  EXPECT_EQ(amqp_reply_status(0), ResponseStatus::kOk);  // pika closes channels with code 0
-  EXPECT_EQ(amqp_reply_status(312), ResponseStatus::kClientError);
-  EXPECT_EQ(amqp_reply_status(320), ResponseStatus::kServerError);
-  for (uint16_t c : {402, 403, 404, 405, 406}) EXPECT_EQ(amqp_reply_status(c), ResponseStatus::kClientError) << c;
-  for (uint16_t c : {501, 502, 503, 504, 505, 506, 530, 540, 541})
-    EXPECT_EQ(amqp_reply_status(c), ResponseStatus::kServerError) << c;
+TEST(AmqpParser, ReplyCodeClassesFollowTheSpecNotTheHundredsDigit) {
+  constexpr Dir kBroker = Dir::kToClient, kClient = Dir::kToServer;
+  EXPECT_EQ(amqp_reply_status(200, kBroker), ResponseStatus::kOk);
+  EXPECT_EQ(amqp_reply_status(0, kClient), ResponseStatus::kOk);  // pika closes channels with code 0
+  for (uint16_t c : {312, 313, 402, 403, 404, 405, 406, 530, 540})
+    EXPECT_EQ(amqp_reply_status(c, kBroker), ResponseStatus::kClientError) << c;
+  for (uint16_t c : {311, 320, 506, 541}) EXPECT_EQ(amqp_reply_status(c, kBroker), ResponseStatus::kServerError) << c;
+  // "The sender sent a malformed frame": the fault of whoever the Close is sent to.
+  for (uint16_t c : {501, 502, 503, 504, 505}) {
+    EXPECT_EQ(amqp_reply_status(c, kBroker), ResponseStatus::kClientError) << c;
+    EXPECT_EQ(amqp_reply_status(c, kClient), ResponseStatus::kServerError) << c;
+  }
+  // Codes the spec does not define: by class.
+  EXPECT_EQ(amqp_reply_status(499, kBroker), ResponseStatus::kClientError);
+  EXPECT_EQ(amqp_reply_status(599, kBroker), ResponseStatus::kServerError);
 }
 
 TEST(AmqpParser, VhostLastsUntilConnectionCloseOk) {

@@ -491,9 +491,10 @@ TEST(Kafka, UninspectedKeysGetMinusTwo) {
     bool flex;
     const char* name;
   };
-  for (K k : {K{8, 8, true, "OffsetCommit"}, K{12, 4, true, "Heartbeat"}, K{3, 4, false, "Metadata"},
-              K{3, 12, true, "Metadata"}, K{2, 5, false, "ListOffsets"}, K{22, 4, true, "InitProducerId"},
-              K{75, 0, true, "DescribeTopicPartitions"}, K{10, 2, false, "FindCoordinator"}}) {
+  // Responses without a top-level error code (per-topic errors only, or FindCoordinator v4+'s list).
+  for (K k : {K{8, 8, true, "OffsetCommit"}, K{3, 4, false, "Metadata"}, K{3, 12, true, "Metadata"},
+              K{2, 5, false, "ListOffsets"}, K{75, 0, true, "DescribeTopicPartitions"},
+              K{10, 4, true, "FindCoordinator"}}) {
     SCOPED_TRACE(k.name);
     auto h = make();
     W q = request_header(k.key, k.version, 15551977, k.flex);
@@ -511,6 +512,48 @@ TEST(Kafka, UninspectedKeysGetMinusTwo) {
     EXPECT_EQ(f.get(Field::kResponseException), "Type not yet inspected by l7tap");
     EXPECT_EQ(f.get(Field::kRequestId), "15551977");
   }
+}
+
+TEST(Kafka, TopLevelErrorCodeOfResponsesNotDecodedInDepth) {
+  struct K {
+    int key, version;
+    bool flex;
+    bool throttle_first;  // throttle_time_ms precedes the error code in this version
+    int16_t error;
+    const char* exception;
+  };
+  for (K k : {K{12, 0, false, false, 27, "The group is rebalancing, so a rejoin is needed."},
+              K{12, 4, true, true, 25, "The coordinator is not aware of this member."},
+              K{10, 0, false, false, 15, "The coordinator is not available."},
+              K{10, 2, false, true, 15, "The coordinator is not available."},
+              K{17, 1, false, false, 33, "The broker does not support the requested SASL mechanism."},
+              K{22, 4, true, true, 0, ""}, K{47, 0, false, false, 68, "The group is not empty."}}) {
+    SCOPED_TRACE(std::to_string(k.key) + " v" + std::to_string(k.version));
+    auto h = make();
+    W q = request_header(k.key, k.version, 77, k.flex);
+    q.i32(0);
+    h.feed(Dir::kToServer, frame(q));
+    W r = response_header(77, k.flex);
+    if (k.throttle_first) r.i32(250);
+    r.i16(k.error).i32(-1);
+    h.feed(Dir::kToClient, frame(r));
+    ASSERT_EQ(h.messages().size(), 2u);
+    EXPECT_EQ(h.errors(), 0u);
+    const L7Fields& f = h.messages()[1].fields;
+    EXPECT_EQ(f.response_code, k.error);
+    EXPECT_EQ(f.response_status, k.error == 0 ? ResponseStatus::kOk : ResponseStatus::kServerError);
+    EXPECT_EQ(f.get(Field::kResponseException), k.exception);
+  }
+  // A body too short to hold the error code: not inspected, as before.
+  auto h = make();
+  W q = request_header(12, 3, 78, false);
+  q.i32(0);
+  h.feed(Dir::kToServer, frame(q));
+  W r = response_header(78, false);
+  r.i32(0);
+  h.feed(Dir::kToClient, frame(r));
+  ASSERT_EQ(h.messages().size(), 2u);
+  EXPECT_EQ(h.messages()[1].fields.response_code, -2);
 }
 
 TEST(Kafka, ControlledShutdownV0HasNoClientId) {

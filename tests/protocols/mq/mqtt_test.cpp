@@ -459,7 +459,8 @@ TEST(Mqtt, SubscribeUnsubscribeV311) {
   EXPECT_EQ(ms[1].role, MsgRole::kRequest);
   EXPECT_EQ(ms[1].pair_class, mqtt::kClassSubscribe);
   EXPECT_EQ(ms[1].id, 5u);
-  EXPECT_EQ(ms[1].fields.get(Field::kRequestResource), "a/+/c");
+  // Every filter in request_resource; the first one is the endpoint (a metric label).
+  EXPECT_EQ(ms[1].fields.get(Field::kRequestResource), "a/+/c,d/#");
   EXPECT_EQ(ms[1].fields.get(Field::kEndpoint), "a/+/c");
   EXPECT_EQ(ms[2].role, MsgRole::kResponse);
   EXPECT_EQ(ms[2].fields.get(Field::kRequestType), "SUBACK");
@@ -468,9 +469,23 @@ TEST(Mqtt, SubscribeUnsubscribeV311) {
   EXPECT_EQ(ms[4].fields.response_code, 0x80);
   EXPECT_EQ(ms[4].fields.response_status, ResponseStatus::kServerError);
   EXPECT_EQ(ms[5].pair_class, mqtt::kClassUnsubscribe);
-  EXPECT_EQ(ms[5].fields.get(Field::kRequestResource), "a/+/c");
+  EXPECT_EQ(ms[5].fields.get(Field::kRequestResource), "a/+/c,d/#");
+  EXPECT_EQ(ms[5].fields.get(Field::kEndpoint), "a/+/c");
   EXPECT_EQ(ms[6].pair_class, mqtt::kClassUnsubscribe);
   EXPECT_EQ(ms[6].id, 7u);
+  EXPECT_EQ(h.errors(), 0u);
+}
+
+TEST(Mqtt, SubscribeListsWholeFiltersWithinTheCap) {
+  auto h = make();
+  h.feed(C, connect("c", 4));
+  const std::string a(100, 'a'), b(100, 'b'), c(100, 'c');
+  h.feed(C, subscribe(1, {{a, 0}, {b, 0}, {c, 0}, {"d", 0}}));
+  auto& ms = h.messages();
+  ASSERT_EQ(ms.size(), 2u);
+  // 256 bytes: a,b fit (201); c would end past the cap and is left out whole; "d" still fits.
+  EXPECT_EQ(ms[1].fields.get(Field::kRequestResource), a + "," + b + ",d");
+  EXPECT_EQ(ms[1].fields.get(Field::kEndpoint), a);
   EXPECT_EQ(h.errors(), 0u);
 }
 
@@ -484,7 +499,7 @@ TEST(Mqtt, SubscribeV5) {
   h.feed(S, unsuback(2, true, {0x11}));
   auto& ms = h.messages();
   ASSERT_EQ(ms.size(), 5u);
-  EXPECT_EQ(ms[1].fields.get(Field::kRequestResource), "x/#");
+  EXPECT_EQ(ms[1].fields.get(Field::kRequestResource), "x/#,admin/#");
   EXPECT_EQ(ms[2].fields.response_code, 0x87);
   EXPECT_EQ(ms[2].fields.response_status, ResponseStatus::kClientError);
   EXPECT_EQ(ms[2].fields.get(Field::kResponseException), "no admin");
