@@ -12,6 +12,7 @@
 #include "control/metrics_server.hpp"
 #include "control/red_metrics.hpp"
 #include "control/self_metrics.hpp"
+#include "protocols/registry.hpp"
 
 namespace l7tap {
 
@@ -45,6 +46,8 @@ struct ControlPlane::Impl {
   std::shared_ptr<SelfMetrics> self;
   FlowRecord record;  // reused: records are read into it one at a time
   std::atomic<uint64_t> records{0};
+  // Per ProtocolId (0..protocol_count()); one writer: whichever thread drains.
+  std::unique_ptr<Counter[]> records_by_protocol = std::make_unique<Counter[]>(protocol_count() + 1);
   // SIGHUP reloads, rendered with the self-metrics (writer: the drain thread).
   CounterBlock reload_counters;
   uint32_t kReloadsOk = 0, kReloadsFailed = 0, kLastReloadOk = 0;
@@ -70,6 +73,7 @@ struct ControlPlane::Impl {
         for (std::size_t n = 0; n < kBatch && ring->pop(record); ++n) {
           writer->append(record);
           batch.observe(record);
+          records_by_protocol[record.protocol <= protocol_count() ? record.protocol : 0].add();
           ++total;
         }
       }
@@ -222,6 +226,12 @@ uint16_t ControlPlane::metrics_port() const { return impl_->port; }
 
 uint64_t ControlPlane::records_written() const {
   return impl_->records.load(std::memory_order_relaxed);
+}
+
+std::vector<uint64_t> ControlPlane::records_by_protocol() const {
+  std::vector<uint64_t> out(protocol_count() + 1);
+  for (std::size_t id = 0; id < out.size(); ++id) out[id] = impl_->records_by_protocol[id].get();
+  return out;
 }
 
 uint64_t ControlPlane::reloads_done() const { return impl_->reload_counters[impl_->kReloadsOk].get(); }

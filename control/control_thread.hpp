@@ -54,6 +54,9 @@ class ControlPlane {
   uint16_t metrics_port() const;
 
   uint64_t records_written() const;
+  // Records written so far per protocol, indexed by ProtocolId (0 = unknown; size
+  // protocol_count() + 1): offline mode's end-of-run summary.
+  std::vector<uint64_t> records_by_protocol() const;
   // Reloads that succeeded / failed (see ControlInputs::reload_requested).
   uint64_t reloads_done() const;
   uint64_t reloads_failed() const;

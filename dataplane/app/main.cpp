@@ -40,6 +40,9 @@ const char kUsage[] =
     "  -w, --workers N           worker lcores in live mode (overrides workers.count)\n"
     "      --linger              offline: keep serving /metrics after the end of input until\n"
     "                            SIGINT/SIGTERM\n"
+    "      --progress            offline: show progress and a summary on stderr even when it is not\n"
+    "                            a terminal (default: only on a terminal the flow log does not use)\n"
+    "      --no-progress         offline: no progress line and no summary\n"
     "      --check-config        load and validate the conf, print 'ok' and exit\n"
     "  -V, --version             print the version and exit\n"
     "  -h, --help                print this help and exit\n"
@@ -84,12 +87,13 @@ int main(int argc, char** argv) {
   int workers = 0;
   l7tap::RunOptions run;
 
-  enum { kLinger = 1000, kCheck };
+  enum { kLinger = 1000, kCheck, kProgress, kNoProgress };
   static const option longopts[] = {
       {"config", required_argument, nullptr, 'c'},     {"pcap", required_argument, nullptr, 'r'},
       {"flow-log", required_argument, nullptr, 'o'},   {"metrics-listen", required_argument, nullptr, 'm'},
       {"workers", required_argument, nullptr, 'w'},    {"linger", no_argument, nullptr, kLinger},
       {"check-config", no_argument, nullptr, kCheck},  {"version", no_argument, nullptr, 'V'},
+      {"progress", no_argument, nullptr, kProgress},   {"no-progress", no_argument, nullptr, kNoProgress},
       {"help", no_argument, nullptr, 'h'},             {nullptr, 0, nullptr, 0}};
   int c;
   while ((c = getopt_long(argc, argv, "c:r:o:m:w:Vh", longopts, nullptr)) != -1) {
@@ -110,6 +114,8 @@ int main(int argc, char** argv) {
       }
       case kLinger: run.linger = true; break;
       case kCheck: check_only = true; break;
+      case kProgress: run.progress = l7tap::RunOptions::Progress::kOn; break;
+      case kNoProgress: run.progress = l7tap::RunOptions::Progress::kOff; break;
       case 'V': std::printf("l7tap 0.1.0\n"); return 0;
       case 'h': std::fputs(kUsage, stdout); return 0;
       default: std::fputs(kUsage, stderr); return 2;

@@ -60,6 +60,11 @@ std::string capture_file_problem(const std::string& path) {
   return "";
 }
 
+uint64_t PcapReader::offset() const {
+  const off_t pos = ::ftello(pcap_file(handle_));
+  return pos < 0 ? 0 : static_cast<uint64_t>(pos);
+}
+
 PcapReader::~PcapReader() {
   if (handle_ != nullptr) pcap_close(handle_);
 }

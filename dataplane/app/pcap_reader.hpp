@@ -27,6 +27,8 @@ class PcapReader {
   const std::string& error() const { return error_; }
   uint64_t frames() const { return frames_; }
   uint64_t skipped() const { return skipped_; }  // frames too short for their link header
+  // Bytes of the file consumed so far (0 where the position is unknown: pipes). For progress only.
+  uint64_t offset() const;
 
  private:
   static constexpr std::size_t kIoBuffer = 1u << 20;

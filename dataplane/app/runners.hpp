@@ -15,6 +15,8 @@ struct RunOptions {
   std::vector<std::string> pcaps;     // offline mode when non-empty
   std::vector<std::string> eal_args;  // after "--" on the command line (added to eal.args)
   bool linger = false;                // keep serving /metrics after the end of input until a signal
+  // Offline progress line and summary on stderr: kAuto = when stderr is a terminal.
+  enum class Progress { kAuto, kOn, kOff } progress = Progress::kAuto;
   ConfigOverrides overrides;          // command-line settings, re-applied to every reloaded conf
 };
 
