@@ -132,6 +132,7 @@ class Walker {
     }
     uint8_t b = 0;
     if (!u8(b)) return false;
+    if (f_.strict && b > 1) return bad();
     v = b != 0;
     return true;
   }
@@ -430,6 +431,14 @@ bool skip_value(ByteReader& r, uint8_t type, int depth, std::span<const uint8_t>
 
 bool key_is(std::string_view key, std::string_view want) { return key == want; }
 
+// BooleanStream.marshal writes just the bytes its bits need, unused bits zero.
+bool exact_bits(const Bits& bs) {
+  const uint32_t bytes = bs.nbits / 8;
+  if (bytes != (bs.pos + 7) / 8) return false;
+  if (bs.pos % 8 != 0 && (bs.p[bs.pos / 8] >> (bs.pos % 8)) != 0) return false;
+  return true;
+}
+
 }  // namespace
 
 void DestinationCache::put(uint16_t index, std::string_view name) {
@@ -488,6 +497,7 @@ Walk decode_command(std::span<const uint8_t> body, const Format& f, DestinationC
   }
   w.fields(*spec, pbs, &out.top, nullptr, 0);
   used = w.pos();
+  if (w.status() == Walk::kOk && f.strict && pbs != nullptr && !exact_bits(bs)) return Walk::kBad;
   return w.status();
 }
 
@@ -528,10 +538,10 @@ namespace {
 
 // The encodings tried on a flow picked up without its WireFormatInfos, most common first.
 constexpr Format kGuesses[] = {
-    {kNewestVersion, true, true, true, false},
-    {kNewestVersion, true, false, true, false},
-    {kNewestVersion, false, true, true, false},
-    {kNewestVersion, false, false, true, false},
+    {kNewestVersion, true, true, true, false, true},
+    {kNewestVersion, true, false, true, false, true},
+    {kNewestVersion, false, true, true, false, true},
+    {kNewestVersion, false, false, true, false, true},
 };
 
 // A size prefix a command could have: at least the type byte, below the limit.
@@ -641,7 +651,8 @@ Walk OpenWireParser::decode_framed(Dir dir, std::span<const uint8_t> body, Comma
       if (openwire::decode_command(body, g, nullptr, probe_cmd, used) == Walk::kOk && used == body.size()) {
         guessed_[d] = true;
         guess_[d] = g;
-        f = g;
+        guess_[d].strict = false;
+        f = guess_[d];
         break;
       }
     }
@@ -651,7 +662,8 @@ Walk OpenWireParser::decode_framed(Dir dir, std::span<const uint8_t> body, Comma
       if (openwire::decode_command(body, g, nullptr, probe_cmd, used) == Walk::kOk && used == body.size()) {
         guessed_[d] = true;
         guess_[d] = g;
-        f = g;
+        guess_[d].strict = false;
+        f = guess_[d];
         break;
       }
     }

@@ -42,6 +42,10 @@ struct Format {
   bool cache = false;
   bool stack_trace = false;
   bool size_prefix_disabled = false;
+  // Only what the ActiveMQ marshallers write: booleans 0 or 1, a boolean stream exactly as long as
+  // its bits need with zero padding. For recognising OpenWire in unknown bytes (probe, guessing an
+  // encoding, resync), not for decoding a known stream.
+  bool strict = false;
 };
 
 // What a WireFormatInfo asks for (its marshalled properties).
