@@ -36,6 +36,8 @@ enum Type : uint8_t {
 };
 
 bool is_response(uint8_t t) { return t >= kResponse && t <= kIntegerResponse; }
+// A command type (data structure types 100 and up are only ever nested).
+bool is_command(uint8_t t) { return t < 100 && !type_name(t).empty(); }
 
 // A boolean stream (BooleanStream.java): bit i of the command is bit (i % 8) of byte i / 8.
 struct Bits {
@@ -549,7 +551,7 @@ bool sane_size(uint32_t size, uint64_t max_message) { return size >= 1 && size <
 
 // Does `body` (a whole size-prefixed command) decode exactly under some encoding?
 bool decodes_exactly(std::span<const uint8_t> body, uint32_t version) {
-  if (body.empty() || type_name(body[0]).empty()) return false;
+  if (body.empty() || !is_command(body[0])) return false;
   for (Format f : kGuesses) {
     if (version != 0) f.version = version;
     if (body[0] == kWireFormatInfo) f.tight = false;
@@ -573,7 +575,7 @@ ProbeVerdict probe(Dir, std::span<const uint8_t> data) {
     return n == kMagic.size() ? ProbeVerdict::kYes : ProbeVerdict::kMaybe;
   }
   // Picked up mid-stream: a whole command that decodes exactly.
-  if (type_name(data[4]).empty()) return ProbeVerdict::kNo;
+  if (!is_command(data[4])) return ProbeVerdict::kNo;
   if (data.size() - 4 < size) return size <= 64 * 1024 ? ProbeVerdict::kMaybe : ProbeVerdict::kNo;
   return decodes_exactly(data.subspan(4, size), 0) ? ProbeVerdict::kYes : ProbeVerdict::kNo;
 }
@@ -767,16 +769,35 @@ ParseResult OpenWireParser::parse(Dir dir, std::span<const uint8_t> data, ParseC
       r.error = true;  // no framing to find again
       return r;
     }
+    // Bounded: at most kResyncScan offsets and kResyncWork bytes decoded per call; what was
+    // scanned without success is dropped, and the scan goes on with the next bytes.
+    constexpr std::size_t kResyncScan = 16 * 1024;
+    constexpr uint64_t kResyncWork = 1u << 20;
     std::size_t at = 0;
+    uint64_t work = 0;
     bool found = false;
-    for (; at < data.size() && at < 64 * 1024; ++at) {
-      if (plausible_frames(dir, data.subspan(at), ctx.max_message)) {
-        found = true;
-        break;
+    for (; at + 5 <= data.size() && at < kResyncScan && work < kResyncWork; ++at) {
+      const auto rest = data.subspan(at);
+      const uint32_t size = (uint32_t{rest[0]} << 24) | (uint32_t{rest[1]} << 16) | (uint32_t{rest[2]} << 8) | rest[3];
+      if (!openwire::sane_size(size, ctx.max_message) || !openwire::is_command(rest[4])) continue;
+      const uint64_t total = uint64_t{size} + 4;
+      if (total > rest.size()) {
+        if (total <= cap) break;  // a candidate still arriving: look again with more bytes
+        continue;                 // too large to verify: not a place to restart
       }
+      work += size;
+      if (!openwire::decodes_exactly(rest.subspan(4, size), f.version)) continue;
+      // The next command (if its header is there) must look like one too.
+      const auto next = rest.subspan(static_cast<std::size_t>(total));
+      if (next.size() >= 5) {
+        const uint32_t n = (uint32_t{next[0]} << 24) | (uint32_t{next[1]} << 16) | (uint32_t{next[2]} << 8) | next[3];
+        if (!openwire::sane_size(n, ctx.max_message) || !openwire::is_command(next[4])) continue;
+      }
+      found = true;
+      break;
     }
     if (!found) {
-      r.consumed = static_cast<uint32_t>(data.size() > 16 ? data.size() - 16 : 0);  // keep a tail to retry
+      r.consumed = static_cast<uint32_t>(at);
       return r;
     }
     pos = at;
@@ -846,10 +867,10 @@ bool OpenWireParser::plausible_frames(Dir dir, std::span<const uint8_t> data, ui
   const Format f = format(dir);
   if (f.size_prefix_disabled) return false;
   std::size_t off = 0, whole = 0;
-  while (off + 5 <= data.size()) {
+  while (off + 5 <= data.size() && whole < 16) {
     const auto rest = data.subspan(off);
     const uint32_t size = (uint32_t{rest[0]} << 24) | (uint32_t{rest[1]} << 16) | (uint32_t{rest[2]} << 8) | rest[3];
-    if (!openwire::sane_size(size, max_message) || openwire::type_name(rest[4]).empty()) return false;
+    if (!openwire::sane_size(size, max_message) || !openwire::is_command(rest[4])) return false;
     if (uint64_t{size} + 4 > rest.size()) return whole != 0;
     if (!openwire::decodes_exactly(rest.subspan(4, size), f.version)) return false;
     off += size + 4;

@@ -280,7 +280,9 @@ void check_conversation(const std::vector<Message>& ms, const std::string& ctx) 
   ASSERT_NE(find(ms, "Response", 3), nullptr);
   EXPECT_EQ(find(ms, "Response", 3)->id, 8u);
   for (const auto& m : ms) {
-    if (m.fields.get(Field::kRequestType) != "WireFormatInfo") EXPECT_EQ(m.fields.get(Field::kVersion), "12") << ctx;
+    if (m.fields.get(Field::kRequestType) != "WireFormatInfo") {
+      EXPECT_EQ(m.fields.get(Field::kVersion), "12") << ctx;
+    }
     EXPECT_FALSE(m.fields.get(Field::kRequestType).starts_with("Unknown")) << ctx;
   }
 }
@@ -676,6 +678,38 @@ TEST(OpenWireParser, RandomMutationsNeverCrash) {
     h.gap(Dir::kToServer);
     h.feed(Dir::kToServer, noise);
   }
+}
+
+TEST(OpenWireParser, FuzzSamplesAreAValidConversation) {
+  ParserHarness h(kOpenWireDescriptor);
+  for (const FuzzSample& s : kOpenWireDescriptor.fuzz_samples) h.feed(s.dir, test::bytes_of(s.bytes));
+  EXPECT_EQ(h.errors(), 0u);
+  ASSERT_EQ(h.messages().size(), 4u);
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kRequestType), "ShutdownInfo");
+  EXPECT_EQ(h.messages()[1].role, MsgRole::kRequest);
+  EXPECT_EQ(h.messages()[3].fields.get(Field::kRequestType), "Response");
+  EXPECT_EQ(h.messages()[3].id, 1u);
+}
+
+TEST(OpenWireParser, ResyncThroughLongGarbageIsBounded) {
+  const ow::Format f{true, true, true, true};
+  const Conversation c = conversation(f);
+  ParserHarness h(kOpenWireDescriptor);
+  feed(h, c);
+  const std::size_t before = h.messages().size();
+  // After a gap: 200 KB of near-commands (a ShutdownInfo whose boolean is 7) back to back.
+  const uint8_t near[] = {0, 0, 0, 6, 11, 0, 0, 0, 1, 7};
+  Bytes junk;
+  while (junk.size() < 200 * 1024) junk.insert(junk.end(), std::begin(near), std::end(near));
+  h.gap(Dir::kToServer);
+  h.feed_split(Dir::kToServer, junk, 1448);
+  Bytes tail;
+  gen::Writer w(tail);
+  ow::shutdown_info(w, f, 77);
+  ow::shutdown_info(w, f, 78);
+  h.feed(Dir::kToServer, tail);
+  ASSERT_GE(h.messages().size(), before + 1);
+  EXPECT_EQ(h.messages().back().fields.get(Field::kRequestId), "78");
 }
 
 TEST(OpenWireCommands, TablesCoverTheReportedCommands) {
