@@ -58,10 +58,12 @@ struct WireFormatPrefs {
 };
 
 // The unmarshall cache of one direction, reduced to what we report: the physical names of cached
-// destinations, by cache index (a small table: a connection uses few destinations).
+// destinations, by cache index. A small table (a connection uses few destinations; the oldest entry
+// goes when it is full) keeps the parser within a 2 KiB pool block per flow; a name longer than the
+// slot is reported truncated when it comes from the cache.
 class DestinationCache {
  public:
-  static constexpr std::size_t kSlots = 16;
+  static constexpr std::size_t kSlots = 8;
   void put(uint16_t index, std::string_view name);
   void erase(uint16_t index);
   // Empty when the index holds no destination we know.
@@ -71,7 +73,7 @@ class DestinationCache {
  private:
   struct Slot {
     uint16_t index;
-    FixedString<120> name;
+    FixedString<98> name;
   };
   std::array<Slot, kSlots> slots_;
   uint8_t used_ = 0;

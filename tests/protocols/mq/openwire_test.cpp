@@ -712,6 +712,23 @@ TEST(OpenWireParser, ResyncThroughLongGarbageIsBounded) {
   EXPECT_EQ(h.messages().back().fields.get(Field::kRequestId), "78");
 }
 
+TEST(OpenWireParser, StateFitsASmallPoolBlock) {
+  EXPECT_LE(sizeof(OpenWireParser), 2048u);  // one 2 KiB slab block per flow
+}
+
+TEST(OpenWireParser, DestinationCacheKeepsTheNewestEntries) {
+  openwire::DestinationCache c;
+  for (uint16_t i = 0; i < 20; ++i) c.put(i, "dest." + std::to_string(i));
+  EXPECT_TRUE(c.get(0).empty());
+  EXPECT_EQ(c.get(19), "dest.19");
+  EXPECT_EQ(c.get(12), "dest.12");
+  c.put(19, "renamed");
+  EXPECT_EQ(c.get(19), "renamed");
+  c.erase(19);
+  EXPECT_TRUE(c.get(19).empty());
+  EXPECT_EQ(c.get(18), "dest.18");
+}
+
 TEST(OpenWireCommands, TablesCoverTheReportedCommands) {
   for (uint32_t v : {1u, 5u, 9u, 10u, 11u, 12u, 13u}) {
     for (uint8_t t : {1, 2, 3, 4, 5, 6, 10, 11, 12, 21, 22, 28, 30, 31}) {
