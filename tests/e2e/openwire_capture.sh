@@ -3,7 +3,8 @@
 # port>, started from the package's activemq.jar with a private base directory) and the ActiveMQ
 # JMS client (tools/openwire-client/Client.java against the package's activemq-client.jar), once in
 # the default tight encoding (with the marshalling cache) and once in loose encoding
-# (wireFormat.tightEncodingEnabled=false): a consumer, synchronous sends with JMSCorrelationID and
+# (wireFormat.tightEncodingEnabled=false), and once without size prefixes (the broker's connector
+# allows it, the client asks for it: wireFormat.sizePrefixDisabled=true): a consumer, synchronous sends with JMSCorrelationID and
 # traceparent properties, a 70 KB BytesMessage, a MapMessage, a topic publish, and a refused
 # duplicate client id (ExceptionResponse). Prints the pcap path.
 # usage: tests/e2e/openwire_capture.sh OUTDIR
@@ -47,7 +48,7 @@ for _ in $(seq 50); do grep -q listening "$work/tcpdump.log" && break; sleep 0.1
 # broker itself is the package's activemq.jar with a base directory of our own.
 java -Xmx256m -Dactivemq.home="$amq_home" -Dactivemq.base="$work" -Dactivemq.conf="$work/conf" \
   -Dactivemq.data="$work/data" -Djava.io.tmpdir="$work/tmp" -jar "$amq_home/bin/activemq.jar" \
-  start "broker:(tcp://127.0.0.1:$port)?persistent=false&useJmx=false&brokerName=l7tap-e2e" \
+  start "broker:(tcp://127.0.0.1:$port?wireFormat.sizePrefixDisabled=true)?persistent=false&useJmx=false&brokerName=l7tap-e2e" \
   >"$work/broker.log" 2>&1 &
 broker_pid=$!
 up() { python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.5)' "$port" 2>/dev/null; }
@@ -58,6 +59,7 @@ up || { cat "$work/broker.log" >&2; echo "openwire_capture: broker did not start
 run_client() { timeout 60 java -cp "$classpath$work/classes" Client "$1" "$2" >&2; }
 run_client "tcp://127.0.0.1:$port" tight
 run_client "tcp://127.0.0.1:$port?wireFormat.tightEncodingEnabled=false" loose
+run_client "tcp://127.0.0.1:$port?wireFormat.sizePrefixDisabled=true" noprefix
 
 kill "$broker_pid"; wait "$broker_pid" 2>/dev/null || true; broker_pid=""
 capture_end "$dump_pid" "$pcap" "$port"

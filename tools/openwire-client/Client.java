@@ -1,6 +1,8 @@
 // OpenWire e2e client (tests/e2e/openwire_capture.sh): the ActiveMQ JMS client (Debian activemq,
 // activemq-client.jar) against a real broker. One connection per run, in the wire format the broker
-// URL asks for (tight by default; wireFormat.tightEncodingEnabled=false for loose).
+// URL asks for (tight by default; wireFormat.tightEncodingEnabled=false for loose;
+// wireFormat.sizePrefixDisabled=true for commands without their 4-byte size, which a passive
+// observer can only frame while each command fits its buffer: that run's BytesMessage is small).
 // usage: java -cp <activemq jars>:. Client <broker url> <tag>
 import javax.jms.*;
 import org.apache.activemq.ActiveMQConnectionFactory;
@@ -24,7 +26,8 @@ public class Client {
       p.send(m);
     }
     BytesMessage b = s.createBytesMessage();
-    b.writeBytes(new byte[70000]);  // larger than one segment
+    // 70 KB: more than l7tap buffers of one message (decoded from its prefix, the rest skipped).
+    b.writeBytes(new byte[tag.equals("noprefix") ? 3000 : 70000]);
     b.setJMSCorrelationID(tag + "-bytes");
     p.send(b);
     MapMessage mm = s.createMapMessage();

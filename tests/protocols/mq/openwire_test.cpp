@@ -520,6 +520,28 @@ TEST(OpenWireParser, UnknownCommandWithoutSizePrefixStopsTheDirection) {
   EXPECT_EQ(find(h.messages(), "ProducerInfo"), nullptr);  // after it
 }
 
+TEST(OpenWireParser, CommandBeyondTheBufferWithoutSizePrefixStopsTheDirection) {
+  const ow::Format f{true, true, false, true};
+  Conversation c = conversation(f);
+  Bytes big;
+  gen::Writer w(big);
+  const std::string body(100 * 1024, 'x');
+  ow::Msg m;
+  m.command_id = 40;
+  m.connection_id = kConn;
+  m.dest = ow::Dest{false, "BIG.Q", 11, true};
+  m.body = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(body.data()), body.size());
+  ow::message(w, f, m);
+  ParserHarness h(kOpenWireDescriptor);
+  feed(h, c);
+  EXPECT_EQ(h.errors(), 0u);
+  const std::size_t before = h.messages().size();
+  h.feed_split(Dir::kToServer, big, 1448);
+  // Nothing frames a command this size: counted, and that direction is given up.
+  EXPECT_EQ(h.errors(), 1u);
+  EXPECT_EQ(h.messages().size(), before);
+}
+
 TEST(OpenWireParser, TruncatedInputWaitsAndEmitsNothingHalfDone) {
   const Conversation c = conversation(ow::Format{true, true, true, true});
   for (std::size_t end = 0; end < c.client.size(); end += 13) {
