@@ -565,6 +565,8 @@ bool decodes_exactly(std::span<const uint8_t> body, uint32_t version) {
 }  // namespace
 
 ProbeVerdict probe(Dir, std::span<const uint8_t> data) {
+  // A size prefix below 64 MiB starts with a byte of at most 3.
+  if (!data.empty() && data[0] > 3) return ProbeVerdict::kNo;
   if (data.size() < 5) return ProbeVerdict::kMaybe;
   const uint32_t size = (uint32_t{data[0]} << 24) | (uint32_t{data[1]} << 16) | (uint32_t{data[2]} << 8) | data[3];
   if (!sane_size(size, 64u << 20)) return ProbeVerdict::kNo;

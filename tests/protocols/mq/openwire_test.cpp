@@ -774,6 +774,7 @@ TEST(OpenWireProbe, AcceptsOpenWireAndRejectsOthers) {
   EXPECT_EQ(probe(Bytes(c.client.begin() + static_cast<long>(c.client_ends[0]), c.client.end())), ProbeVerdict::kYes);
   auto text = [](std::string_view s) { return Bytes(s.begin(), s.end()); };
   EXPECT_EQ(probe(text("GET / HTTP/1.1\r\nHost: x\r\n\r\n")), ProbeVerdict::kNo);
+  EXPECT_EQ(probe(text("GE")), ProbeVerdict::kNo);  // too short to decide, but no size starts so
   EXPECT_EQ(probe(text("INFO {\"server_id\":\"x\"}\r\n")), ProbeVerdict::kNo);
   EXPECT_EQ(probe(Bytes{0x10, 0x0c, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02, 0x00, 0x3c}), ProbeVerdict::kNo);
   EXPECT_EQ(probe(text(std::string_view("AMQP\x00\x00\x09\x01", 8))), ProbeVerdict::kNo);
