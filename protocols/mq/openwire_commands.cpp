@@ -1226,8 +1226,9 @@ constexpr TypeSpec kTypesV12[] = {
     {124, 1, &kFieldsV12[452]},  // BrokerId
 };
 
-// Marshaller sets in ActiveMQ's tree: v1, v8 (removed in 5.9), v9..v12. Versions 2..7 are decoded
-// with the v8 lists (their marshallers are no longer published; fields were only ever appended).
+// Marshaller sets in ActiveMQ's git history: v1, v8 (removed when version 10 came), v9..v12.
+// Versions 2..7 (clients older than ActiveMQ 5.4) are decoded with the v8 lists, an approximation:
+// their marshallers are not in the tree any more. Versions above 12 use the v12 lists.
 const TypeSpec* find(std::span<const TypeSpec> types, uint8_t type) {
   for (const TypeSpec& t : types)
     if (t.type == type) return &t;
