@@ -7,6 +7,7 @@
 #include "protocols/mq/kafka.hpp"
 #include "protocols/mq/mqtt.hpp"
 #include "protocols/mq/nats.hpp"
+#include "protocols/mq/openwire.hpp"
 
 namespace l7tap {
 namespace {
@@ -16,6 +17,7 @@ constexpr std::array kProtocols = {
     &kMqttDescriptor,
     &kAmqpDescriptor,
     &kNatsDescriptor,
+    &kOpenWireDescriptor,
     &kKafkaDescriptor,
 };
 

@@ -20,6 +20,7 @@
 #include "tools/gen/proto_kafka.hpp"
 #include "tools/gen/proto_mqtt.hpp"
 #include "tools/gen/proto_nats.hpp"
+#include "tools/gen/proto_openwire.hpp"
 #include "tools/gen/stored_frames.hpp"
 #include "tools/gen/tcp_conversation.hpp"
 #include "tools/gen/traffic_gen.hpp"
@@ -312,6 +313,33 @@ TEST(Nats, ControlLines) {
   EXPECT_EQ(text([](gen::Writer& w) { gen::nats::err(w, "Authorization Violation"); }),
             "-ERR 'Authorization Violation'\r\n");
   EXPECT_EQ(text([](gen::Writer& w) { gen::nats::info(w, "{}"); }), "INFO {}\r\n");
+}
+
+// ---- OpenWire -----------------------------------------------------------------------------------
+
+TEST(OpenWire, ResponseInBothEncodings) {
+  const gen::openwire::Format tight{true, true, true, true}, loose{false, true, true, true};
+  // Loose: size 10, type 30, commandId 0, responseRequired 0, correlationId 1.
+  EXPECT_EQ(encode([&](gen::Writer& w) { gen::openwire::response(w, loose, 1); }),
+            (Bytes{0, 0, 0, 10, 30, 0, 0, 0, 0, 0, 0, 0, 0, 1}));
+  // Tight: a one-byte boolean stream (responseRequired false) before the data; these are the bytes
+  // an ActiveMQ 5.17 broker sends.
+  EXPECT_EQ(encode([&](gen::Writer& w) { gen::openwire::response(w, tight, 1); }),
+            (Bytes{0, 0, 0, 11, 30, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1}));
+}
+
+TEST(OpenWire, WireFormatInfoAndTightStrings) {
+  const Bytes wfi = encode([](gen::Writer& w) { gen::openwire::wire_format_info(w, 12, true, false, false); });
+  EXPECT_EQ(be32(wfi.data()), wfi.size() - 4);
+  EXPECT_EQ(Bytes(wfi.begin() + 4, wfi.begin() + 17), (Bytes{1, 'A', 'c', 't', 'i', 'v', 'e', 'M', 'Q', 0, 0, 0, 12}));
+  EXPECT_EQ(wfi[17], 1);                                // properties present
+  EXPECT_EQ(be32(&wfi[18]), wfi.size() - 22);           // map length
+  const gen::openwire::Format tight{true, false, true, true};
+  // SessionInfo, no cache: commandId 2, responseRequired false, nested SessionId (type 121) with
+  // connectionId "c" (ascii) and value 1 (a 16-bit long).
+  // Bits: responseRequired 0, nested 1, string present 1, ascii 1, long: 0 then 1 → 0b101110.
+  EXPECT_EQ(encode([&](gen::Writer& w) { gen::openwire::session_info(w, tight, 2, "c", 1); }),
+            (Bytes{0, 0, 0, 13, 4, 1, 0x2e, 0, 0, 0, 2, 121, 0, 1, 'c', 0, 1}));
 }
 
 // ---- TcpConversation ----------------------------------------------------------------------------
@@ -771,7 +799,9 @@ TEST(StoredFrames, ReaddressMovesClientsOnly) {
       ASSERT_NE(r.ip_at[i], 0u) << i;
       const auto was = decode(base.frame(i));
       const auto now = decode(r.frame(i));
-      const bool up = now.dst_port == was.dst_port && was.dst_port < 32768;  // client → server
+      // Client → server: servers listen below 32768, except OpenWire's well-known 61616.
+      const bool up = now.dst_port == was.dst_port &&
+                      (was.dst_port < 32768 || was.dst_port == gen::standard_port(gen::Protocol::kOpenWire));
       const auto& server_was = up ? was.dst_ip : was.src_ip;
       const auto& server_now = up ? now.dst_ip : now.src_ip;
       EXPECT_EQ(server_now, server_was);

@@ -177,4 +177,9 @@ void nats_encode(const Conv& c, const Env& e, Writer& w);
 void nats_done(Conv& c, Env& e);
 std::span<const std::string_view> nats_names();
 
+void openwire_start(Conv& c, Env& e);
+void openwire_encode(const Conv& c, const Env& e, Writer& w);
+void openwire_done(Conv& c, Env& e);
+std::span<const std::string_view> openwire_names();
+
 }  // namespace gen::detail
