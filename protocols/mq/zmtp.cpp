@@ -365,7 +365,7 @@ ParseResult ZmtpParser::parse(Dir dir, std::span<const uint8_t> data, ParseConte
       break;
     }
     // Too large to buffer: decode from a prefix, then skip the rest of the body.
-    const uint64_t want = h.header_len + std::min(h.body_len, kPrefix);
+    const uint64_t want = std::min<uint64_t>(h.header_len + std::min(h.body_len, kPrefix), cap);
     if (!whole && rest.size() < want) {
       r.need = want;
       break;
@@ -437,9 +437,13 @@ namespace {
 // The signature (0xFF, 8 padding bytes, 0x7F) fits the 10 bytes peers send first.
 constexpr std::string_view kSignatures[] = {"^\\xff.{8}\\x7f"};
 
-#define ZMTP_GREETING_NULL                                                                          \
-  "\xff\0\0\0\0\0\0\0\x01\x7f\x03\x01NULL\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0" \
-  "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+// Signature (libzmq pads with the 1.0-style length 1), version 3.1, mechanism NULL and its 16 NUL
+// bytes of padding, as-server 0, 31 bytes of filler.
+#define ZMTP_GREETING_NULL                  \
+  "\xff\0\0\0\0\0\0\0\x01\x7f" "\x03\x01" \
+  "NULL\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0" \
+  "\0" \
+  "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0" "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
 // REQ: greeting, READY (Socket-Type REQ), a request [delimiter]["hello"].
 constexpr char kClient[] = ZMTP_GREETING_NULL
     "\x04\x19\x05READY\x0bSocket-Type\0\0\0\x03REQ"
