@@ -9,7 +9,8 @@ BUILD_PKGS=(g++ meson ninja-build pkg-config python3 dpdk-dev libdpdk-dev libhyp
   protobuf-compiler zlib1g-dev)
 # What the tests use besides: real servers and clients, capture tools, Prometheus, clang sanitizers.
 TEST_PKGS=(prometheus tshark tcpdump mosquitto mosquitto-clients clang libclang-rt-14-dev curl
-  rabbitmq-server amqp-tools python3-pika nats-server kcat)
+  rabbitmq-server amqp-tools python3-pika nats-server kcat
+  python3-zmq)
 # Commands the tests need that the machine image may already provide from elsewhere (node and npm
 # come with the image's Node.js; Debian's npm package would conflict with it).
 TEST_CMDS=(node:nodejs npm:npm ss:iproute2)
