@@ -177,4 +177,9 @@ void nats_encode(const Conv& c, const Env& e, Writer& w);
 void nats_done(Conv& c, Env& e);
 std::span<const std::string_view> nats_names();
 
+void zmtp_start(Conv& c, Env& e);
+void zmtp_encode(const Conv& c, const Env& e, Writer& w);
+void zmtp_done(Conv& c, Env& e);
+std::span<const std::string_view> zmtp_names();
+
 }  // namespace gen::detail
