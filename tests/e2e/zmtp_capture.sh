@@ -25,13 +25,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-tcpdump -i lo -U --immediate-mode -s 0 -w "$pcap" "port $port" 2>"$work/tcpdump.log" &
-dump_pid=$!
-for _ in $(seq 50); do grep -q listening "$work/tcpdump.log" && break; sleep 0.1; done
+# A loaded machine can make tcpdump drop packets (the 100 kB message fills loopback's 64 kB
+# segments faster than tcpdump drains them): a bigger buffer, and a new capture when it still did.
+for attempt in 1 2 3; do
+  port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  tcpdump -i lo -B 65536 -U --immediate-mode -s 0 -w "$pcap" "port $port" 2>"$work/tcpdump.log" &
+  dump_pid=$!
+  for _ in $(seq 50); do grep -q listening "$work/tcpdump.log" && break; sleep 0.1; done
 
-timeout 120 $PY "$here/zmtp_peers.py" "$port" >"$out/zmtp-summary.json"
+  timeout 120 $PY "$here/zmtp_peers.py" "$port" >"$out/zmtp-summary.json"
 
-capture_end "$dump_pid" "$pcap" "$port"
-dump_pid=""
+  capture_end "$dump_pid" "$pcap" "$port"
+  dump_pid=""
+  grep -q "^0 packets dropped by kernel" "$work/tcpdump.log" && break
+  echo "zmtp_capture: tcpdump dropped packets (attempt $attempt): $(grep dropped "$work/tcpdump.log")" >&2
+done
 echo "$pcap"
