@@ -172,14 +172,11 @@ void ZmtpParser::set_version(L7Fields& f) const {
   const Side& a = side_[0];
   const Side& b = side_[1];
   // Peers speak the lower of the two versions (ZMTP 3.1 falls back to 3.0 for a 3.0 peer).
-  if (a.major != 0 && b.major != 0) {
-    put_version(f, std::min(a.major, b.major), a.major == b.major ? std::min(a.minor, b.minor)
-                                                : (a.major < b.major ? a.minor : b.minor));
-  } else if (a.major != 0) {
-    put_version(f, a.major, a.minor);
-  } else if (b.major != 0) {
-    put_version(f, b.major, b.minor);
-  }
+  const auto older = [](const Side& x, const Side& y) {
+    return x.major < y.major || (x.major == y.major && x.minor <= y.minor);
+  };
+  const Side* v = a.major == 0 ? &b : b.major == 0 ? &a : older(a, b) ? &a : &b;
+  if (v->major != 0) put_version(f, v->major, v->minor);
 }
 
 int ZmtpParser::reqrep_role(Dir dir) const {
@@ -436,6 +433,9 @@ namespace {
 
 // The signature (0xFF, 8 padding bytes, 0x7F) fits the 10 bytes peers send first.
 constexpr std::string_view kSignatures[] = {"^\\xff.{8}\\x7f"};
+// No registered port: 5555 is the one the ZeroMQ guide's examples use (a hint only; detection works
+// from the greeting on any port).
+constexpr uint16_t kPorts[] = {5555};
 
 // Signature (libzmq pads with the 1.0-style length 1), version 3.1, mechanism NULL and its 16 NUL
 // bytes of padding, as-server 0, 31 bytes of filler.
@@ -462,7 +462,7 @@ constexpr FuzzSample kFuzzSamples[] = {
 }  // namespace
 
 const ProtocolDescriptor kZmtpDescriptor{
-    "zmtp", kTcp, kSignatures, {}, &zmtp::probe, parser_factory<ZmtpParser>(), kFuzzSamples,
+    "zmtp", kTcp, kSignatures, kPorts, &zmtp::probe, parser_factory<ZmtpParser>(), kFuzzSamples,
     // libzmq accepts any size by default (ZMQ_MAXMSGSIZE -1); larger declared sizes are taken as
     // garbage.
     256ull << 20,

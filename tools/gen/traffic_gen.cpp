@@ -77,7 +77,7 @@ std::size_t count_index(Protocol p, uint8_t name, RecordType t, Status s) {
 bool hinted_port(uint16_t p) {
   switch (p) {
     case 1883: case 8883: case 9092: case 5672: case 4222: case 20880: case 9000: case 61616: case 6650:
-    case 9876: case 10911: case 12200:
+    case 9876: case 10911: case 12200: case 5555:
       return true;
     default:
       return false;

@@ -651,6 +651,8 @@ TEST(ZmtpProbe, AcceptsGreetingsAndRejectsOtherProtocols) {
 TEST(ZmtpDescriptor, SignaturesCompileAndMatch) {
   EXPECT_EQ(protocol_by_id(protocol_id("zmtp")), &kZmtpDescriptor);
   EXPECT_EQ(kZmtpDescriptor.transports, kTcp);
+  ASSERT_EQ(kZmtpDescriptor.default_ports.size(), 1u);
+  EXPECT_EQ(kZmtpDescriptor.default_ports[0], 5555);  // a hint only
   const test::SignatureMatcher sigs(kZmtpDescriptor);
   ASSERT_TRUE(sigs.ok()) << sigs.error();
   EXPECT_TRUE(sigs.matches(bytes_of(greeting().substr(0, 10))));
