@@ -2,7 +2,8 @@
 # Real ZeroMQ peers (python3-zmq, libzmq 4.3) on 127.0.0.1 captured with tcpdump
 # (tests/e2e/zmtp_capture.sh, scenarios in tests/e2e/zmtp_peers.py) and replayed through
 # `l7tap --pcap`: REQ/REP, PUB/SUB and DEALER/ROUTER with NULL, REQ/REP with PLAIN and a refused
-# PLAIN client, REQ/REP with CURVE when libzmq has it. No port hint is configured for the random port: detection works from the greeting.
+# PLAIN client, REQ/REP with CURVE when libzmq has it. No port hint is configured for the random
+# port: detection works from the greeting.
 source "$(dirname "$0")/lib.sh"
 bash "$L7TAP_SOURCE_DIR/tests/e2e/zmtp_capture.sh" "$WORK" >/dev/null
 offline_replay "$WORK/zmtp.pcap" "$WORK/flow.jsonl"
