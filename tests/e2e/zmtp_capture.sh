@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Captures real ZMTP traffic: pyzmq (libzmq) peers on 127.0.0.1:<free port> (tests/e2e/zmtp_peers.py:
 # REQ/REP, PUB/SUB, DEALER/ROUTER with NULL, REQ/REP with PLAIN, a refused PLAIN client, REQ/REP with
-# CURVE), recorded with tcpdump on lo. Writes OUTDIR/zmtp.pcap and OUTDIR/zmtp-summary.json (what the peers sent).
+# CURVE), recorded with tcpdump on lo. Writes OUTDIR/zmtp.pcap and OUTDIR/zmtp-summary.json (what
+# the peers sent).
 # usage: tests/e2e/zmtp_capture.sh OUTDIR
 # needs: python3-zmq, tcpdump (apt-get install -y python3-zmq tcpdump), root for tcpdump on lo.
 # Exits 77 (skip) when one is missing.
