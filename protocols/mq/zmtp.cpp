@@ -367,8 +367,8 @@ ParseResult ZmtpParser::parse(Dir dir, std::span<const uint8_t> data, ParseConte
       r.need = want;
       break;
     }
-    const std::span<const uint8_t> body =
-        rest.subspan(h.header_len, static_cast<std::size_t>(std::min<uint64_t>(h.body_len, rest.size() - h.header_len)));
+    const auto body_avail = static_cast<std::size_t>(std::min<uint64_t>(h.body_len, rest.size() - h.header_len));
+    const std::span<const uint8_t> body = rest.subspan(h.header_len, body_avail);
     if (h.command) {
       Command c;
       if (!zmtp::decode_command(body, h.body_len, c)) {

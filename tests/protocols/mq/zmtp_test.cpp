@@ -189,7 +189,8 @@ TEST(ZmtpParser, SplitAtEveryByteGivesIdenticalMessages) {
 
 TEST(ZmtpParser, ManyFramesInOneSegment) {
   Bytes s = greeting() + ready("PUB");
-  for (int i = 0; i < 500; ++i) s += msg_more("topic." + std::to_string(i % 3)) + msg_last("payload " + std::to_string(i));
+  for (int i = 0; i < 500; ++i)
+    s += msg_more("topic." + std::to_string(i % 3)) + msg_last("payload " + std::to_string(i));
   ParserHarness h(kZmtpDescriptor);
   h.feed(Dir::kToClient, bytes_of(greeting() + ready("SUB") + command("SUBSCRIBE", "topic.")));
   h.feed(Dir::kToServer, bytes_of(s));
@@ -459,9 +460,8 @@ TEST(ZmtpParser, TraceContextInMetadata) {
   static constexpr std::string_view kReqId[] = {"x-request-id"};
   opts.x_request_id_headers = kReqId;
   ParserHarness h(kZmtpDescriptor, opts);
-  h.feed(Dir::kToServer,
-         bytes_of(greeting() + ready("DEALER", prop("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01") +
-                                                   prop("X-Request-ID", "r-7"))));
+  const Bytes tp = prop("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  h.feed(Dir::kToServer, bytes_of(greeting() + ready("DEALER", tp + prop("X-Request-ID", "r-7"))));
   ASSERT_EQ(h.messages().size(), 2u);
   const auto& f = h.messages()[1].fields;
   EXPECT_EQ(f.get(Field::kTraceId), "0af7651916cd43dd8448eb211c80319c");
