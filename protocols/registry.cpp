@@ -8,6 +8,7 @@
 #include "protocols/mq/mqtt.hpp"
 #include "protocols/mq/nats.hpp"
 #include "protocols/mq/openwire.hpp"
+#include "protocols/mq/zmtp.hpp"
 
 namespace l7tap {
 namespace {
@@ -19,6 +20,7 @@ constexpr std::array kProtocols = {
     &kNatsDescriptor,
     &kOpenWireDescriptor,
     &kKafkaDescriptor,
+    &kZmtpDescriptor,
 };
 
 }  // namespace

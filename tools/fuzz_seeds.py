@@ -36,6 +36,7 @@ PORTS = {
     "mqtt": {1883, 8883}, "amqp": {5672, 5671}, "nats": {4222}, "kafka": {9092},
     "openwire": {61616}, "pulsar": {6650}, "rocketmq": {9876, 10911}, "dubbo": {20880},
     "grpc": {50051}, "sofarpc": {12200}, "fastcgi": {9000}, "brpc": {8002}, "tars": {10000},
+    "zmtp": {5555},
 }
 
 

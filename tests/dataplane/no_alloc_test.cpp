@@ -1,6 +1,6 @@
 // The per-packet path allocates nothing from the heap once a worker is warm: every global
 // operator new of this executable is counted (tests/counting_new.hpp), a FlowProcessor with the real
-// protocol registry replays generated traffic (tools/gen: MQTT, Kafka, AMQP, NATS conversations,
+// protocol registry replays generated traffic (tools/gen: MQTT, Kafka, AMQP, NATS, ZMTP conversations,
 // large messages over many segments, errors, VLAN and VXLAN) with its records handed to the record
 // ring as a live worker does, and after a warm-up replay a second replay of the same conversations
 // on other client addresses, later in time — so every flow is new to the worker, with the same
@@ -90,7 +90,7 @@ TEST(NoAllocation, SteadyStateReplayAllocatesNothing) {
   const uint64_t records_steady = stats[WorkerStats::kRecordsEmitted].get() - records_warm;
   EXPECT_GT(records_steady, 10'000u);  // the replay did real work: flows, messages, records
   EXPECT_GT(stats[WorkerStats::kFlowsCreated].get(), 1'000u);
-  for (const char* name : {"mqtt", "kafka", "amqp", "nats"})
+  for (const char* name : {"mqtt", "kafka", "amqp", "nats", "zmtp"})
     EXPECT_GT(stats.messages(protocol_id(name)).get(), 0u) << name;
   EXPECT_EQ(dropped.get(), 0u);
   EXPECT_EQ(allocations, 0u) << "heap allocations during a steady-state replay of "

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The generator and l7tap agree: tools/gen (l7tap-gen) writes 200k frames of MQTT, Kafka, AMQP,
-# NATS and OpenWire conversations built from the protocol specifications (2000 at once, with refusals, VLAN,
+# NATS, OpenWire and ZMTP conversations built from the protocol specifications (2000 at once, with refusals, VLAN,
 # VXLAN, IPv6, servers on random high ports, long messages, resets) together with the records the
 # README's pairing rules make of them; `l7tap --pcap` must write exactly those records, counted
 # per (protocol, type, request_type, response_status). A mismatch means one of the two is wrong
@@ -19,7 +19,7 @@ trap 'rm -rf "$WORK"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 "$GEN" --out "$WORK/gen.pcap" --packets 200000 --concurrency 2000 --seed 20240601 \
-  --mix mqtt=1,kafka=1,amqp=1,nats=1,openwire=1 --errors 0.1 --vlan 0.15 --vxlan 0.15 --ipv6 0.2 \
+  --mix mqtt=1,kafka=1,amqp=1,nats=1,openwire=1,zmtp=1 --errors 0.1 --vlan 0.15 --vxlan 0.15 --ipv6 0.2 \
   --expected "$WORK/expected.json" || fail "l7tap-gen failed"
 "$L7TAP" --pcap "$WORK/gen.pcap" --flow-log - >"$WORK/flow.jsonl" 2>"$WORK/l7tap.err" ||
   { cat "$WORK/l7tap.err" >&2; fail "l7tap --pcap failed"; }
@@ -36,7 +36,7 @@ for line in open(sys.argv[2]):
         r = json.loads(line)
         got[(r.get("protocol"), r.get("type"), r.get("request_type"), r.get("response_status"))] += 1
 protocols = {k[0] for k in want}
-assert protocols == {"mqtt", "kafka", "amqp", "nats", "openwire"}, protocols
+assert protocols == {"mqtt", "kafka", "amqp", "nats", "openwire", "zmtp"}, protocols
 statuses = {k[3] for k in want}
 assert {"ok", "client_error", "server_error", "unknown"} <= statuses, statuses
 bad = [(k, want[k], got[k]) for k in sorted(set(want) | set(got), key=str) if want[k] != got[k]]
@@ -58,8 +58,9 @@ else
   echo "note: tcpdump not installed, not checked" >&2
 fi
 if command -v tshark >/dev/null; then
-  bad=$(tshark -r "$WORK/small.pcap" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE \
-    -Y '(_ws.malformed && !gsm_ipa && !(kafka.request_key == 0 && kafka.api_version >= 9) && !(kafka.response_key == 18 && kafka.error == 35)) || tcp.checksum.status == 0 || ip.checksum.status == 0 || tcp.analysis.flags' \
+  # tshark's GSM IPA dissector claims TCP port 4222 (NATS's) and reads NATS bytes as malformed IPA.
+  bad=$(tshark -r "$WORK/small.pcap" --disable-protocol gsm_ipa -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE \
+    -Y '(_ws.malformed && !(kafka.request_key == 0 && kafka.api_version >= 9) && !(kafka.response_key == 18 && kafka.error == 35)) || tcp.checksum.status == 0 || ip.checksum.status == 0 || tcp.analysis.flags' \
     2>/dev/null || true)
   [ -z "$bad" ] || { echo "$bad" | head -20 >&2; fail "tshark reports malformed packets or TCP problems"; }
   for p in mqtt kafka amqp openwire; do

@@ -181,5 +181,9 @@ void openwire_start(Conv& c, Env& e);
 void openwire_encode(const Conv& c, const Env& e, Writer& w);
 void openwire_done(Conv& c, Env& e);
 std::span<const std::string_view> openwire_names();
+void zmtp_start(Conv& c, Env& e);
+void zmtp_encode(const Conv& c, const Env& e, Writer& w);
+void zmtp_done(Conv& c, Env& e);
+std::span<const std::string_view> zmtp_names();
 
 }  // namespace gen::detail

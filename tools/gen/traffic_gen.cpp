@@ -20,6 +20,7 @@ std::string_view protocol_name(Protocol p) {
     case Protocol::kAmqp: return "amqp";
     case Protocol::kNats: return "nats";
     case Protocol::kOpenWire: return "openwire";
+    case Protocol::kZmtp: return "zmtp";
   }
   return "";
 }
@@ -50,6 +51,7 @@ uint16_t standard_port(Protocol p) {
     case Protocol::kAmqp: return 5672;
     case Protocol::kNats: return 4222;
     case Protocol::kOpenWire: return 61616;
+    case Protocol::kZmtp: return 5555;  // no registered port: the one ZeroMQ examples use
   }
   return 0;
 }
@@ -63,6 +65,7 @@ std::span<const std::string_view> names_of(Protocol p) {
     case Protocol::kAmqp: return detail::amqp_names();
     case Protocol::kNats: return detail::nats_names();
     case Protocol::kOpenWire: return detail::openwire_names();
+    case Protocol::kZmtp: return detail::zmtp_names();
   }
   return {};
 }
@@ -77,7 +80,7 @@ std::size_t count_index(Protocol p, uint8_t name, RecordType t, Status s) {
 bool hinted_port(uint16_t p) {
   switch (p) {
     case 1883: case 8883: case 9092: case 5672: case 4222: case 20880: case 9000: case 61616: case 6650:
-    case 9876: case 10911: case 12200:
+    case 9876: case 10911: case 12200: case 5555:
       return true;
     default:
       return false;
@@ -378,6 +381,7 @@ std::size_t TrafficGenerator::step(Conv& c) {
         case Protocol::kAmqp: detail::amqp_start(c, e); break;
         case Protocol::kNats: detail::nats_start(c, e); break;
         case Protocol::kOpenWire: detail::openwire_start(c, e); break;
+        case Protocol::kZmtp: detail::zmtp_start(c, e); break;
       }
       return n;
     }
@@ -413,6 +417,7 @@ std::size_t TrafficGenerator::step(Conv& c) {
     case Protocol::kAmqp: detail::amqp_encode(c, e, w); break;
     case Protocol::kNats: detail::nats_encode(c, e, w); break;
     case Protocol::kOpenWire: detail::openwire_encode(c, e, w); break;
+    case Protocol::kZmtp: detail::zmtp_encode(c, e, w); break;
   }
   const uint64_t total = w.pos();
   const auto seg = static_cast<uint32_t>(std::min<uint64_t>(t.mss(), total - c.unit_off));
@@ -428,6 +433,7 @@ std::size_t TrafficGenerator::step(Conv& c) {
       case Protocol::kAmqp: detail::amqp_done(c, e); break;
       case Protocol::kNats: detail::nats_done(c, e); break;
       case Protocol::kOpenWire: detail::openwire_done(c, e); break;
+      case Protocol::kZmtp: detail::zmtp_done(c, e); break;
     }
   }
   return n;
