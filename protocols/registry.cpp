@@ -7,6 +7,7 @@
 #include "protocols/mq/kafka.hpp"
 #include "protocols/mq/mqtt.hpp"
 #include "protocols/mq/nats.hpp"
+#include "protocols/mq/rocketmq.hpp"
 
 namespace l7tap {
 namespace {
@@ -17,6 +18,7 @@ constexpr std::array kProtocols = {
     &kAmqpDescriptor,
     &kNatsDescriptor,
     &kKafkaDescriptor,
+    &kRocketMqDescriptor,
 };
 
 }  // namespace
