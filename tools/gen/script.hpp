@@ -177,4 +177,9 @@ void nats_encode(const Conv& c, const Env& e, Writer& w);
 void nats_done(Conv& c, Env& e);
 std::span<const std::string_view> nats_names();
 
+void rocketmq_start(Conv& c, Env& e);
+void rocketmq_encode(const Conv& c, const Env& e, Writer& w);
+void rocketmq_done(Conv& c, Env& e);
+std::span<const std::string_view> rocketmq_names();
+
 }  // namespace gen::detail
