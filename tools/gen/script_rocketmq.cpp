@@ -302,7 +302,7 @@ std::span<const std::string_view> rocketmq_names() { return kNames; }
 void rocketmq_start(Conv& c, Env&) {
   if (chance(c.rng, 0.2)) c.flags |= kBinary;
   if (chance(c.rng, 0.5)) c.flags |= kTrace;
-  static constexpr uint16_t kVersions[] = {293, 399, 401, 453};  // V4_4_0, V4_9_3, V4_9_4, V5_1_4
+  static constexpr uint16_t kVersions[] = {293, 399, 401, 453};  // V4_4_0, V4_9_3, V4_9_4, V5_2_0
   c.pid[0] = kVersions[below(c.rng, 4)];
   ++c.id;
   plan(c, kC, kHeartBeat);
