@@ -638,7 +638,7 @@ ParseResult RocketMqParser::parse(Dir dir, std::span<const uint8_t> data, ParseC
       return r;
     }
     const uint32_t min_header = type == 0 ? rocketmq::kMinJsonHeader : rocketmq::kMinBinaryHeader;
-    if (type > 1 || hlen < min_header || hlen > length - std::min<uint32_t>(length, 4) || length < 4 + hlen) {
+    if (type > 1 || hlen < min_header || uint64_t{hlen} + 4 > length) {
       r.consumed = static_cast<uint32_t>(off);
       r.error = true;
       return r;
@@ -675,12 +675,12 @@ ParseResult RocketMqParser::parse(Dir dir, std::span<const uint8_t> data, ParseC
   return r;
 }
 
-// Whole frames with valid headers, the last one possibly incomplete after its header.
+// Whole frames with valid headers; after at least one, the last may be cut anywhere.
 bool RocketMqParser::plausible_frames(Dir, std::span<const uint8_t> data, uint64_t max_message) {
   std::size_t off = 0, checked = 0;
   while (off < data.size()) {
     const ProbeVerdict v = rocketmq::frame_start(data.subspan(off), max_message);
-    if (v != ProbeVerdict::kYes) return false;
+    if (v != ProbeVerdict::kYes) return v == ProbeVerdict::kMaybe && checked != 0;
     ++checked;
     off += std::size_t{rocketmq::be32_at(data, off)} + 4;
   }

@@ -555,6 +555,20 @@ TEST(RocketMqParser, LargeMessageIsDecodedFromItsPrefixAndSkipped) {
   EXPECT_EQ(g.resyncs(), 1u);
 }
 
+TEST(RocketMqParser, PlausibleFramesIsStrict) {
+  ParserOptions opts;
+  BufferPool pool;
+  RocketMqParser p(ParserEnv{&opts, &pool});
+  const std::string first = pull_request(1, "0"), two = first + send_v2_request(2);
+  const uint64_t max = rocketmq::kMaxFrame;
+  EXPECT_TRUE(p.plausible_frames(Dir::kToServer, bytes_of(two), max));
+  EXPECT_TRUE(p.plausible_frames(Dir::kToServer, bytes_of(two.substr(0, first.size() + 20)), max));  // then a cut one
+  EXPECT_FALSE(p.plausible_frames(Dir::kToServer, bytes_of(first.substr(0, 30)), max));  // a cut header alone
+  EXPECT_FALSE(p.plausible_frames(Dir::kToServer, bytes_of(two.substr(1)), max));
+  EXPECT_FALSE(p.plausible_frames(Dir::kToServer, bytes_of(std::string(2000, 'x')), max));
+  EXPECT_FALSE(p.plausible_frames(Dir::kToServer, bytes_of(first), first.size() - 1));  // beyond the maximum
+}
+
 TEST(RocketMqParser, PairingThroughTheSessionEngine) {
   ParserHarness h(kRocketMqDescriptor);
   h.feed(Dir::kToServer, bytes_of(pull_request(212, "0") + pull_request(214, "2")), 100);
