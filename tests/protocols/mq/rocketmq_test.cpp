@@ -676,7 +676,8 @@ TEST(RocketMqParser, StoredMessageDecodingIsBounded) {
   const std::string m = stored_message("topic", "body", props({{"UNIQ_KEY", "U"}}));
   for (std::size_t n = 0; n <= m.size(); ++n) {
     rocketmq::BodyMessage bm;
-    const bool ok = rocketmq::decode_stored_message(bytes_of(m.substr(0, n)), bm);
+    const auto prefix = bytes_of(m.substr(0, n));  // the views point into it
+    const bool ok = rocketmq::decode_stored_message(prefix, bm);
     if (n == m.size()) {
       ASSERT_TRUE(ok);
       EXPECT_EQ(bm.topic, "topic");
@@ -687,7 +688,8 @@ TEST(RocketMqParser, StoredMessageDecodingIsBounded) {
   }
   rocketmq::BodyMessage bm;
   EXPECT_FALSE(rocketmq::decode_stored_message(bytes_of(batch_message("b", "")), bm));  // magic 0
-  EXPECT_TRUE(rocketmq::decode_batch_message(bytes_of(batch_message("b", "k\x01v\x02")), bm));
+  const auto batch = bytes_of(batch_message("b", "k\x01v\x02"));
+  EXPECT_TRUE(rocketmq::decode_batch_message(batch, bm));
   EXPECT_EQ(bm.properties, "k\x01v\x02");
   EXPECT_FALSE(rocketmq::decode_batch_message(bytes_of(m), bm));
 }
