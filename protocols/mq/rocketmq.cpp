@@ -24,6 +24,8 @@ constexpr int kMaxJsonDepth = 8;
 // Scratch for unescaping one JSON extFields key / value (longer ones are truncated).
 constexpr std::size_t kKeyScratch = 128;
 constexpr std::size_t kValueScratch = 4096;
+// extFields entries accepted in a ROCKETMQ header (see binary_ext).
+constexpr int kMaxExtEntries = 256;
 
 // RequestCode values the parser treats specially.
 enum RequestCode : int32_t {
@@ -198,10 +200,13 @@ bool json_ext(std::string_view text, ExtVisitor& v) {
   }
 }
 
-// Visits a ROCKETMQ extFields map: entries of key (2 B length) and value (4 B length).
+// Visits a ROCKETMQ extFields map: entries of key (2 B length) and value (4 B length). Headers
+// hold a few dozen fields at most; the bound keeps the search for a frame start (every offset of a
+// resynchronising stream may be tried) linear in the bytes.
 bool binary_ext(std::span<const uint8_t> bytes, ExtVisitor* v) {
   ByteReader r(bytes);
-  while (r.ok() && r.remaining() != 0) {
+  for (int n = 0; r.ok() && r.remaining() != 0; ++n) {
+    if (n == kMaxExtEntries) return false;
     const auto klen = static_cast<int16_t>(r.be16());
     if (klen < 0) return false;
     const std::string_view key = r.str(static_cast<std::size_t>(klen));

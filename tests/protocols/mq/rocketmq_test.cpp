@@ -488,6 +488,15 @@ TEST(RocketMqParser, GarbageIsAnErrorAndParsingResumesAtTheNextFrame) {
     b.feed(Dir::kToServer, bytes_of(bad));
     EXPECT_EQ(b.errors(), 1u);
   }
+  // At most 256 extFields entries (real headers have a few dozen).
+  Ext many;
+  for (int i = 0; i < 257; ++i) many.emplace_back("k" + std::to_string(i), "v");
+  ParserHarness m(kRocketMqDescriptor);
+  m.feed(Dir::kToServer, bytes_of(binary_frame(11, 401, 1, 0, Ext(many.begin(), many.begin() + 256))));
+  EXPECT_EQ(m.messages().size(), 1u);
+  m.feed(Dir::kToServer, bytes_of(binary_frame(11, 401, 2, 0, many)));
+  EXPECT_EQ(m.messages().size(), 1u);
+  EXPECT_EQ(m.errors(), 1u);
   // A binary header whose extFields map does not fill it exactly.
   std::string bin = binary_frame(11, 401, 1, 0, {{"topic", "t"}});
   bin[bin.size() - 5] = 9;  // value length beyond the map
