@@ -146,7 +146,10 @@ int hex4(std::string_view s, std::size_t at) {
   int v = 0;
   for (std::size_t k = at; k < at + 4; ++k) {
     const char c = s[k];
-    const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    const int d = c >= '0' && c <= '9'   ? c - '0'
+                  : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                  : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                         : -1;
     if (d < 0) return -1;
     v = v * 16 + d;
   }
@@ -717,7 +720,8 @@ constexpr FuzzSample kFuzzSamples[] = {
      "\"serializeTypeCurrentRPC\":\"JSON\",\"version\":401}"sv},
     {Dir::kToClient,
      "\x00\x00\x00\x63\x00\x00\x00\x5f"
-     "{\"code\":0,\"flag\":1,\"language\":\"JAVA\",\"opaque\":7,\"serializeTypeCurrentRPC\":\"JSON\",\"version\":401}"sv},
+     "{\"code\":0,\"flag\":1,\"language\":\"JAVA\",\"opaque\":7,\"serializeTypeCurrentRPC\":\"JSON\","
+     "\"version\":401}"sv},
     {Dir::kToServer,
      "\x00\x00\x00\x33\x01\x00\x00\x2f\x00\x0f\x00\x01\x91\x00\x00\x00\x08\x00\x00\x00\x02\x00\x00\x00\x00"
      "\x00\x00\x00\x1a\x00\x05topic\x00\x00\x00\x01T\x00\x07queueId\x00\x00\x00\x01"
