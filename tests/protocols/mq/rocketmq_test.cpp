@@ -397,6 +397,17 @@ TEST(RocketMqParser, JsonDetails) {
   EXPECT_EQ(h.messages()[0].id, 0xfffffffeu);
   EXPECT_EQ(h.messages()[0].fields.get(Field::kRequestId), "4294967294");
   EXPECT_EQ(h.messages()[0].fields.get(Field::kEndpoint), "t\xc3\xa9-0");
+  // The Go client's member order, an empty remark and null extFields.
+  h.feed(Dir::kToServer,
+         bytes_of(frame(0, R"({"code":34,"language":"GO","version":317,"opaque":12,"flag":0,"remark":"","extFields":null})")));
+  ASSERT_EQ(h.messages().size(), 2u);
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kRequestType), "HEART_BEAT");
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kVersion), "V4_5_2");
+  EXPECT_EQ(h.messages()[1].id, 12u);
+  h.feed(Dir::kToClient, bytes_of(frame(0, R"({"code":0,"language":"JAVA","version":317,"opaque":12,"flag":1,"remark":""})")));
+  ASSERT_EQ(h.messages().size(), 3u);
+  EXPECT_FALSE(h.messages()[2].fields.has(Field::kResponseException));
+  EXPECT_EQ(h.errors(), 0u);
   // Headers that are not RocketMQ JSON are errors.
   for (const std::string bad : {
            std::string("{\"code\":1,\"flag\":0}xxxxxxxxxxxx"),                 // no opaque, trailing bytes
