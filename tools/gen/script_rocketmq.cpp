@@ -140,7 +140,7 @@ void encode_send(const Conv& c, const Env& e, Writer& w, bool v2) {
   const Text<48> t = topic(c), g = group(c, "producer");
   const Text<8> q = queue_id(c);
   const Text<256> p = properties(c, r);
-  Text<24> born;
+  Text<32> born;
   born.num(1700000000000ull + c.serial);
   rocketmq::Command k = cmd(c, v2 ? kCodeSendMessageV2 : kCodeSendMessage, c.id, 0);
   if (v2) {
