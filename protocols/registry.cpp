@@ -9,6 +9,7 @@
 #include "protocols/mq/nats.hpp"
 #include "protocols/mq/openwire.hpp"
 #include "protocols/mq/zmtp.hpp"
+#include "protocols/mq/rocketmq.hpp"
 
 namespace l7tap {
 namespace {
@@ -21,6 +22,7 @@ constexpr std::array kProtocols = {
     &kOpenWireDescriptor,
     &kKafkaDescriptor,
     &kZmtpDescriptor,
+    &kRocketMqDescriptor,
 };
 
 }  // namespace

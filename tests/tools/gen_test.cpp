@@ -22,6 +22,7 @@
 #include "tools/gen/proto_nats.hpp"
 #include "tools/gen/proto_openwire.hpp"
 #include "tools/gen/proto_zmtp.hpp"
+#include "tools/gen/proto_rocketmq.hpp"
 #include "tools/gen/stored_frames.hpp"
 #include "tools/gen/tcp_conversation.hpp"
 #include "tools/gen/traffic_gen.hpp"
@@ -291,6 +292,60 @@ TEST(Amqp, ContentHeaderAndBody) {
   EXPECT_EQ(Bytes(b.begin() + 21, b.end()), props);
   EXPECT_EQ(encode([](gen::Writer& w) { gen::amqp::content_body(w, 3, gen::as_bytes("hi")); }),
             (Bytes{3, 0, 3, 0, 0, 0, 2, 'h', 'i', 0xCE}));
+}
+
+// ---- RocketMQ -----------------------------------------------------------------------------------
+
+TEST(RocketMq, JsonAndBinaryCommands) {
+  // A one-way UPDATE_CONSUMER_OFFSET: the properties-style separators are escaped as \u0001.
+  const gen::rocketmq::ExtField ext[] = {{"topic", "t"}, {"p", "a\x01" "b\""}};
+  gen::rocketmq::Command c;
+  c.code = 15;
+  c.version = 401;
+  c.opaque = 0xfffffffe;  // a Java int: written as -2
+  c.flag = gen::rocketmq::kFlagOneWay;
+  c.ext = ext;
+  const Bytes j = encode([&](gen::Writer& w) { gen::rocketmq::command(w, gen::rocketmq::Serialization::kJson, c); });
+  const std::string header = R"({"code":15,"extFields":{"topic":"t","p":"a\u0001b\""},"flag":2,"language":"JAVA",)"
+                             R"("opaque":-2,"serializeTypeCurrentRPC":"JSON","version":401})";
+  ASSERT_EQ(j.size(), 8 + header.size());
+  EXPECT_EQ(be32(&j[0]), 4 + header.size());
+  EXPECT_EQ(be32(&j[4]), header.size());  // serialization 0 in the high byte
+  EXPECT_EQ(std::string(j.begin() + 8, j.end()), header);
+  // The same in ROCKETMQ serialization, a response with a remark and a body.
+  c.flag = gen::rocketmq::kFlagResponse;
+  c.code = -1006;
+  c.remark = "r";
+  c.language = 9;
+  const Bytes b = encode([&](gen::Writer& w) {
+    gen::rocketmq::command(w, gen::rocketmq::Serialization::kRocketMq, c, gen::as_bytes("xy"));
+  });
+  const Bytes h{0xFC, 0x12, 9, 0x01, 0x91, 0xFF, 0xFF, 0xFF, 0xFE, 0, 0, 0, 1, 0, 0, 0, 1, 'r',
+                0, 0, 0, 23, 0, 5, 't', 'o', 'p', 'i', 'c', 0, 0, 0, 1, 't', 0, 1, 'p', 0, 0, 0, 4, 'a', 1, 'b', '"'};
+  ASSERT_EQ(b.size(), 8 + h.size() + 2);
+  EXPECT_EQ(be32(&b[0]), 4 + h.size() + 2);
+  EXPECT_EQ(be32(&b[4]), 0x01000000u | h.size());
+  EXPECT_EQ(Bytes(b.begin() + 8, b.end() - 2), h);
+  EXPECT_EQ(std::string(b.end() - 2, b.end()), "xy");
+}
+
+TEST(RocketMq, StoredMessageLayout) {
+  const Bytes m = encode([](gen::Writer& w) {
+    gen::rocketmq::stored_message(w, "topic", 3, 9, gen::as_bytes("body"), "k\x01v");
+  });
+  // MessageDecoder: total size, magic V1, crc, queue id 3, flag, queue offset 9, ..., body, topic
+  // (1-byte length), properties (2-byte length).
+  ASSERT_EQ(be32(&m[0]), m.size());
+  EXPECT_EQ(be32(&m[4]), 0xdaa320a7u);
+  EXPECT_EQ(be32(&m[12]), 3u);
+  EXPECT_EQ(be32(&m[24]), 9u);
+  EXPECT_EQ(be32(&m[84]), 4u);  // body length after 84 bytes of fixed fields (IPv4 hosts)
+  EXPECT_EQ(std::string(m.begin() + 88, m.begin() + 92), "body");
+  EXPECT_EQ(m[92], 5);
+  EXPECT_EQ(std::string(m.begin() + 93, m.begin() + 98), "topic");
+  EXPECT_EQ(m[98], 0);
+  EXPECT_EQ(m[99], 3);
+  EXPECT_EQ(std::string(m.begin() + 100, m.end()), "k\x01v");
 }
 
 // ---- NATS ---------------------------------------------------------------------------------------

@@ -185,5 +185,9 @@ void zmtp_start(Conv& c, Env& e);
 void zmtp_encode(const Conv& c, const Env& e, Writer& w);
 void zmtp_done(Conv& c, Env& e);
 std::span<const std::string_view> zmtp_names();
+void rocketmq_start(Conv& c, Env& e);
+void rocketmq_encode(const Conv& c, const Env& e, Writer& w);
+void rocketmq_done(Conv& c, Env& e);
+std::span<const std::string_view> rocketmq_names();
 
 }  // namespace gen::detail

@@ -21,6 +21,7 @@ std::string_view protocol_name(Protocol p) {
     case Protocol::kNats: return "nats";
     case Protocol::kOpenWire: return "openwire";
     case Protocol::kZmtp: return "zmtp";
+    case Protocol::kRocketMq: return "rocketmq";
   }
   return "";
 }
@@ -52,6 +53,7 @@ uint16_t standard_port(Protocol p) {
     case Protocol::kNats: return 4222;
     case Protocol::kOpenWire: return 61616;
     case Protocol::kZmtp: return 5555;  // no registered port: the one ZeroMQ examples use
+    case Protocol::kRocketMq: return 10911;
   }
   return 0;
 }
@@ -66,6 +68,7 @@ std::span<const std::string_view> names_of(Protocol p) {
     case Protocol::kNats: return detail::nats_names();
     case Protocol::kOpenWire: return detail::openwire_names();
     case Protocol::kZmtp: return detail::zmtp_names();
+    case Protocol::kRocketMq: return detail::rocketmq_names();
   }
   return {};
 }
@@ -382,6 +385,7 @@ std::size_t TrafficGenerator::step(Conv& c) {
         case Protocol::kNats: detail::nats_start(c, e); break;
         case Protocol::kOpenWire: detail::openwire_start(c, e); break;
         case Protocol::kZmtp: detail::zmtp_start(c, e); break;
+        case Protocol::kRocketMq: detail::rocketmq_start(c, e); break;
       }
       return n;
     }
@@ -418,6 +422,7 @@ std::size_t TrafficGenerator::step(Conv& c) {
     case Protocol::kNats: detail::nats_encode(c, e, w); break;
     case Protocol::kOpenWire: detail::openwire_encode(c, e, w); break;
     case Protocol::kZmtp: detail::zmtp_encode(c, e, w); break;
+    case Protocol::kRocketMq: detail::rocketmq_encode(c, e, w); break;
   }
   const uint64_t total = w.pos();
   const auto seg = static_cast<uint32_t>(std::min<uint64_t>(t.mss(), total - c.unit_off));
@@ -434,6 +439,7 @@ std::size_t TrafficGenerator::step(Conv& c) {
       case Protocol::kNats: detail::nats_done(c, e); break;
       case Protocol::kOpenWire: detail::openwire_done(c, e); break;
       case Protocol::kZmtp: detail::zmtp_done(c, e); break;
+      case Protocol::kRocketMq: detail::rocketmq_done(c, e); break;
     }
   }
   return n;

@@ -1,5 +1,5 @@
 // A seeded generator of mirrored MQ traffic: `concurrency` TCP conversations open at once, MQTT,
-// Kafka, AMQP 0-9-1, NATS, OpenWire and ZMTP in a configurable mix, interleaved packet by packet.
+// Kafka, AMQP 0-9-1, NATS, OpenWire, ZMTP and RocketMQ in a configurable mix, interleaved packet by packet.
 //
 //   gen::Options o;
 //   o.seed = 42;
@@ -33,8 +33,8 @@
 
 namespace gen {
 
-enum class Protocol : uint8_t { kMqtt, kKafka, kAmqp, kNats, kOpenWire, kZmtp };
-inline constexpr std::size_t kProtocols = 6;
+enum class Protocol : uint8_t { kMqtt, kKafka, kAmqp, kNats, kOpenWire, kZmtp, kRocketMq };
+inline constexpr std::size_t kProtocols = 7;
 std::string_view protocol_name(Protocol p);
 
 // What l7tap logs (README "Sessions"): record type and response status.
@@ -46,8 +46,8 @@ std::string_view status_name(Status s);
 struct Options {
   uint64_t seed = 1;
   uint32_t concurrency = 1000;
-  // Relative weights of new conversations' protocols: mqtt, kafka, amqp, nats, openwire, zmtp.
-  std::array<double, kProtocols> mix{1, 1, 1, 1, 1, 1};
+  // Relative weights of new conversations' protocols: mqtt, kafka, amqp, nats, openwire, zmtp, rocketmq.
+  std::array<double, kProtocols> mix{1, 1, 1, 1, 1, 1, 1};
   // Share of requests that can be refused (CONNACK, SUBACK, v5 acks, Kafka error codes, AMQP
   // channel/connection errors, NATS -ERR, ZMTP PLAIN ERROR) that are.
   double errors = 0.05;
