@@ -7,6 +7,7 @@
 #include "protocols/mq/kafka.hpp"
 #include "protocols/mq/mqtt.hpp"
 #include "protocols/mq/nats.hpp"
+#include "protocols/mq/pulsar.hpp"
 
 namespace l7tap {
 namespace {
@@ -16,6 +17,8 @@ constexpr std::array kProtocols = {
     &kMqttDescriptor,
     &kAmqpDescriptor,
     &kNatsDescriptor,
+    // Before Kafka: a Pulsar frame's header is checked field by field (a stricter probe).
+    &kPulsarDescriptor,
     &kKafkaDescriptor,
 };
 
