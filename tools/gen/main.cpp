@@ -19,7 +19,7 @@ constexpr const char* kUsage =
     "  --packets N            frames of steady traffic; then the open conversations finish (drain)\n"
     "  --concurrency C        conversations open at once (default 1000)\n"
     "  --seed S               (default 1); same seed and options: the same bytes\n"
-    "  --mix mqtt=1,kafka=1,amqp=1,nats=1   relative protocol weights (missing ones: 0)\n"
+    "  --mix mqtt=1,kafka=1,amqp=1,nats=1,pulsar=1   relative protocol weights (missing ones: 0)\n"
     "  --errors F             share of refusable requests that are refused (default 0.05)\n"
     "  --vlan F --vxlan F --ipv6 F          shares of conversations (default 0)\n"
     "  --exchanges MIN-MAX    exchanges per conversation (default 1-20)\n"
@@ -58,7 +58,7 @@ uint64_t integer(const char* opt, const char* v) {
 }
 
 void parse_mix(const char* v, gen::Options& o) {
-  o.mix = {0, 0, 0, 0};
+  o.mix = {};
   std::string_view s(v);
   while (!s.empty()) {
     const std::size_t comma = s.find(',');
@@ -75,9 +75,11 @@ void parse_mix(const char* v, gen::Options& o) {
         known = true;
       }
     }
-    if (!known) usage(("--mix: unknown protocol " + name + " (mqtt, kafka, amqp, nats)").c_str());
+    if (!known) usage(("--mix: unknown protocol " + name + " (mqtt, kafka, amqp, nats, pulsar)").c_str());
   }
-  if (o.mix[0] + o.mix[1] + o.mix[2] + o.mix[3] <= 0) usage("--mix: all weights are 0");
+  double total = 0;
+  for (double w : o.mix) total += w;
+  if (total <= 0) usage("--mix: all weights are 0");
 }
 
 }  // namespace

@@ -177,4 +177,9 @@ void nats_encode(const Conv& c, const Env& e, Writer& w);
 void nats_done(Conv& c, Env& e);
 std::span<const std::string_view> nats_names();
 
+void pulsar_start(Conv& c, Env& e);
+void pulsar_encode(const Conv& c, const Env& e, Writer& w);
+void pulsar_done(Conv& c, Env& e);
+std::span<const std::string_view> pulsar_names();
+
 }  // namespace gen::detail

@@ -19,6 +19,7 @@ std::string_view protocol_name(Protocol p) {
     case Protocol::kKafka: return "kafka";
     case Protocol::kAmqp: return "amqp";
     case Protocol::kNats: return "nats";
+    case Protocol::kPulsar: return "pulsar";
   }
   return "";
 }
@@ -48,6 +49,7 @@ uint16_t standard_port(Protocol p) {
     case Protocol::kKafka: return 9092;
     case Protocol::kAmqp: return 5672;
     case Protocol::kNats: return 4222;
+    case Protocol::kPulsar: return 6650;
   }
   return 0;
 }
@@ -60,6 +62,7 @@ std::span<const std::string_view> names_of(Protocol p) {
     case Protocol::kKafka: return detail::kafka_names();
     case Protocol::kAmqp: return detail::amqp_names();
     case Protocol::kNats: return detail::nats_names();
+    case Protocol::kPulsar: return detail::pulsar_names();
   }
   return {};
 }
@@ -374,6 +377,7 @@ std::size_t TrafficGenerator::step(Conv& c) {
         case Protocol::kKafka: detail::kafka_start(c, e); break;
         case Protocol::kAmqp: detail::amqp_start(c, e); break;
         case Protocol::kNats: detail::nats_start(c, e); break;
+        case Protocol::kPulsar: detail::pulsar_start(c, e); break;
       }
       return n;
     }
@@ -408,6 +412,7 @@ std::size_t TrafficGenerator::step(Conv& c) {
     case Protocol::kKafka: detail::kafka_encode(c, e, w); break;
     case Protocol::kAmqp: detail::amqp_encode(c, e, w); break;
     case Protocol::kNats: detail::nats_encode(c, e, w); break;
+    case Protocol::kPulsar: detail::pulsar_encode(c, e, w); break;
   }
   const uint64_t total = w.pos();
   const auto seg = static_cast<uint32_t>(std::min<uint64_t>(t.mss(), total - c.unit_off));
@@ -422,6 +427,7 @@ std::size_t TrafficGenerator::step(Conv& c) {
       case Protocol::kKafka: detail::kafka_done(c, e); break;
       case Protocol::kAmqp: detail::amqp_done(c, e); break;
       case Protocol::kNats: detail::nats_done(c, e); break;
+      case Protocol::kPulsar: detail::pulsar_done(c, e); break;
     }
   }
   return n;
