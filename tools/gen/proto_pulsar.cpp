@@ -224,10 +224,11 @@ void send_batch(Writer& w, uint64_t producer_id, const Metadata& m, std::span<co
             [&](Writer& y) {
               uint64_t seq = m.sequence_id;
               for (const BatchEntry& e : entries) {
-                auto single = [&](Writer& z) {  // SingleMessageMetadata
+                const uint64_t this_seq = seq++;
+                auto single = [&](Writer& z) {  // SingleMessageMetadata (written twice: measured first)
                   for (const KeyValue& kv : e.properties) key_value_field(z, 1, kv);
                   varint_field(z, 3, e.payload.size());
-                  varint_field(z, 8, seq++);
+                  varint_field(z, 8, this_seq);
                 };
                 y.be32(static_cast<uint32_t>(measure(single)));
                 single(y);
