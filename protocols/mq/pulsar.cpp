@@ -269,9 +269,7 @@ constexpr std::size_t kResyncScan = 4096;
 constexpr uint32_t kMaxBadStreak = 16;
 constexpr uint32_t kFirstTopicEntries = 4;
 
-uint32_t be32(const uint8_t* p) {
-  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
-}
+using pulsar::be32;
 
 }  // namespace
 
@@ -392,7 +390,7 @@ void PulsarParser::emit(Dir dir, std::span<const uint8_t> frame, uint32_t total,
   if (!c.topic.empty()) {
     topic = pulsar::short_topic(c.topic);
     if (type == pulsar::Type::kProducer && c.has_producer_id) remember(false, c.producer_id, topic);
-    if (static_cast<uint64_t>(type) == 4 /* SUBSCRIBE */ && c.has_consumer_id) remember(true, c.consumer_id, topic);
+    if (type == pulsar::Type::kSubscribe && c.has_consumer_id) remember(true, c.consumer_id, topic);
   } else if (c.has_producer_id) {
     topic = topic_of(false, c.producer_id);
   } else if (c.has_consumer_id) {
