@@ -203,6 +203,54 @@ TEST(PulsarParser, DecodesAProducerConversation) {
   EXPECT_EQ(r[2].l7.response_length, receipt(0, 0).size() - 4);
 }
 
+Bytes hex(std::string_view h) {
+  Bytes b;
+  for (std::size_t i = 0; i + 1 < h.size(); i += 2) b.push_back(static_cast<uint8_t>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
+  return b;
+}
+
+// Frames of a real connection (Pulsar C++ client 3.4.2 through a proxy URL, broker 3.2.0): the
+// records are the reference implementation's for this capture.
+TEST(PulsarParser, RealClientAndBrokerFrames) {
+  ParserHarness h(kPulsarDescriptor);
+  h.feed(Dir::kToServer, hex("0000003900000035080212310a1150756c7361722d4350502d76332e342e3220132a046e6f6e65320e6c6f63616c68"
+                             "6f73743a36363530520408011001"), 100);
+  h.feed(Dir::kToClient, hex("000000270000002308031a1f0a1250756c73617220536572766572332e322e301013188080c00222022001"), 2580);
+  h.feed(Dir::kToServer, hex("0000003a0000003608052a320a2470657273697374656e743a2f2f7075626c69632f64656661756c742f6d792d7"
+                             "46f706963100018002800400048005000"), 3000);
+  h.feed(Dir::kToClient, hex("0000002a0000002608118a01210800120e7374616e64616c6f6e652d302d3418ffffffffffffffffff0122003001"), 25066);
+  h.feed(Dir::kToServer, hex("0000003d0000000808063204080010000e01c8272af6000000190a0e7374616e64616c6f6e652d302d34100018d6fc"
+                             "dccade3168656c6c6f2d70756c7361722d30"), 30000);
+  h.feed(Dir::kToClient, hex("000000140000001008073a0c080010001a04080910282000"), 41240);
+  h.feed(Dir::kToServer, hex("0000003d0000000808063204080010010e01e43e9c93000000190a0e7374616e64616c6f6e652d302d34100118e8fc"
+                             "dccade3168656c6c6f2d70756c7361722d31"), 50000);
+  h.feed(Dir::kToClient, hex("0000001d0000001908073a15080010011a040809102920ffffffffffffffffff01"), 55127);
+  ASSERT_EQ(h.errors(), 0u);
+  const auto r = records_of(h.messages());
+  ASSERT_EQ(r.size(), 4u);
+  struct Want {
+    std::string_view type;
+    int64_t request_id;
+    uint32_t request_length, response_length;
+    uint64_t rrt;
+  };
+  const Want want[] = {{"CONNECT", -1, 57, 39, 2480}, {"PRODUCER", 0, 58, 42, 22066}, {"SEND", 0, 61, 20, 11240},
+                       {"SEND", 1, 61, 29, 5127}};
+  for (std::size_t i = 0; i < 4; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(r[i].type, RecordType::kSession);
+    EXPECT_EQ(r[i].l7.get(Field::kRequestType), want[i].type);
+    EXPECT_EQ(r[i].l7.get(Field::kVersion), "19");
+    EXPECT_EQ(r[i].l7.get(Field::kRequestDomain), "localhost:6650");
+    EXPECT_EQ(r[i].l7.get(Field::kRequestId), want[i].request_id < 0 ? "" : std::to_string(want[i].request_id));
+    EXPECT_EQ(r[i].l7.get(Field::kEndpoint), i == 0 ? "" : "my-topic");
+    EXPECT_EQ(r[i].l7.response_status, ResponseStatus::kOk);
+    EXPECT_EQ(r[i].l7.request_length, want[i].request_length);
+    EXPECT_EQ(r[i].l7.response_length, want[i].response_length);
+    EXPECT_EQ(r[i].rrt_us, want[i].rrt);
+  }
+}
+
 TEST(PulsarParser, PairingMakesOneSessionPerExchange) {
   ParserHarness h(kPulsarDescriptor);
   h.feed(Dir::kToServer, connect(19), 100);
