@@ -8,6 +8,7 @@
 #include "protocols/mq/mqtt.hpp"
 #include "protocols/mq/nats.hpp"
 #include "protocols/mq/openwire.hpp"
+#include "protocols/mq/pulsar.hpp"
 #include "protocols/mq/zmtp.hpp"
 #include "protocols/mq/rocketmq.hpp"
 
@@ -20,6 +21,8 @@ constexpr std::array kProtocols = {
     &kAmqpDescriptor,
     &kNatsDescriptor,
     &kOpenWireDescriptor,
+    // Before Kafka: a Pulsar frame's header is checked field by field (a stricter probe).
+    &kPulsarDescriptor,
     &kKafkaDescriptor,
     &kZmtpDescriptor,
     &kRocketMqDescriptor,

@@ -397,8 +397,8 @@ TEST(ConfigErrors, UnknownProtocol) {
   // lists exactly the registered protocols.
   std::string known;
   for (std::string_view n : protocol_names()) known += (known.empty() ? "" : ", ") + std::string(n);
-  EXPECT_EQ(known, "amqp, kafka, mqtt, nats, openwire, rocketmq, zmtp");
-  for (const char* name : {"grpc", "dubbo", "pulsar"}) {
+  EXPECT_EQ(known, "amqp, kafka, mqtt, nats, openwire, pulsar, rocketmq, zmtp");
+  for (const char* name : {"grpc", "dubbo", "no-such-protocol"}) {
     const std::string yaml = std::string("protocols: { enabled: [") + name + "] }\n";
     if (auto e = expect_error(yaml, "protocols.enabled[0]", std::string("unknown protocol \"") + name + "\"")) {
       EXPECT_THAT(e->what(), HasSubstr("; known: " + known));

@@ -90,7 +90,7 @@ TEST(NoAllocation, SteadyStateReplayAllocatesNothing) {
   const uint64_t records_steady = stats[WorkerStats::kRecordsEmitted].get() - records_warm;
   EXPECT_GT(records_steady, 10'000u);  // the replay did real work: flows, messages, records
   EXPECT_GT(stats[WorkerStats::kFlowsCreated].get(), 1'000u);
-  for (const char* name : {"mqtt", "kafka", "amqp", "nats", "zmtp"})
+  for (const char* name : {"mqtt", "kafka", "amqp", "nats", "zmtp", "pulsar", "openwire", "rocketmq"})
     EXPECT_GT(stats.messages(protocol_id(name)).get(), 0u) << name;
   EXPECT_EQ(dropped.get(), 0u);
   EXPECT_EQ(allocations, 0u) << "heap allocations during a steady-state replay of "

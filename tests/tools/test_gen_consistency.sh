@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The generator and l7tap agree: tools/gen (l7tap-gen) writes 200k frames of MQTT, Kafka, AMQP,
-# NATS, OpenWire, ZMTP and RocketMQ conversations built from the protocol specifications (2000 at
-# once, with refusals, VLAN, VXLAN, IPv6, servers on random high ports, long messages, resets) together with the
-# README's pairing rules make of them; `l7tap --pcap` must write exactly those records, counted
-# per (protocol, type, request_type, response_status). A mismatch means one of the two is wrong
-# about a protocol: the generator follows the specifications, so look at the parser first.
+# NATS, OpenWire, Pulsar, ZMTP and RocketMQ conversations built from the protocol specifications
+# (2000 at once, with refusals, VLAN, VXLAN, IPv6, servers on random high ports, long messages,
+# resets) together with the records the README's pairing rules make of them; `l7tap --pcap` must
+# write exactly those records, counted per (protocol, type, request_type, response_status). A
+# mismatch means one of the two is wrong about a protocol: the generator follows the specifications, so look at the parser first.
 #
 # Also checked on a small capture: tcpdump reads it, and tshark dissects MQTT, Kafka, AMQP and
 # OpenWire without a malformed packet, except what tshark 4.0 cannot read: Produce v9 (it knows
@@ -19,7 +19,7 @@ trap 'rm -rf "$WORK"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 "$GEN" --out "$WORK/gen.pcap" --packets 200000 --concurrency 2000 --seed 20240601 \
-  --mix mqtt=1,kafka=1,amqp=1,nats=1,openwire=1,zmtp=1,rocketmq=1 --errors 0.1 --vlan 0.15 --vxlan 0.15 --ipv6 0.2 \
+  --mix mqtt=1,kafka=1,amqp=1,nats=1,openwire=1,pulsar=1,zmtp=1,rocketmq=1 --errors 0.1 --vlan 0.15 --vxlan 0.15 --ipv6 0.2 \
   --expected "$WORK/expected.json" || fail "l7tap-gen failed"
 "$L7TAP" --pcap "$WORK/gen.pcap" --flow-log - >"$WORK/flow.jsonl" 2>"$WORK/l7tap.err" ||
   { cat "$WORK/l7tap.err" >&2; fail "l7tap --pcap failed"; }
@@ -36,7 +36,7 @@ for line in open(sys.argv[2]):
         r = json.loads(line)
         got[(r.get("protocol"), r.get("type"), r.get("request_type"), r.get("response_status"))] += 1
 protocols = {k[0] for k in want}
-assert protocols == {"mqtt", "kafka", "amqp", "nats", "openwire", "zmtp", "rocketmq"}, protocols
+assert protocols == {"mqtt", "kafka", "amqp", "nats", "openwire", "pulsar", "zmtp", "rocketmq"}, protocols
 statuses = {k[3] for k in want}
 assert {"ok", "client_error", "server_error", "unknown"} <= statuses, statuses
 bad = [(k, want[k], got[k]) for k in sorted(set(want) | set(got), key=str) if want[k] != got[k]]

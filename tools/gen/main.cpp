@@ -19,7 +19,7 @@ constexpr const char* kUsage =
     "  --packets N            frames of steady traffic; then the open conversations finish (drain)\n"
     "  --concurrency C        conversations open at once (default 1000)\n"
     "  --seed S               (default 1); same seed and options: the same bytes\n"
-    "  --mix mqtt=1,kafka=1,amqp=1,nats=1,openwire=1,zmtp=1,rocketmq=1   relative protocol weights (missing ones: 0)\n"
+    "  --mix mqtt=1,kafka=1,amqp=1,nats=1,openwire=1,pulsar=1,zmtp=1,rocketmq=1   relative protocol weights (missing ones: 0)\n"
     "  --errors F             share of refusable requests that are refused (default 0.05)\n"
     "  --vlan F --vxlan F --ipv6 F          shares of conversations (default 0)\n"
     "  --exchanges MIN-MAX    exchanges per conversation (default 1-20)\n"

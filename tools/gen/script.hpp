@@ -189,5 +189,9 @@ void rocketmq_start(Conv& c, Env& e);
 void rocketmq_encode(const Conv& c, const Env& e, Writer& w);
 void rocketmq_done(Conv& c, Env& e);
 std::span<const std::string_view> rocketmq_names();
+void pulsar_start(Conv& c, Env& e);
+void pulsar_encode(const Conv& c, const Env& e, Writer& w);
+void pulsar_done(Conv& c, Env& e);
+std::span<const std::string_view> pulsar_names();
 
 }  // namespace gen::detail

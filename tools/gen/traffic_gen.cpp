@@ -22,6 +22,7 @@ std::string_view protocol_name(Protocol p) {
     case Protocol::kOpenWire: return "openwire";
     case Protocol::kZmtp: return "zmtp";
     case Protocol::kRocketMq: return "rocketmq";
+    case Protocol::kPulsar: return "pulsar";
   }
   return "";
 }
@@ -54,6 +55,7 @@ uint16_t standard_port(Protocol p) {
     case Protocol::kOpenWire: return 61616;
     case Protocol::kZmtp: return 5555;  // no registered port: the one ZeroMQ examples use
     case Protocol::kRocketMq: return 10911;
+    case Protocol::kPulsar: return 6650;
   }
   return 0;
 }
@@ -69,6 +71,7 @@ std::span<const std::string_view> names_of(Protocol p) {
     case Protocol::kOpenWire: return detail::openwire_names();
     case Protocol::kZmtp: return detail::zmtp_names();
     case Protocol::kRocketMq: return detail::rocketmq_names();
+    case Protocol::kPulsar: return detail::pulsar_names();
   }
   return {};
 }
@@ -386,6 +389,7 @@ std::size_t TrafficGenerator::step(Conv& c) {
         case Protocol::kOpenWire: detail::openwire_start(c, e); break;
         case Protocol::kZmtp: detail::zmtp_start(c, e); break;
         case Protocol::kRocketMq: detail::rocketmq_start(c, e); break;
+        case Protocol::kPulsar: detail::pulsar_start(c, e); break;
       }
       return n;
     }
@@ -423,6 +427,7 @@ std::size_t TrafficGenerator::step(Conv& c) {
     case Protocol::kOpenWire: detail::openwire_encode(c, e, w); break;
     case Protocol::kZmtp: detail::zmtp_encode(c, e, w); break;
     case Protocol::kRocketMq: detail::rocketmq_encode(c, e, w); break;
+    case Protocol::kPulsar: detail::pulsar_encode(c, e, w); break;
   }
   const uint64_t total = w.pos();
   const auto seg = static_cast<uint32_t>(std::min<uint64_t>(t.mss(), total - c.unit_off));
@@ -440,6 +445,7 @@ std::size_t TrafficGenerator::step(Conv& c) {
       case Protocol::kOpenWire: detail::openwire_done(c, e); break;
       case Protocol::kZmtp: detail::zmtp_done(c, e); break;
       case Protocol::kRocketMq: detail::rocketmq_done(c, e); break;
+      case Protocol::kPulsar: detail::pulsar_done(c, e); break;
     }
   }
   return n;

@@ -1,5 +1,6 @@
 // A seeded generator of mirrored MQ traffic: `concurrency` TCP conversations open at once, MQTT,
-// Kafka, AMQP 0-9-1, NATS, OpenWire, ZMTP and RocketMQ in a configurable mix, interleaved packet by packet.
+// Kafka, AMQP 0-9-1, NATS, OpenWire, Pulsar, ZMTP and RocketMQ in a configurable mix, interleaved
+// packet by packet.
 //
 //   gen::Options o;
 //   o.seed = 42;
@@ -33,8 +34,8 @@
 
 namespace gen {
 
-enum class Protocol : uint8_t { kMqtt, kKafka, kAmqp, kNats, kOpenWire, kZmtp, kRocketMq };
-inline constexpr std::size_t kProtocols = 7;
+enum class Protocol : uint8_t { kMqtt, kKafka, kAmqp, kNats, kOpenWire, kZmtp, kRocketMq, kPulsar };
+inline constexpr std::size_t kProtocols = 8;
 std::string_view protocol_name(Protocol p);
 
 // What l7tap logs (README "Sessions"): record type and response status.
@@ -46,10 +47,12 @@ std::string_view status_name(Status s);
 struct Options {
   uint64_t seed = 1;
   uint32_t concurrency = 1000;
-  // Relative weights of new conversations' protocols: mqtt, kafka, amqp, nats, openwire, zmtp, rocketmq.
-  std::array<double, kProtocols> mix{1, 1, 1, 1, 1, 1, 1};
+  // Relative weights of new conversations' protocols: mqtt, kafka, amqp, nats, openwire, zmtp,
+  // rocketmq, pulsar.
+  std::array<double, kProtocols> mix{1, 1, 1, 1, 1, 1, 1, 1};
   // Share of requests that can be refused (CONNACK, SUBACK, v5 acks, Kafka error codes, AMQP
-  // channel/connection errors, NATS -ERR, ZMTP PLAIN ERROR) that are.
+  // channel/connection errors, NATS -ERR, ZMTP PLAIN ERROR, OpenWire exceptions, RocketMQ and
+  // Pulsar errors) that are.
   double errors = 0.05;
   double vlan = 0.0;   // share of conversations with an 802.1Q tag
   double vxlan = 0.0;  // share inside VXLAN
