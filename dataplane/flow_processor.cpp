@@ -225,6 +225,10 @@ void FlowProcessor::process(const DecodedPacket& p, const FlowKey& key, uint64_t
         window = uint32_t{p.tcp_window} << f.wscale[d];
       }
       f.tcp[1 - d].on_peer_ack(p.tcp_ack, window);
+      if (f.tcp[1 - d].held_bytes() != 0) {  // bytes the capture lost may be holding the peer's data
+        Consumer back(*this, f, opposite(dir));
+        f.tcp[1 - d].release_confirmed(back, reasm_stats_);
+      }
     }
     Consumer c(*this, f, dir);
     f.tcp[d].on_segment(p.tcp_seq, (fl & tcp_flag::kSyn) != 0, (fl & tcp_flag::kFin) != 0, p.payload, ts_us, c,

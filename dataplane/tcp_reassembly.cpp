@@ -43,6 +43,23 @@ void TcpReassembler::on_peer_ack(uint32_t ack, uint32_t window) {
   peer_window_ = window;
 }
 
+void TcpReassembler::release_confirmed(StreamConsumer& out, ReassemblyStats& stats) {
+  uint64_t last_ts = 0;  // delivery times never go backwards (runs may have arrived out of order)
+  while (held_n_ > 0 && ack_seen_ && static_cast<int32_t>(peer_ack_ - next_) > 0) {
+    const Held h = held()[0];
+    const uint64_t ts = std::max(h.ts_us, last_ts);
+    last_ts = ts;
+    // Only the acknowledged part of the hole is known lost; bytes past the acknowledgement may
+    // still be retransmitted and captured.
+    const uint32_t to = static_cast<int32_t>(peer_ack_ - h.seq) >= 0 ? h.seq : peer_ack_;
+    report_gap(to - next_, ts, out, stats);
+    next_ = to;
+    if (to != h.seq) break;
+    drain(ts, out, stats);
+  }
+  release_if_empty();
+}
+
 void TcpReassembler::on_segment(uint32_t seq, bool syn, bool fin, std::span<const uint8_t> payload,
                                 uint64_t ts_us, StreamConsumer& out, ReassemblyStats& stats) {
   ++stats.segments;
@@ -75,7 +92,7 @@ void TcpReassembler::on_payload(uint32_t seq, std::span<const uint8_t> data, uin
     return;
   }
   bool any_new = false;
-  if (hold(seq, data, stats, any_new)) {
+  if (hold(seq, data, ts_us, stats, any_new)) {
     if (any_new) ++stats.out_of_order; else ++stats.retransmitted;
     return;
   }
@@ -93,7 +110,7 @@ void TcpReassembler::on_payload(uint32_t seq, std::span<const uint8_t> data, uin
     deliver_in_order(seq, data, ts_us, out, stats);
     return;
   }
-  if (hold(seq, data, stats, any_new)) {  // the holding area is empty now
+  if (hold(seq, data, ts_us, stats, any_new)) {  // the holding area is empty now
     ++stats.out_of_order;
     return;
   }
@@ -185,7 +202,7 @@ bool TcpReassembler::grow(uint32_t data_bytes) {
   return true;
 }
 
-bool TcpReassembler::hold(uint32_t seq, std::span<const uint8_t> data, ReassemblyStats& stats,
+bool TcpReassembler::hold(uint32_t seq, std::span<const uint8_t> data, uint64_t ts_us, ReassemblyStats& stats,
                           bool& any_new) {
   // Work in positions relative to next_: held runs and the segment are all ahead of it
   // (0 < rel < 2^31), so plain unsigned comparisons order them.
@@ -239,11 +256,11 @@ bool TcpReassembler::hold(uint32_t seq, std::span<const uint8_t> data, Reassembl
   // starts at one; so only a lone piece can add a run and the count never overshoots on the way.
   for (uint32_t p = 0; p < np; ++p)
     insert_run(next_ + static_cast<uint32_t>(pieces[p].s), data.data() + (pieces[p].s - s),
-               static_cast<uint32_t>(pieces[p].e - pieces[p].s));
+               static_cast<uint32_t>(pieces[p].e - pieces[p].s), ts_us);
   return true;
 }
 
-void TcpReassembler::insert_run(uint32_t seq, const uint8_t* bytes, uint32_t len) {
+void TcpReassembler::insert_run(uint32_t seq, const uint8_t* bytes, uint32_t len, uint64_t ts_us) {
   const uint32_t rel = seq - next_;
   uint32_t k = 0;  // first run after the new bytes
   Held* h = held();
@@ -271,13 +288,14 @@ void TcpReassembler::insert_run(uint32_t seq, const uint8_t* bytes, uint32_t len
     --held_n_;
   } else if (merge_prev) {
     h[k - 1].len += len;
-  } else if (merge_next) {
+  } else if (merge_next) {  // the run now starts with these bytes, and at their time
     h[k].seq = seq;
     h[k].len += len;
     h[k].off = at;
+    h[k].ts_us = ts_us;
   } else {
     std::memmove(h + k + 1, h + k, (held_n_ - k) * sizeof(Held));
-    h[k] = Held{seq, len, at};
+    h[k] = Held{seq, len, at, 0, ts_us};
     ++held_n_;
   }
 }

@@ -14,6 +14,11 @@
 //    the peer's acknowledgements are never seen (a one-way capture). A segment that cannot be held
 //    while the hole is unconfirmed is dropped instead (counted unconfirmed_drops): forged data far
 //    ahead can never move the stream position and turn the real data into "retransmissions".
+//  - a hole the peer has acknowledged bytes of is lost to the capture for good (the sender will
+//    not send acknowledged bytes again): release_confirmed() reports it and delivers the held data
+//    at once, each run with the time it arrived, instead of when the holding area fills up or the
+//    flow ends (a mirror that drops a packet would otherwise delay the rest of the conversation
+//    and lose its response times). It never moves past bytes this direction really carried.
 #pragma once
 
 #include <cstdint>
@@ -69,6 +74,10 @@ class TcpReassembler {
   // The peer acknowledged this direction's bytes up to `ack` and allows `window` bytes beyond it
   // (0 = window not known: no window scale seen in the handshake).
   void on_peer_ack(uint32_t ack, uint32_t window);
+  // After on_peer_ack: when held bytes wait behind a hole the peer acknowledged (part of), reports
+  // the acknowledged part of the hole as a gap and delivers what can then be delivered, with the
+  // arrival time of each held run. Cheap to call: nothing to do unless bytes are held.
+  void release_confirmed(StreamConsumer& out, ReassemblyStats& stats);
 
   // Delivers held segments, reporting the holes before them as gaps (flow end).
   void flush(uint64_t ts_us, StreamConsumer& out, ReassemblyStats& stats);
@@ -97,6 +106,8 @@ class TcpReassembler {
     uint32_t seq;
     uint32_t len;
     uint32_t off;
+    uint32_t pad;
+    uint64_t ts_us;  // arrival of the segment that carried the run's first byte
   };
   static constexpr uint32_t kMaxHeld = 64;
   static constexpr uint32_t kHeaderBytes = kMaxHeld * sizeof(Held);  // the runs, then the data
@@ -114,9 +125,9 @@ class TcpReassembler {
   void flush_held(uint64_t ts_us, StreamConsumer& out, ReassemblyStats& stats);
   // Holds the parts of `data` (ahead of next_) not already held. False, holding nothing, when they
   // do not fit (cap, run count or pool); `any_new` tells whether any byte was new.
-  bool hold(uint32_t seq, std::span<const uint8_t> data, ReassemblyStats& stats, bool& any_new);
+  bool hold(uint32_t seq, std::span<const uint8_t> data, uint64_t ts_us, ReassemblyStats& stats, bool& any_new);
   bool grow(uint32_t data_bytes);
-  void insert_run(uint32_t seq, const uint8_t* bytes, uint32_t len);
+  void insert_run(uint32_t seq, const uint8_t* bytes, uint32_t len, uint64_t ts_us);
   void report_gap(uint32_t lost, uint64_t ts_us, StreamConsumer& out, ReassemblyStats& stats);
   void pop_front_held();
   void release_if_empty();

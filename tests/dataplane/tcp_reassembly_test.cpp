@@ -640,5 +640,54 @@ TEST(TcpReassembly, UnacknowledgedHoleIsNotGivenUp) {
   EXPECT_EQ(h.st.cap_drops, 1u);
 }
 
+// A mirror that dropped a segment: the receiver acknowledges past the hole, so those bytes are
+// lost to the capture for good. The held bytes are delivered as soon as the acknowledgement is
+// seen (at the time they arrived), not when the holding area fills up or the flow ends.
+TEST(TcpReassembly, AcknowledgedHoleIsReleasedAtOnceWithArrivalTimes) {
+  Harness h;
+  h.seg(kIsn, "", /*syn=*/true, false, 10);
+  h.seg(kIsn + 1, "aaaa", false, false, 20);
+  // "bbbb" (kIsn + 5) never reaches the capture; "cccc" and "eeee" arrive after it, "dddd" is
+  // missing too.
+  h.seg(kIsn + 9, "cccc", false, false, 30);
+  h.seg(kIsn + 17, "eeee", false, false, 35);
+  EXPECT_EQ(h.c.str(), "aaaa");
+  // No acknowledgement past the hole yet: nothing to release.
+  h.r.on_peer_ack(kIsn + 5, 65535);
+  h.r.release_confirmed(h.c, h.st);
+  EXPECT_EQ(h.c.str(), "aaaa");
+  // The receiver acknowledges "bbbb" and "cccc" but not "dddd": the gap is reported and "cccc"
+  // delivered with its own arrival time; "dddd" may still come, so "eeee" waits.
+  h.r.on_peer_ack(kIsn + 13, 65535);
+  h.r.release_confirmed(h.c, h.st);
+  EXPECT_EQ(h.c.str(), "aaaa####cccc");
+  ASSERT_EQ(h.c.data_ts.size(), 2u);
+  EXPECT_EQ(h.c.data_ts[1], 30u);
+  EXPECT_EQ(h.r.held_bytes(), 4u);
+  // It does come (a retransmission the capture saw): in order, with what was held behind it.
+  h.seg(kIsn + 13, "dddd", false, false, 50);
+  EXPECT_EQ(h.c.str(), "aaaa####ccccddddeeee");
+  EXPECT_EQ(h.r.held_bytes(), 0u);
+  EXPECT_EQ(h.st.gaps, 1u);
+}
+
+TEST(TcpReassembly, AcknowledgementInsideTheHoleReleasesOnlyThatPart) {
+  Harness h;
+  h.seg(kIsn, "", /*syn=*/true);
+  h.seg(kIsn + 1, "aa", false, false, 5);
+  h.seg(kIsn + 11, "zz", false, false, 7);  // 8 bytes missing before it
+  h.r.on_peer_ack(kIsn + 7, 65535);         // the receiver has 4 of them
+  h.r.release_confirmed(h.c, h.st);
+  EXPECT_EQ(h.c.str(), "aa####");
+  EXPECT_EQ(h.r.held_bytes(), 2u);  // the other 4 may still be captured
+  h.seg(kIsn + 7, "wxyz", false, false, 9);
+  EXPECT_EQ(h.c.str(), "aa####wxyzzz");
+  // An acknowledgement never moves the stream past bytes this direction carried: nothing held,
+  // nothing to release, the next segment decides.
+  h.r.on_peer_ack(kIsn + 100, 65535);
+  h.r.release_confirmed(h.c, h.st);
+  EXPECT_EQ(h.c.str(), "aa####wxyzzz");
+}
+
 }  // namespace
 }  // namespace l7tap
