@@ -4,8 +4,9 @@
 //
 //   l7tap-bench [--seconds S] [--flows N,N,...] [--seed S] [--json FILE] [--no-dpdk] [--no-floods]
 //
-// For each N: tools/gen builds a stream of frames from N TCP conversations open at once (MQTT,
-// Kafka, AMQP, NATS; handshakes, correct sequence numbers, errors, a share of VLAN and VXLAN), the
+// For each N: tools/gen builds a stream of frames from N TCP conversations open at once (the
+// generator's default mix of every MQ protocol: MQTT, Kafka, AMQP, NATS, OpenWire, Pulsar, ZMTP,
+// RocketMQ; handshakes, correct sequence numbers, errors, a share of VLAN and VXLAN), the
 // frames are stored once, then replayed through the real worker code — decode → flow table →
 // reassembly → detection → parser → pairing → records pushed into the record ring, which a
 // consumer thread drains on the other core — in bursts of 32 for S seconds. Each replay of the
