@@ -49,18 +49,41 @@ drained() {  # NAME PORT
 wait_for drained a "$PA" || fail "appliance a did not finish: $(tail -3 a.err)"
 wait_for drained b "$PB" || fail "appliance b did not finish: $(tail -3 b.err)"
 
+# ---- VictoriaMetrics, the long-term store (when installed) ------------------------------------------
+VMPORT=
+if command -v victoria-metrics >/dev/null; then
+  VMPORT=$(free_port)
+  # latencyOffset 0 and no cache: a query sees what has just been written.
+  victoria-metrics -httpListenAddr="127.0.0.1:$VMPORT" -storageDataPath=vm -retentionPeriod=1 \
+    -search.latencyOffset=0s -search.disableCache -loggerLevel=ERROR 2>vm.err &
+  VMPID=$!
+  PIDS+=($VMPID)
+  wait_for curl -sf "http://127.0.0.1:$VMPORT/health" || fail "victoria-metrics did not start: $(tail -3 vm.err)"
+else
+  echo "note: victoria-metrics not installed: remote_write not tested" >&2
+fi
+
 # ---- Prometheus with the shipped fleet config -------------------------------------------------------
 # Copied as they are (relative paths: the rules and targets/ next to prometheus.yml); only the
 # intervals become 1 s. The diff below proves nothing else changed.
+set_intervals() { sed -E 's/^([[:space:]]*(scrape_interval|evaluation_interval|scrape_timeout|refresh_interval):)[[:space:]]*[0-9]+[smh]$/\1 1s/' "$@"; }
 mkdir -p prom/targets
-sed -E 's/^([[:space:]]*(scrape_interval|evaluation_interval|scrape_timeout|refresh_interval):)[[:space:]]*[0-9]+[smh]$/\1 1s/' \
-  "$FLEET/prometheus.yml" >prom/prometheus.yml
+set_intervals "$FLEET/prometheus.yml" >prom/prometheus.yml
 sed -E 's/^([[:space:]]*interval:)[[:space:]]*15s$/\1 1s/' "$FLEET/l7tap-asserts-fleet-rules.yml" \
   >prom/l7tap-asserts-fleet-rules.yml
-changed=$(diff "$FLEET/prometheus.yml" prom/prometheus.yml | grep '^>' || true)
-[ "$(grep -c ' 1s$' <<<"$changed")" = 5 ] && ! grep -qv ' 1s$' <<<"$changed" ||
-  fail "the test config differs from the shipped one in more than its 5 intervals: $changed"
+only_intervals_changed() {  # SHIPPED COPY N
+  local changed
+  changed=$(diff "$1" "$2" | grep '^>' || true)
+  [ "$(grep -c ' 1s$' <<<"$changed")" = "$3" ] && ! grep -qv ' 1s$' <<<"$changed" ||
+    fail "$2 differs from $1 in more than its $3 intervals: $changed"
+}
+only_intervals_changed "$FLEET/prometheus.yml" prom/prometheus.yml 5
 [ "$(grep -c 'interval: 1s' prom/l7tap-asserts-fleet-rules.yml)" = 2 ] || fail "could not set the rule group intervals"
+if [ -n "$VMPORT" ]; then  # as README says: append remote-write.yml, set the URL
+  sed "s|url: http://victoria-metrics.example.net:8428/|url: http://127.0.0.1:$VMPORT/|" "$FLEET/remote-write.yml" >rw.yml
+  [ "$(diff "$FLEET/remote-write.yml" rw.yml | grep -c '^>')" = 1 ] || fail "could not set the remote_write URL"
+  cat rw.yml >>prom/prometheus.yml
+fi
 # The targets file, as an operator writes it (conf/prometheus/fleet/targets/example.yml).
 cat > prom/targets/e2e.yml <<YAML
 - targets: ["127.0.0.1:$PA"]
@@ -70,132 +93,51 @@ cat > prom/targets/e2e.yml <<YAML
 YAML
 promtool check config prom/prometheus.yml >/dev/null || fail "promtool rejected the fleet config"
 promtool check rules prom/l7tap-asserts-fleet-rules.yml >/dev/null || fail "promtool rejected the fleet rules"
+start_prometheus() {  # NAME CONFIG PORT: sets PROMPID
+  prometheus --config.file="$2" --storage.tsdb.path="$1.tsdb" --web.listen-address="127.0.0.1:$3" \
+    --web.enable-lifecycle --log.level=warn 2>"$1.err" &
+  PROMPID=$!
+  PIDS+=($PROMPID)
+  wait_for curl -sf "http://127.0.0.1:$3/-/ready" || { cat "$1.err" >&2; fail "Prometheus ($1) did not become ready"; }
+}
 PPORT=$(free_port)
-prometheus --config.file=prom/prometheus.yml --storage.tsdb.path=tsdb \
-  --web.listen-address="127.0.0.1:$PPORT" --web.enable-lifecycle --log.level=warn 2>prometheus.err &
-PROMPID=$!
-PIDS+=($PROMPID)
-ready() { curl -sf "http://127.0.0.1:$PPORT/-/ready"; }
-wait_for ready || { cat prometheus.err >&2; fail "Prometheus did not become ready"; }
+start_prometheus site prom/prometheus.yml "$PPORT"
+SITEPID=$PROMPID
 
 # ---- the asserts:* series against both flow logs -----------------------------------------------------
-python3 - "http://127.0.0.1:$PPORT" a.jsonl b.jsonl <<'PY' || { tail -20 prometheus.err >&2; fail "fleet series differ from the flow logs"; }
-import json, sys, time, urllib.parse, urllib.request
-from collections import Counter
+CHECK="$L7TAP_SOURCE_DIR/tests/e2e/check_fleet_series.py"
+python3 "$CHECK" site "http://127.0.0.1:$PPORT" a.jsonl b.jsonl ||
+  { tail -20 site.err >&2; fail "fleet series differ from the flow logs"; }
 
-base = sys.argv[1]
-logs = {"tap-a": sys.argv[2], "tap-b": sys.argv[3]}
+# ---- federation: a global Prometheus on the shipped federate.yml -------------------------------------
+# Its two example sites become the one site Prometheus of this test.
+set_intervals "$FLEET/federate.yml" >federate.yml
+only_intervals_changed "$FLEET/federate.yml" federate.yml 3
+sed -i -e "s|- prometheus-fra1.example.net:9090|- 127.0.0.1:$PPORT|" -e '/- prometheus-ams2.example.net:9090/d' federate.yml
+grep -q "127.0.0.1:$PPORT" federate.yml || fail "could not set the federation target"
+promtool check config federate.yml >/dev/null || fail "promtool rejected federate.yml"
+GPORT=$(free_port)
+start_prometheus global federate.yml "$GPORT"
+GLOBALPID=$PROMPID
+python3 "$CHECK" federated "http://127.0.0.1:$GPORT" a.jsonl b.jsonl ||
+  { tail -20 global.err >&2; fail "federated series differ from the flow logs"; }
 
-def service_of(r):  # the conf's service map, first match wins
-    ip = r["server_ip"]
-    if ip.startswith("10.200."): return "mqtt-broker"
-    if ip.startswith("10.203."): return "nats"
-    return "%s:%d" % (ip, r["server_port"])
-
-KINDS = ("request", "client_error", "error", "latency_count")
-want = {}        # (kind, appliance, service) -> count
-latency = Counter()  # (appliance, service) -> seconds
-for app, path in logs.items():
-    for line in open(path):
-        if not line.strip(): continue
-        r = json.loads(line)
-        s = service_of(r)
-        if r["type"] in ("session", "request"): want[("request", app, s)] = want.get(("request", app, s), 0) + 1
-        for kind, hit in (("client_error", r.get("response_status") == "client_error"),
-                          ("error", r.get("response_status") in ("server_error", "timeout")),
-                          ("latency_count", "rrt_us" in r)):
-            want[(kind, app, s)] = want.get((kind, app, s), 0) + (1 if hit else 0)
-        if "rrt_us" in r: latency[(app, s)] += r["rrt_us"] / 1e6
-
-def total(kind, app=None):
-    out = Counter()
-    for (k, a, s), n in want.items():
-        if k == kind and app in (None, a): out[s] += n
-    return {s: float(n) for s, n in out.items()}
-
-services = {a: {s for (k, x, s) in want if x == a and k == "request"} for a in logs}
-both = services["tap-a"] & services["tap-b"]
-assert {"mqtt-broker", "nats"} <= both, services
-assert any(s.startswith("10.201.") for s in services["tap-a"] - services["tap-b"]), services  # kafka: a only
-assert any(s.startswith("10.202.") for s in services["tap-b"] - services["tap-a"]), services  # amqp: b only
-for kind in KINDS:
-    assert sum(total(kind).values()) > 0, f"the captures give no {kind} records: the test would prove nothing"
-
-def query(q):
-    url = base + "/api/v1/query?" + urllib.parse.urlencode({"query": q})
-    with urllib.request.urlopen(url, timeout=5) as resp:
-        body = json.load(resp)
-    assert body["status"] == "success", body
-    return body["data"]["result"]
-
-def by(labels, q):
-    return {tuple(r["metric"].get(l, "") for l in labels) if len(labels) > 1 else r["metric"].get(labels[0], ""):
-            float(r["value"][1]) for r in query(q)}
-
-SEL = {
-    "request": 'asserts:request:total{asserts_request_type="inbound",job="l7tap",asserts_source="l7tap"}',
-    "client_error": 'asserts:client:error:total{asserts_request_type="inbound"}',
-    "error": 'asserts:error:total{asserts_request_type="inbound",asserts_error_type="server_errors"}',
-    "latency_count": 'asserts:latency:count{asserts_request_type="inbound"}',
-}
-
-def mismatches():
-    bad = []
-    for kind, sel in SEL.items():
-        got = by(["service"], f"sum by (service) ({sel})")
-        if got != total(kind): bad.append((kind, "fleet", got, total(kind)))
-        for app in logs:
-            got = by(["service"], f'sum by (service) ({sel[:-1]},appliance="{app}"}})')
-            if got != total(kind, app): bad.append((kind, app, got, total(kind, app)))
-    got = by(["appliance", "service"], 'sum by (appliance, service) (asserts:latency:total{asserts_request_type="inbound"})')
-    if set(got) != set(latency) or any(abs(got[k] - latency[k]) > 1e-6 for k in latency):
-        bad.append(("latency_sum", "per appliance", got, dict(latency)))
-    return bad
-
-# Bounded wait: scrapes and rule evaluations run every second; 60 s is far more than needed.
-deadline = time.time() + 60
-while True:
-    bad = mismatches()
-    if not bad: break
-    if time.time() > deadline:
-        for b in bad: print("mismatch:", b, file=sys.stderr)
-        sys.exit(1)
-    time.sleep(0.5)
-
-# Discovery: one target per targets-file entry, instance = appliance.
-up = {r["metric"]["instance"]: r for r in query('up{job="l7tap"}')}
-assert set(up) == {"tap-a", "tap-b"}, up
-assert all(r["metric"]["appliance"] == i and r["value"][1] == "1" for i, r in up.items()), up
-# l7tap's labels intact: the service map's site/env, no exported_* (the targets file's site and env
-# would have displaced them); the appliance's where they went instead.
-raw = query('l7tap_requests_total{service="mqtt-broker"}')
-assert raw, "no l7tap_requests_total for mqtt-broker"
-for r in raw:
-    m = r["metric"]
-    assert m["site"] == "lab" and m["env"] == "e2e" and m["instance"] == m["appliance"], m
-    assert not any(k.startswith("exported_") for k in m), m
-    assert m.get("asserts_site") == {"tap-a": "fra1", "tap-b": "ams2"}[m["appliance"]], m
-    assert m.get("asserts_env") == {"tap-a": "e2e-a", "tap-b": None}[m["appliance"]], m
-# In the recorded series the service map wins where it has a site/env, the appliance's elsewhere.
-for r in query('asserts:request:total{service="mqtt-broker"}'):
-    m = r["metric"]
-    assert (m.get("asserts_site"), m.get("asserts_env"), m.get("namespace"), m.get("workload")) == \
-        ("lab", "e2e", "iot", "mosquitto"), m
-for r in query('asserts:request:total{service="nats"}'):
-    m = r["metric"]
-    site, env = {"tap-a": ("fra1", "e2e-a"), "tap-b": ("ams2", None)}[m["appliance"]]
-    assert (m.get("asserts_site"), m.get("asserts_env"), m.get("namespace")) == (site, env, "bus"), m
-# Client labels are off: no outbound view.
-assert not query('asserts:request:total{asserts_request_type="outbound"}')
-n = {k: int(sum(total(k).values())) for k in KINDS}
-print(f"fleet ok: 2 appliances, {len(services['tap-a'] | services['tap-b'])} services ({len(both)} on both), "
-      f"{n['request']} requests, {n['client_error']} client errors, {n['error']} server errors/timeouts, "
-      f"{n['latency_count']} latencies")
-PY
+# ---- remote_write: the same series in VictoriaMetrics --------------------------------------------------
+if [ -n "$VMPORT" ]; then
+  python3 "$CHECK" store "http://127.0.0.1:$VMPORT" a.jsonl b.jsonl ||
+    { tail -20 site.err vm.err >&2; fail "series written to VictoriaMetrics differ from the flow logs"; }
+fi
 
 # ---- stop -------------------------------------------------------------------------------------------
-curl -sf -X POST "http://127.0.0.1:$PPORT/-/quit" >/dev/null || fail "Prometheus refused /-/quit"
-wait "$PROMPID" || fail "Prometheus did not exit cleanly"
+for port in "$GPORT" "$PPORT"; do
+  curl -sf -X POST "http://127.0.0.1:$port/-/quit" >/dev/null || fail "Prometheus on $port refused /-/quit"
+done
+wait "$GLOBALPID" || fail "the global Prometheus did not exit cleanly"
+wait "$SITEPID" || fail "the site Prometheus did not exit cleanly"
+if [ -n "$VMPORT" ]; then
+  kill -TERM "$VMPID"
+  wait "$VMPID" || fail "victoria-metrics did not exit cleanly on SIGTERM"
+fi
 for pid in "${PIDS[@]:0:2}"; do
   kill -TERM "$pid"
   wait "$pid" || fail "l7tap did not exit cleanly on SIGTERM"
