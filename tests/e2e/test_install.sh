@@ -30,6 +30,8 @@ want=(
   "$prefix/share/l7tap/prometheus/l7tap-grafana-dashboard.json"
   "$prefix/share/l7tap/prometheus/fleet/prometheus.yml"
   "$prefix/share/l7tap/prometheus/fleet/l7tap-asserts-fleet-rules.yml"
+  "$prefix/share/l7tap/prometheus/fleet/federate.yml"
+  "$prefix/share/l7tap/prometheus/fleet/remote-write.yml"
   "$prefix/share/l7tap/prometheus/fleet/targets/example.yml"
   "$prefix/lib/systemd/system/l7tap.service"
   "$prefix/lib/systemd/system/l7tap@.service"

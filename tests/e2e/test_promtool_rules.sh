@@ -39,6 +39,13 @@ promtool test rules tests/prometheus/l7tap-asserts-fleet-rules.test.yml ||
 [ "$(grep -c '^    interval: 15s$' "$FLEET")" = "$(grep -c '^  - name: ' "$FLEET")" ] ||
   fail "$FLEET: not one 'interval: 15s' per group"
 promtool check config conf/prometheus/fleet/prometheus.yml || fail "conf/prometheus/fleet/prometheus.yml is not valid"
+promtool check config conf/prometheus/fleet/federate.yml || fail "conf/prometheus/fleet/federate.yml is not valid"
+# remote-write.yml is appended to prometheus.yml (README): the result must load, rules included.
+mkdir -p "$WORK/rw"
+cat conf/prometheus/fleet/prometheus.yml conf/prometheus/fleet/remote-write.yml >"$WORK/rw/prometheus.yml"
+cp "$FLEET" "$WORK/rw/"
+promtool check config "$WORK/rw/prometheus.yml" >/dev/null ||
+  fail "conf/prometheus/fleet/prometheus.yml with remote-write.yml appended is not valid"
 # promtool does not read file_sd files: load the example as Prometheus would (a list of
 # {targets: [host:port, ...], labels: {...}}) and check its shape.
 python3 - conf/prometheus/fleet/targets/example.yml <<'PY' || fail "conf/prometheus/fleet/targets/example.yml is not a valid targets file"
