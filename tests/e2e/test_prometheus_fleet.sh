@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Two l7tap appliances scraped by one real Prometheus with the shipped fleet config
-# (conf/prometheus/fleet/: file-based discovery, relabelling, fleet Asserts rules). README "Running a
-# fleet". Each appliance replays its own generated capture (different seeds and protocol mixes)
+# (conf/prometheus/fleet/: file-based discovery, relabelling, fleet Asserts rules), then the same
+# series through a global Prometheus (federate.yml) and, when installed, VictoriaMetrics
+# (remote-write.yml). README "Running a fleet". Each appliance replays its own generated capture (different seeds and protocol mixes)
 # offline with --linger, so its /metrics stays up with final counters. Both share one service map,
 # as a fleet does: mqtt-broker and nats are seen by both, the unmatched kafka servers only by tap-a,
 # the amqp ones only by tap-b. Checked through Prometheus' HTTP API:
@@ -84,12 +85,11 @@ if [ -n "$VMPORT" ]; then  # as README says: append remote-write.yml, set the UR
   [ "$(diff "$FLEET/remote-write.yml" rw.yml | grep -c '^>')" = 1 ] || fail "could not set the remote_write URL"
   cat rw.yml >>prom/prometheus.yml
 fi
-# The targets file, as an operator writes it (conf/prometheus/fleet/targets/example.yml).
+# The targets file, as an operator writes it (conf/prometheus/fleet/targets/example.yml): tap-a
+# first; tap-b is added while Prometheus runs, without a reload (README "Adding an appliance").
 cat > prom/targets/e2e.yml <<YAML
 - targets: ["127.0.0.1:$PA"]
   labels: {appliance: tap-a, site: fra1, env: e2e-a}
-- targets: ["127.0.0.1:$PB"]
-  labels: {appliance: tap-b, site: ams2}
 YAML
 promtool check config prom/prometheus.yml >/dev/null || fail "promtool rejected the fleet config"
 promtool check rules prom/l7tap-asserts-fleet-rules.yml >/dev/null || fail "promtool rejected the fleet rules"
@@ -103,6 +103,19 @@ start_prometheus() {  # NAME CONFIG PORT: sets PROMPID
 PPORT=$(free_port)
 start_prometheus site prom/prometheus.yml "$PPORT"
 SITEPID=$PROMPID
+scraped() {  # N: Prometheus scrapes N appliances
+  curl -sfG "http://127.0.0.1:$PPORT/api/v1/query" --data-urlencode 'query=count(up{job="l7tap"} == 1)' |
+    grep -q "\"value\":\[[0-9.]*,\"$1\"\]"
+}
+wait_for scraped 1 || fail "Prometheus does not scrape tap-a: $(tail -3 site.err)"
+cat > targets.new <<YAML
+- targets: ["127.0.0.1:$PA"]
+  labels: {appliance: tap-a, site: fra1, env: e2e-a}
+- targets: ["127.0.0.1:$PB"]
+  labels: {appliance: tap-b, site: ams2}
+YAML
+mv targets.new prom/targets/e2e.yml  # replaced at once: Prometheus never reads half a file
+wait_for scraped 2 || fail "tap-b, added to the targets file, is not scraped: $(tail -3 site.err)"
 
 # ---- the asserts:* series against both flow logs -----------------------------------------------------
 CHECK="$L7TAP_SOURCE_DIR/tests/e2e/check_fleet_series.py"
