@@ -33,10 +33,11 @@ YAML
 start_appliance() {  # NAME PORT: replay NAME.pcap, then keep /metrics up
   "$L7TAP" --config l7tap.yaml --pcap "$1.pcap" --flow-log "$1.jsonl" --metrics-listen "127.0.0.1:$2" \
     --linger 2>"$1.err" &
-  PIDS+=($!)
+  PIDS+=("$!")
 }
 PA=$(free_port)
 PB=$(free_port)
+[ "$PB" != "$PA" ] || PB=$(free_port)  # two binds in a row rarely, but can, get one port
 start_appliance a "$PA"
 start_appliance b "$PB"
 # Done when the replay has ended and /metrics has counted every record the flow log holds.
@@ -58,7 +59,7 @@ if command -v victoria-metrics >/dev/null; then
   victoria-metrics -httpListenAddr="127.0.0.1:$VMPORT" -storageDataPath=vm -retentionPeriod=1 \
     -search.latencyOffset=0s -search.disableCache -loggerLevel=ERROR 2>vm.err &
   VMPID=$!
-  PIDS+=($VMPID)
+  PIDS+=("$VMPID")
   wait_for curl -sf "http://127.0.0.1:$VMPORT/health" || fail "victoria-metrics did not start: $(tail -3 vm.err)"
 else
   echo "note: victoria-metrics not installed: remote_write not tested" >&2
@@ -97,7 +98,7 @@ start_prometheus() {  # NAME CONFIG PORT: sets PROMPID
   prometheus --config.file="$2" --storage.tsdb.path="$1.tsdb" --web.listen-address="127.0.0.1:$3" \
     --web.enable-lifecycle --log.level=warn 2>"$1.err" &
   PROMPID=$!
-  PIDS+=($PROMPID)
+  PIDS+=("$PROMPID")
   wait_for curl -sf "http://127.0.0.1:$3/-/ready" || { cat "$1.err" >&2; fail "Prometheus ($1) did not become ready"; }
 }
 PPORT=$(free_port)
