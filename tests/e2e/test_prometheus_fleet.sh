@@ -109,18 +109,22 @@ scraped() {  # N: Prometheus scrapes N appliances
     grep -q "\"value\":\[[0-9.]*,\"$1\"\]"
 }
 wait_for scraped 1 || fail "Prometheus does not scrape tap-a: $(tail -3 site.err)"
+# Plus an entry without labels for a port nobody serves: an appliance that is down, named after its
+# address.
+PDOWN=$(free_port)
 cat > targets.new <<YAML
 - targets: ["127.0.0.1:$PA"]
   labels: {appliance: tap-a, site: fra1, env: e2e-a}
 - targets: ["127.0.0.1:$PB"]
   labels: {appliance: tap-b, site: ams2}
+- targets: ["127.0.0.1:$PDOWN"]
 YAML
 mv targets.new prom/targets/e2e.yml  # replaced at once: Prometheus never reads half a file
 wait_for scraped 2 || fail "tap-b, added to the targets file, is not scraped: $(tail -3 site.err)"
 
 # ---- the asserts:* series against both flow logs -----------------------------------------------------
 CHECK="$L7TAP_SOURCE_DIR/tests/e2e/check_fleet_series.py"
-python3 "$CHECK" site "http://127.0.0.1:$PPORT" a.jsonl b.jsonl ||
+python3 "$CHECK" site "http://127.0.0.1:$PPORT" a.jsonl b.jsonl "127.0.0.1:$PDOWN" ||
   { tail -20 site.err >&2; fail "fleet series differ from the flow logs"; }
 
 # ---- federation: a global Prometheus on the shipped federate.yml -------------------------------------
@@ -133,12 +137,12 @@ promtool check config federate.yml >/dev/null || fail "promtool rejected federat
 GPORT=$(free_port)
 start_prometheus global federate.yml "$GPORT"
 GLOBALPID=$PROMPID
-python3 "$CHECK" federated "http://127.0.0.1:$GPORT" a.jsonl b.jsonl ||
+python3 "$CHECK" federated "http://127.0.0.1:$GPORT" a.jsonl b.jsonl "127.0.0.1:$PDOWN" ||
   { tail -20 global.err >&2; fail "federated series differ from the flow logs"; }
 
 # ---- remote_write: the same series in VictoriaMetrics --------------------------------------------------
 if [ -n "$VMPORT" ]; then
-  python3 "$CHECK" store "http://127.0.0.1:$VMPORT" a.jsonl b.jsonl ||
+  python3 "$CHECK" store "http://127.0.0.1:$VMPORT" a.jsonl b.jsonl "127.0.0.1:$PDOWN" ||
     { tail -20 site.err vm.err >&2; fail "series written to VictoriaMetrics differ from the flow logs"; }
 fi
 
