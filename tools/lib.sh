@@ -11,7 +11,7 @@ BUILD_PKGS=(g++ meson ninja-build pkg-config python3 dpdk-dev libdpdk-dev libhyp
 # systemd-analyze, groff and man for the units and the man page.
 TEST_PKGS=(prometheus tshark tcpdump mosquitto mosquitto-clients clang libclang-rt-14-dev curl
   rabbitmq-server amqp-tools python3-pika nats-server kcat systemd groff-base man-db
-  activemq python3-zmq)
+  activemq python3-zmq victoria-metrics)
 # Commands the tests need that the machine image may already provide from elsewhere (node and npm
 # come with the image's Node.js; Debian's npm package would conflict with it).
 TEST_CMDS=(node:nodejs npm:npm ss:iproute2 javac:default-jdk-headless)
