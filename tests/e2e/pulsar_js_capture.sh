@@ -4,7 +4,7 @@
 # specification, because Debian ships no Pulsar broker) on 127.0.0.1:<free port>: lookup, producer,
 # sends with a traceparent property, PING/PONG both ways, PARTITIONED_METADATA, close producer,
 # subscribe / flow / deliveries / acks / close consumer, a refused producer. Prints the pcap path.
-# usage: tests/e2e/pulsar_js_capture.sh OUTDIR
+# usage: tests/e2e/pulsar_js_capture.sh OUTDIR   (exit 75: tcpdump dropped packets, try again)
 # needs: tcpdump, node + npm (apt-get install -y tcpdump nodejs npm), python3, root for tcpdump on lo.
 set -euo pipefail
 . "$(dirname "$0")/capture_end.sh"
@@ -40,7 +40,10 @@ for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
 [ -s "$work/port" ] || { echo "pulsar_js_capture: responder did not start" >&2; cat "$work/responder.log" >&2; exit 1; }
 port=$(cat "$work/port")
 
-tcpdump -i lo -U --immediate-mode -s 0 -w "$pcap" "port $port" 2>"$work/tcpdump.log" &
+# -B: in immediate mode libpcap's ring has fixed-size slots as large as a whole packet on lo (64 KiB
+# MTU), so the default 2 MiB buffer holds a few dozen packets, and a tcpdump descheduled on a loaded
+# machine dropped some ("N packets dropped by kernel", seen by l7tap as a reassembly gap): 64 MiB.
+tcpdump -i lo -U --immediate-mode -B 65536 -s 0 -w "$pcap" "port $port" 2>"$work/tcpdump.log" &
 dump_pid=$!
 # tcpdump prints "listening on" once the capture is live.
 for _ in $(seq 50); do grep -q "listening on" "$work/tcpdump.log" 2>/dev/null && break; sleep 0.1; done
@@ -53,5 +56,9 @@ fi
 
 capture_end "$dump_pid" "$pcap" "$port"
 dump_pid=""
+if grep -Eq '^[1-9][0-9]* packets dropped by kernel' "$work/tcpdump.log"; then
+  echo "pulsar_js_capture: tcpdump lost packets: $(tr '\n' ' ' <"$work/tcpdump.log")" >&2
+  exit 75
+fi
 kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 echo "$pcap"
