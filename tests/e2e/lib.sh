@@ -46,5 +46,14 @@ live_replay() {
 # offline_replay PCAP OUT: replays PCAP through `l7tap --pcap`, appending its flow log to OUT and its
 # stderr to $WORK/l7tap.err; fails when l7tap does.
 offline_replay() {
-  "$L7TAP" --pcap "$1" --flow-log - >>"$2" 2>>"$WORK/l7tap.err" || fail "l7tap --pcap $1 failed"
+  "$L7TAP" --pcap "$1" --flow-log - --progress >>"$2" 2>>"$WORK/l7tap.err" || fail "l7tap --pcap $1 failed"
+}
+
+# Fails unless every offline replay so far ended with a summary line saying "0 parse errors"
+# (--progress prints it on stderr even when that is a file).
+expect_no_parse_errors() {
+  grep -q ' parse errors, ' "$WORK/l7tap.err" || fail "no summary line on l7tap's stderr"
+  if grep ' parse errors, ' "$WORK/l7tap.err" | grep -vq ', 0 parse errors, '; then
+    fail "parse errors: $(grep ' parse errors, ' "$WORK/l7tap.err")"
+  fi
 }

@@ -46,7 +46,7 @@ authorization {
 }
 EOF
 
-tcpdump -i lo -U --immediate-mode -s 0 -w "$pcap" "port $port" 2>"$work/tcpdump.log" &
+tcpdump -i lo -U --immediate-mode -B 65536 -s 0 -w "$pcap" "port $port" 2>"$work/tcpdump.log" &
 dump_pid=$!
 # tcpdump prints "listening on" once the capture is live.
 for _ in $(seq 50); do grep -q listening "$work/tcpdump.log" && break; sleep 0.1; done

@@ -32,4 +32,5 @@ assert any(r.get("request_resource") == "test-0:0" and r["response_length"] > 10
 assert all(r["version"].isdigit() for r in recs)
 print(f"kafka ok: {len(recs)} sessions {dict(kinds)}")
 PY
+expect_no_parse_errors
 echo PASS

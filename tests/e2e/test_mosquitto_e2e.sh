@@ -7,4 +7,5 @@ bash "$L7TAP_SOURCE_DIR/tests/e2e/mosquitto_capture.sh" "$WORK" >/dev/null
 [ -s "$WORK/mqtt.pcap" ] || fail "no capture"
 offline_replay "$WORK/mqtt.pcap" "$WORK/flow.jsonl"
 python3 "$L7TAP_SOURCE_DIR/tests/e2e/check_mosquitto_flow_log.py" "$WORK/flow.jsonl"
+expect_no_parse_errors
 echo "PASS"

@@ -30,5 +30,5 @@ assert all(r["endpoint"] == r["request_resource"].split(".")[0] for r in recs if
 assert kinds["PUB"] >= 200, f"pipelined bursts: {kinds}"
 print(f"nats ok: {len(recs)} records {dict(kinds)}")
 PY
-grep -q "parse_errors\|parse error" "$WORK/l7tap.err" && fail "parse errors: $(cat "$WORK/l7tap.err")"
+expect_no_parse_errors
 echo PASS

@@ -45,5 +45,5 @@ assert not [r for r in recs if r["type"] == "response"], "every Response paired"
 assert not [r for r in recs if r["request_type"].startswith("Unknown")], kinds
 print(f"openwire ok: {len(recs)} records {dict(kinds)}")
 PY
-grep -q "parse_errors\|parse error" "$WORK/l7tap.err" && fail "parse errors: $(cat "$WORK/l7tap.err")"
+expect_no_parse_errors
 echo PASS

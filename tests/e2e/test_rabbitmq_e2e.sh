@@ -30,4 +30,5 @@ for t in ("Exchange.Declare", "Queue.Bind", "Basic.Get", "Basic.Consume", "Basic
     assert kinds[t] >= 1, f"{t} missing: {kinds}"
 print(f"amqp ok: {len(recs)} sessions {dict(kinds)}")
 PY
+expect_no_parse_errors
 echo PASS

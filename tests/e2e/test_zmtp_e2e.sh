@@ -95,5 +95,5 @@ k = kinds(recs)
 assert k["Greeting"] == 2 * len(flows) and k["Command"] == 6 + 3 + 4 + 2 + 4 * curve, k
 print(f"zmtp ok: {len(recs)} records {dict(k)}")
 PY
-grep -q "parse_errors\|parse error" "$WORK/l7tap.err" && fail "parse errors: $(cat "$WORK/l7tap.err")"
+expect_no_parse_errors
 echo PASS
