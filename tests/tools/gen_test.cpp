@@ -413,7 +413,8 @@ TEST(Zmtp, GreetingAndFrames) {
   EXPECT_EQ(whole[32], 1);
   EXPECT_TRUE(std::all_of(whole.begin() + 33, whole.end(), [](uint8_t b) { return b == 0; }));
   Bytes pieces = encode([&](gen::Writer& w) { gen::zmtp::greeting(w, g, 0, 10); });
-  for (auto [lo, hi] : {std::pair<std::size_t, std::size_t>{10, 11}, {11, 64}}) {
+  for (const auto range : {std::pair<std::size_t, std::size_t>{10, 11}, {11, 64}}) {
+    const std::size_t lo = range.first, hi = range.second;  // clang 14 cannot capture bindings
     const Bytes part = encode([&](gen::Writer& w) { gen::zmtp::greeting(w, g, lo, hi); });
     pieces.insert(pieces.end(), part.begin(), part.end());
   }
