@@ -238,9 +238,11 @@ struct ClickHouseSink::State {
         continue;
       }
       if (!have) {
-        // Spooled batches first, oldest first (not at stop: the spool is kept for the next start).
+        // Spooled batches first, oldest first. At stop too, while ClickHouse answers: an offline
+        // run outpaces the inserts (the queue overflows to the spool) and should end delivered;
+        // the first failure at stop spools the rest for the next start instead.
         lock.unlock();
-        const bool got = !stop_now && spool.files() != 0 && spool.oldest(cur.lines, cur.rows, seq);
+        const bool got = spool.files() != 0 && spool.oldest(cur.lines, cur.rows, seq);
         lock.lock();
         if (got) {
           have = from_spool = true;

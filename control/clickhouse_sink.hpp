@@ -12,8 +12,9 @@
 //     (200 ms doubling up to max_backoff); while ClickHouse is down the queue is moved to the
 //     spool as it arrives. Without a spool a failed batch is kept in memory and retried while the
 //     queue fills up behind it.
-//   stop: the last batch is queued, queued batches are inserted while ClickHouse answers, the rest
-//     is spooled; the spool survives the restart and is replayed after it.
+//   stop: the last batch is queued; queued and spooled batches are inserted while ClickHouse
+//     answers (so stop waits for the backlog: an offline run ends with its records delivered); at
+//     the first failure the rest is spooled, and the spool is replayed after the next start.
 //
 // Exactly once: a batch ClickHouse answered 200 for is deleted at once and never sent again. A
 // refused connection (ClickHouse stopped) is a clean failure: nothing was inserted. A timeout or a

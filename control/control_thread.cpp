@@ -224,7 +224,7 @@ void ControlPlane::stop() {
   while (m.drain_pass() != 0) {
   }
   m.writer->close();
-  // Inserts what ClickHouse still takes and spools the rest (waits at most for one failed insert).
+  // Inserts the backlog while ClickHouse takes it, spools the rest (one failed insert ends it).
   if (m.clickhouse) m.clickhouse->stop();
   // The listener stays up until destruction so the final counts can still be scraped.
 }
