@@ -34,6 +34,11 @@ constexpr std::size_t kLatencyBuckets = std::size(kLatencyBounds) + 1;  // + Inf
 // The first retry comes this long after a failure; each further failure doubles it, up to
 // max_backoff.
 constexpr auto kFirstBackoff = std::chrono::milliseconds(200);
+// How long stop() goes on inserting the backlog before spooling what is left: under systemd's
+// TimeoutStopSec (15 s in our units) with room for one insert's timeout, so a stop is never cut by
+// SIGKILL between an acknowledged insert and the deletion of its spool file (which would send
+// that batch again after the restart).
+constexpr auto kStopBudget = std::chrono::seconds(5);
 
 struct Batch {
   std::string lines;
@@ -218,9 +223,13 @@ struct ClickHouseSink::State {
     auto backoff = Clock::duration::zero();
     Clock::time_point retry_at{};
     const auto max_backoff = std::chrono::microseconds(o.max_backoff_us);
+    Clock::time_point stop_deadline = Clock::time_point::max();
     std::unique_lock<std::mutex> lock(mu);
     for (;;) {
       const bool stop_now = stopping;
+      if (stop_now && stop_deadline == Clock::time_point::max()) stop_deadline = Clock::now() + kStopBudget;
+      // Out of time at stop: like a failure, the rest goes to the spool.
+      if (stop_now && Clock::now() >= stop_deadline) down = true;
       if (down && (stop_now || Clock::now() < retry_at)) {
         // ClickHouse is failing: queued batches would fail too. Move them to the spool (which
         // keeps the queue free for the control thread); without a spool they wait in the queue.
@@ -363,28 +372,28 @@ std::vector<prometheus::MetricFamily> SinkMetrics::Collect() const {
   using prometheus::MetricType;
   const ClickHouseSink::State& s = *s_;
   std::vector<prometheus::MetricFamily> out;
-  auto one = [&](const char* name, const char* help, MetricType type, uint64_t v) {
-    prometheus::MetricFamily f = make_family(name, help, type);
+  // (Each make_family call names its family on its own line: tests/e2e/test_man_page.sh finds the
+  // declared families by that pattern.)
+  auto one = [&](prometheus::MetricFamily f, uint64_t v) {
     add_sample(f, {}, v);
     out.push_back(std::move(f));
   };
   auto ld = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
-  one("l7tap_clickhouse_records_sent_total", "Flow log records ClickHouse acknowledged (HTTP 200).",
-      MetricType::Counter, ld(s.sent));
-  one("l7tap_clickhouse_records_retried_total",
-      "Records in insert attempts that failed and are retried (a record retried twice counts twice).",
-      MetricType::Counter, ld(s.retried));
-  one("l7tap_clickhouse_records_spooled_total", "Records written to the spool directory.", MetricType::Counter,
+  one(make_family("l7tap_clickhouse_records_sent_total", "Flow log records ClickHouse acknowledged (HTTP 200).",
+      MetricType::Counter), ld(s.sent));
+  one(make_family("l7tap_clickhouse_records_retried_total",
+                  "Records in insert attempts that failed and are retried (a record retried twice counts twice).",
+                  MetricType::Counter),
+      ld(s.retried));
+  one(make_family("l7tap_clickhouse_records_spooled_total", "Records written to the spool directory.", MetricType::Counter),
       ld(s.spooled));
-  prometheus::MetricFamily dropped = make_family(
-      "l7tap_clickhouse_records_dropped_total",
+  prometheus::MetricFamily dropped = make_family("l7tap_clickhouse_records_dropped_total",
       "Records lost to the ClickHouse sink: the queue was full and the spool full (spool_full) or off (no_spool).",
       MetricType::Counter);
   add_sample(dropped, {{"reason", "spool_full"}}, ld(s.dropped_spool_full));
   add_sample(dropped, {{"reason", "no_spool"}}, ld(s.dropped_no_spool));
   out.push_back(std::move(dropped));
-  prometheus::MetricFamily fails = make_family(
-      "l7tap_clickhouse_insert_failures_total",
+  prometheus::MetricFamily fails = make_family("l7tap_clickhouse_insert_failures_total",
       "Failed insert attempts: not_sent (connection refused or unreachable: certainly not inserted), unknown "
       "(timeout or reset after sending: may have been inserted), status (ClickHouse answered an error).",
       MetricType::Counter);
@@ -408,14 +417,14 @@ std::vector<prometheus::MetricFamily> SinkMetrics::Collect() const {
   m.histogram.sample_sum = static_cast<double>(ld(s.latency_sum_us)) / 1e6;
   h.metric.push_back(std::move(m));
   out.push_back(std::move(h));
-  one("l7tap_clickhouse_spool_bytes", "Bytes of batches waiting in the spool directory.", MetricType::Gauge,
+  one(make_family("l7tap_clickhouse_spool_bytes", "Bytes of batches waiting in the spool directory.", MetricType::Gauge),
       s_->spool.bytes());
-  one("l7tap_clickhouse_spool_batches", "Batches waiting in the spool directory.", MetricType::Gauge,
+  one(make_family("l7tap_clickhouse_spool_batches", "Batches waiting in the spool directory.", MetricType::Gauge),
       s_->spool.files());
-  one("l7tap_clickhouse_queue_batches", "Batches waiting in the queue to the ClickHouse sink thread.",
-      MetricType::Gauge, ld(s.queue_depth));
-  one("l7tap_clickhouse_up", "1 when the last insert succeeded, 0 when it failed (or none was tried yet).",
-      MetricType::Gauge, ld(s.up));
+  one(make_family("l7tap_clickhouse_queue_batches", "Batches waiting in the queue to the ClickHouse sink thread.",
+      MetricType::Gauge), ld(s.queue_depth));
+  one(make_family("l7tap_clickhouse_up", "1 when the last insert succeeded, 0 when it failed (or none was tried yet).",
+      MetricType::Gauge), ld(s.up));
   return out;
 }
 

@@ -13,8 +13,8 @@
 //     spool as it arrives. Without a spool a failed batch is kept in memory and retried while the
 //     queue fills up behind it.
 //   stop: the last batch is queued; queued and spooled batches are inserted while ClickHouse
-//     answers (so stop waits for the backlog: an offline run ends with its records delivered); at
-//     the first failure the rest is spooled, and the spool is replayed after the next start.
+//     answers (so an offline run ends with its records delivered), for 5 s at most; at the first
+//     failure or after 5 s the rest is spooled, and the spool is replayed after the next start.
 //
 // Exactly once: a batch ClickHouse answered 200 for is deleted at once and never sent again. A
 // refused connection (ClickHouse stopped) is a clean failure: nothing was inserted. A timeout or a
