@@ -9,7 +9,7 @@
 -- applied (tests/e2e/test_clickhouse_e2e.sh checks the two files agree).
 --
 -- Fleet layout: every ClickHouse node has the local table l7_flow_log; l7_flow_log_dist (a
--- Distributed table over the cluster l7tap_fleet, defined in the servers' remote_servers) is what
+-- Distributed table over the cluster fleet, defined in the servers' remote_servers) is what
 -- the l7tap instances insert into (flow_log.clickhouse.table: l7_flow_log_dist) and what queries
 -- read: inserts are spread over the shards by rand(), queries run on every shard.
 
@@ -55,4 +55,4 @@ TTL toDateTime(intDiv(start_time_us, 1000000)) + INTERVAL 30 DAY
 SETTINGS index_granularity = 8192;
 
 CREATE TABLE IF NOT EXISTS l7_flow_log_dist AS l7_flow_log
-ENGINE = Distributed(l7tap_fleet, default, l7_flow_log, rand());
+ENGINE = Distributed(fleet, default, l7_flow_log, rand());

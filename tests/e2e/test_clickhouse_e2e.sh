@@ -41,10 +41,10 @@ cat >"$CH/config.xml" <<XML
   <default_profile>default</default_profile>
   <default_database>default</default_database>
   <mark_cache_size>5368709</mark_cache_size>
-  <remote_servers><l7tap_fleet>
+  <remote_servers><fleet>
     <shard><replica><host>127.0.0.1</host><port>$TCP</port><default_database>s1</default_database></replica></shard>
     <shard><replica><host>127.0.0.1</host><port>$TCP</port><default_database>s2</default_database></replica></shard>
-  </l7tap_fleet></remote_servers>
+  </fleet></remote_servers>
 </yandex>
 XML
 # insert_distributed_sync: an insert into the Distributed table returns once both shards have
@@ -76,7 +76,7 @@ start_ch
 
 # The tables: the local one on each shard (s1, s2), the Distributed one in default.
 # `sed` maps the reference cluster and database to the test's: database '' = each replica's own.
-SCHEMA=$(sed -e '/^ *--/d' -e "s/Distributed(l7tap_fleet, default,/Distributed(l7tap_fleet, '',/" "$DDL/l7_flow_log-compat.sql")
+SCHEMA=$(sed -e '/^ *--/d' -e "s/Distributed(fleet, default,/Distributed(fleet, '',/" "$DDL/l7_flow_log-compat.sql")
 LOCAL=${SCHEMA%%;*}
 DIST=${SCHEMA#*;}
 DIST=${DIST%%;*}
