@@ -134,7 +134,9 @@ HttpResult http_post(const HttpEndpoint& ep, std::string_view target, std::strin
   head += "POST ";
   head += target;
   head += " HTTP/1.1\r\nHost: ";
-  head += ep.host;
+  const bool v6 = ep.host.find(':') != std::string::npos;  // an IPv6 literal goes in brackets
+  head += v6 ? "[" + ep.host + "]" : ep.host;
+  head += ":" + std::to_string(ep.port);
   head += "\r\nConnection: close\r\nContent-Length: ";
   head += std::to_string(body.size());
   head += "\r\n";
