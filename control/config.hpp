@@ -134,7 +134,7 @@ struct Config {
   std::string clickhouse_password_file;                // password_file (read at start)
   uint32_t clickhouse_batch_rows = 10000;              // batch_rows: records per insert
   uint64_t clickhouse_flush_interval_us = 1'000'000;   // flush_interval: oldest record's wait at most
-  uint64_t clickhouse_timeout_us = 10'000'000;         // timeout: per connect / send / answer
+  uint64_t clickhouse_timeout_us = 10'000'000;         // timeout: a whole insert (connect, send, answer)
   uint32_t clickhouse_queue_batches = 16;              // queue_batches: control thread → sink thread
   uint64_t clickhouse_max_backoff_us = 30'000'000;     // max_backoff: retry delay cap
   std::string clickhouse_spool_dir;                    // spool_dir ("" = no spool)

@@ -36,7 +36,7 @@ struct HttpResult {
 };
 
 // POSTs `body` to http://ep/<target> with the given extra header lines (each "Name: value\r\n").
-// Every step (connect, send, wait for the answer) gives up after `timeout_us`.
+// The whole request (connect, send, wait for the answer) must be done within `timeout_us`.
 HttpResult http_post(const HttpEndpoint& ep, std::string_view target, std::string_view extra_headers,
                      std::string_view body, uint64_t timeout_us);
 
