@@ -27,6 +27,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "control/endpoint_normalizer.hpp"
+#include "control/http_post.hpp"
 #include "control/service_map.hpp"
 #include "protocols/core/record.hpp"
 #include "protocols/registry.hpp"
@@ -179,6 +180,8 @@ constexpr Range kCap{0, UINT32_MAX};  // 0 = no cap
 constexpr Range kPort{1, 65535};
 constexpr Range kVlan{0, 4095};
 constexpr Range kTunnelId{0, UINT32_MAX};
+constexpr Range kBatchRows{1, 1'000'000};
+constexpr Range kQueueBatches{1, 4096};
 
 std::string range_text(Range r) {
   return "an integer in " + std::to_string(r.lo) + ".." + std::to_string(r.hi);
@@ -471,6 +474,38 @@ void check_header_names(const std::string& path, const std::vector<std::string>&
 
 }  // namespace
 
+// A database or table name goes into the INSERT as it is: plain identifiers only, so the query
+// cannot be changed by the conf and needs no quoting.
+bool plain_identifier(const std::string& s) {
+  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0])) != 0) return false;
+  return std::all_of(s.begin(), s.end(), [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '_'; });
+}
+
+void validate_clickhouse(const Config& c) {
+  if (c.clickhouse_url.empty()) return;  // off: the other keys are not used
+  const std::string base = "flow_log.clickhouse.";
+  HttpEndpoint ep;
+  if (std::string err = parse_http_url(c.clickhouse_url, ep); !err.empty())
+    throw ConfigError(base + "url", err + "; got " + quote(c.clickhouse_url));
+  for (auto [key, value] : {std::pair<const char*, const std::string*>{"database", &c.clickhouse_database},
+                            {"table", &c.clickhouse_table}})
+    if (!plain_identifier(*value))
+      throw ConfigError(base + key, "expected a plain identifier (letters, digits, _; not starting with a digit), got " +
+                                        quote(*value));
+  if (c.clickhouse_user.empty()) throw ConfigError(base + "user", "must not be empty (ClickHouse's own is \"default\")");
+  if (!c.clickhouse_password.empty() && !c.clickhouse_password_file.empty())
+    throw ConfigError(base + "password_file", "give password or password_file, not both");
+  check_range(base + "batch_rows", c.clickhouse_batch_rows, kBatchRows);
+  check_range(base + "queue_batches", c.clickhouse_queue_batches, kQueueBatches);
+  if (c.clickhouse_flush_interval_us == 0) throw ConfigError(base + "flush_interval", "must be greater than 0");
+  if (c.clickhouse_timeout_us == 0) throw ConfigError(base + "timeout", "must be greater than 0");
+  if (c.clickhouse_max_backoff_us == 0) throw ConfigError(base + "max_backoff", "must be greater than 0");
+  if (!c.clickhouse_spool_dir.empty() && c.clickhouse_spool_max_bytes == 0)
+    throw ConfigError(base + "spool_max_bytes", "must be greater than 0 when spool_dir is set (remove spool_dir for no spool)");
+  if (c.clickhouse_compression != "gzip" && c.clickhouse_compression != "none")
+    throw ConfigError(base + "compression", "expected gzip or none, got " + quote(c.clickhouse_compression));
+}
+
 void validate_config(const Config& c) {
   for (size_t i = 0; i < c.ports.size(); ++i) {
     const auto& p = c.ports[i];
@@ -538,6 +573,7 @@ void validate_config(const Config& c) {
                                                std::to_string(c.record_ring_size));
 
   check_range("flow_log.max_files", c.flow_log_max_files, kMaxFiles);
+  validate_clickhouse(c);
 
   check_listen("metrics.listen", c.metrics_listen);
   check_range("metrics.max_connections", c.metrics_max_connections, kMetricsConnections);
@@ -719,6 +755,27 @@ void load_endpoint_rules(const Node& n, const std::string& path, Config& c) {
   });
 }
 
+void load_clickhouse(const Node& n, Config& c) {
+  Section s(n, "flow_log.clickhouse",
+            {"url", "database", "table", "user", "password", "password_file", "batch_rows", "flush_interval", "timeout",
+             "queue_batches", "max_backoff", "spool_dir", "spool_max_bytes", "compression"});
+  read_string(s, "url", c.clickhouse_url);
+  read_string(s, "database", c.clickhouse_database);
+  read_string(s, "table", c.clickhouse_table);
+  read_string(s, "user", c.clickhouse_user);
+  read_string(s, "password", c.clickhouse_password);
+  read_string(s, "password_file", c.clickhouse_password_file);
+  read_uint(s, "batch_rows", c.clickhouse_batch_rows, kBatchRows);
+  read_duration(s, "flush_interval", c.clickhouse_flush_interval_us);
+  read_duration(s, "timeout", c.clickhouse_timeout_us);
+  read_uint(s, "queue_batches", c.clickhouse_queue_batches, kQueueBatches);
+  read_duration(s, "max_backoff", c.clickhouse_max_backoff_us);
+  read_string(s, "spool_dir", c.clickhouse_spool_dir);
+  read_size(s, "spool_max_bytes", c.clickhouse_spool_max_bytes);
+  read_string(s, "compression", c.clickhouse_compression);
+  c.clickhouse_compression = lower(trim(c.clickhouse_compression));
+}
+
 Config load_root(const Node& root) {
   Config c;
   c.latency_buckets = default_latency_buckets();
@@ -760,10 +817,11 @@ Config load_root(const Node& root) {
   Section r(top.get("records"), "records", {"ring_size"});
   read_size(r, "ring_size", c.record_ring_size);
 
-  Section fl(top.get("flow_log"), "flow_log", {"path", "max_bytes", "max_files"});
+  Section fl(top.get("flow_log"), "flow_log", {"path", "max_bytes", "max_files", "clickhouse"});
   read_string(fl, "path", c.flow_log_path);
   read_size(fl, "max_bytes", c.flow_log_max_bytes);
   read_uint(fl, "max_files", c.flow_log_max_files, kMaxFiles);
+  load_clickhouse(fl.get("clickhouse"), c);
 
   Section m(top.get("metrics"), "metrics",
             {"listen", "latency_buckets", "client_labels", "max_series_per_metric", "max_endpoints_per_service",
@@ -937,6 +995,20 @@ std::vector<std::string> restart_only_changes(const Config& running, const Confi
   diff("flow_log.path", a.flow_log_path, b.flow_log_path);
   diff("flow_log.max_bytes", a.flow_log_max_bytes, b.flow_log_max_bytes);
   diff("flow_log.max_files", a.flow_log_max_files, b.flow_log_max_files);
+  diff("flow_log.clickhouse.url", a.clickhouse_url, b.clickhouse_url);
+  diff("flow_log.clickhouse.database", a.clickhouse_database, b.clickhouse_database);
+  diff("flow_log.clickhouse.table", a.clickhouse_table, b.clickhouse_table);
+  diff("flow_log.clickhouse.user", a.clickhouse_user, b.clickhouse_user);
+  diff("flow_log.clickhouse.password", a.clickhouse_password, b.clickhouse_password);
+  diff("flow_log.clickhouse.password_file", a.clickhouse_password_file, b.clickhouse_password_file);
+  diff("flow_log.clickhouse.batch_rows", a.clickhouse_batch_rows, b.clickhouse_batch_rows);
+  diff("flow_log.clickhouse.flush_interval", a.clickhouse_flush_interval_us, b.clickhouse_flush_interval_us);
+  diff("flow_log.clickhouse.timeout", a.clickhouse_timeout_us, b.clickhouse_timeout_us);
+  diff("flow_log.clickhouse.queue_batches", a.clickhouse_queue_batches, b.clickhouse_queue_batches);
+  diff("flow_log.clickhouse.max_backoff", a.clickhouse_max_backoff_us, b.clickhouse_max_backoff_us);
+  diff("flow_log.clickhouse.spool_dir", a.clickhouse_spool_dir, b.clickhouse_spool_dir);
+  diff("flow_log.clickhouse.spool_max_bytes", a.clickhouse_spool_max_bytes, b.clickhouse_spool_max_bytes);
+  diff("flow_log.clickhouse.compression", a.clickhouse_compression, b.clickhouse_compression);
   diff("metrics.listen", a.metrics_listen, b.metrics_listen);
   diff("metrics.latency_buckets", a.latency_buckets, b.latency_buckets);
   diff("metrics.client_labels", a.client_labels, b.client_labels);

@@ -125,6 +125,21 @@ struct Config {
   std::string flow_log_path = "-";          // flow_log.path ("-" = stdout, "" = off)
   uint64_t flow_log_max_bytes = 100u << 20; // flow_log.max_bytes (rotate when exceeded; 0 = never)
   uint32_t flow_log_max_files = 5;          // flow_log.max_files (rotated files kept)
+  // flow_log.clickhouse: the same lines inserted into ClickHouse (control/clickhouse_sink.hpp).
+  std::string clickhouse_url;                          // url: http://host:port ("" = off)
+  std::string clickhouse_database = "default";         // database
+  std::string clickhouse_table = "l7_flow_log";        // table
+  std::string clickhouse_user = "default";             // user
+  std::string clickhouse_password;                     // password
+  std::string clickhouse_password_file;                // password_file (read at start)
+  uint32_t clickhouse_batch_rows = 10000;              // batch_rows: records per insert
+  uint64_t clickhouse_flush_interval_us = 1'000'000;   // flush_interval: oldest record's wait at most
+  uint64_t clickhouse_timeout_us = 10'000'000;         // timeout: a whole insert (connect, send, answer)
+  uint32_t clickhouse_queue_batches = 16;              // queue_batches: control thread → sink thread
+  uint64_t clickhouse_max_backoff_us = 30'000'000;     // max_backoff: retry delay cap
+  std::string clickhouse_spool_dir;                    // spool_dir ("" = no spool)
+  uint64_t clickhouse_spool_max_bytes = 1ull << 30;    // spool_max_bytes
+  std::string clickhouse_compression = "gzip";         // compression: gzip | none
 
   // --- metrics ---
   std::string metrics_listen = "127.0.0.1:9464";  // metrics.listen ("" = off)

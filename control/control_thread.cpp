@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "control/clickhouse_sink.hpp"
 #include "control/flow_log_writer.hpp"
 #include "control/metrics_server.hpp"
 #include "control/red_metrics.hpp"
@@ -42,6 +43,7 @@ struct ControlPlane::Impl {
   ControlInputs inputs;
 
   std::unique_ptr<FlowLogWriter> writer;
+  std::unique_ptr<ClickHouseSink> clickhouse;  // null when flow_log.clickhouse.url is ""
   std::unique_ptr<RedMetrics> red;
   std::shared_ptr<SelfMetrics> self;
   FlowRecord record;  // reused: records are read into it one at a time
@@ -72,12 +74,16 @@ struct ControlPlane::Impl {
       for (RecordRing* ring : inputs.rings) {
         for (std::size_t n = 0; n < kBatch && ring->pop(record); ++n) {
           writer->append(record);
+          if (clickhouse) clickhouse->add(record);
           batch.observe(record);
           records_by_protocol[record.protocol <= protocol_count() ? record.protocol : 0].add();
           ++total;
         }
       }
     }
+    // The ClickHouse batch goes out when full (in add) or flush_interval old: checked after every
+    // pass, empty ones included, so a quiet capture still delivers its last records on time.
+    if (clickhouse) clickhouse->tick();
     if (total != 0) {
       writer->flush();
       records.store(records.load(std::memory_order_relaxed) + total, std::memory_order_relaxed);
@@ -176,6 +182,8 @@ void ControlPlane::start() {
   const Config& c = m.config;
 
   m.writer = std::make_unique<FlowLogWriter>(c.flow_log_path, c.flow_log_max_bytes, c.flow_log_max_files);
+  // Throws naming flow_log.clickhouse.password_file or spool_dir when they cannot be used.
+  if (!c.clickhouse_url.empty()) m.clickhouse = std::make_unique<ClickHouseSink>(ClickHouseOptions::from_config(c));
   // The conf was validated; RedRules can still throw ConfigError (e.g. Hyperscan running out of
   // memory for the endpoint rules) and that stops the start like a bad listener does.
   m.red = std::make_unique<RedMetrics>(RedOptions::from_config(c), RedRules::from_config(c));
@@ -190,6 +198,7 @@ void ControlPlane::start() {
 
   if (!c.metrics_listen.empty()) {
     std::vector<std::shared_ptr<prometheus::Collectable>> collectables{m.red->collectable(), m.self};
+    if (m.clickhouse) collectables.push_back(m.clickhouse->collectable());
     try {
       m.server = std::make_unique<MetricsServer>(c.metrics_listen, MetricsServerLimits::from_config(c),
                                                  m.server_counters,
@@ -201,6 +210,7 @@ void ControlPlane::start() {
   }
 
   m.started = true;
+  if (m.clickhouse) m.clickhouse->start();
   m.thread = std::thread([&m] { m.run(); });
 }
 
@@ -214,6 +224,8 @@ void ControlPlane::stop() {
   while (m.drain_pass() != 0) {
   }
   m.writer->close();
+  // Inserts the backlog while ClickHouse takes it, spools the rest (one failed insert ends it).
+  if (m.clickhouse) m.clickhouse->stop();
   // The listener stays up until destruction so the final counts can still be scraped.
 }
 

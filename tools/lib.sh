@@ -8,10 +8,10 @@ BUILD_PKGS=(g++ meson ninja-build pkg-config python3 dpdk-dev libdpdk-dev libhyp
   prometheus-cpp-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev libpcap-dev libprotobuf-dev
   protobuf-compiler zlib1g-dev)
 # What the tests use besides: real servers and clients, capture tools, Prometheus, clang sanitizers;
-# systemd-analyze, groff and man for the units and the man page.
+# systemd-analyze, groff and man for the units and the man page; clickhouse for the flow log sink.
 TEST_PKGS=(prometheus tshark tcpdump mosquitto mosquitto-clients clang libclang-rt-14-dev curl
   rabbitmq-server amqp-tools python3-pika nats-server kcat systemd groff-base man-db
-  activemq python3-zmq victoria-metrics)
+  activemq python3-zmq victoria-metrics clickhouse-server clickhouse-client)
 # Commands the tests need that the machine image may already provide from elsewhere (node and npm
 # come with the image's Node.js; Debian's npm package would conflict with it).
 TEST_CMDS=(node:nodejs npm:npm ss:iproute2 javac:default-jdk-headless)
