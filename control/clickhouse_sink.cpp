@@ -12,6 +12,7 @@
 #include <deque>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
@@ -39,6 +40,13 @@ constexpr auto kFirstBackoff = std::chrono::milliseconds(200);
 // SIGKILL between an acknowledged insert and the deletion of its spool file (which would send
 // that batch again after the restart).
 constexpr auto kStopBudget = std::chrono::seconds(5);
+// A spooled batch ClickHouse answers with an error goes to the back of the spool, so the batches
+// behind it are tried. Refused this many times while other batches were accepted, it is the batch
+// (a value its column cannot take, say), not the server: it is set aside (the spool's .rejected
+// file, counted as dropped with reason "rejected") instead of being retried forever. While the
+// server refuses every batch (overloaded, table dropped) nothing is accepted, so nothing is set
+// aside: the batches wait in the spool.
+constexpr uint32_t kMaxRefusals = 5;
 
 struct Batch {
   std::string lines;
@@ -131,6 +139,7 @@ struct ClickHouseSink::State {
 
   // Metrics (several writers: atomics with fetch_add).
   std::atomic<uint64_t> sent{0}, retried{0}, spooled{0}, dropped_spool_full{0}, dropped_no_spool{0};
+  std::atomic<uint64_t> dropped_rejected{0};
   std::atomic<uint64_t> fail_not_sent{0}, fail_unknown{0}, fail_status{0};
   std::atomic<uint64_t> batches_sent{0};
   std::atomic<uint64_t> latency_buckets[kLatencyBuckets] = {};
@@ -183,8 +192,9 @@ struct ClickHouseSink::State {
     spool_or_drop(b);  // queue full: the sink thread is behind (ClickHouse slow or down)
   }
 
-  // One insert attempt.
-  bool insert(const Batch& b, std::string& why) {
+  // One insert attempt. `refused`: ClickHouse answered, with an error.
+  bool insert(const Batch& b, std::string& why, bool& refused) {
+    refused = false;
     std::string gz;
     if (o.gzip && !gzip_into(b.lines, gz)) {
       why = "gzip failed";
@@ -205,6 +215,7 @@ struct ClickHouseSink::State {
       return true;
     }
     if (r.outcome == HttpResult::kAnswered) {
+      refused = true;
       fail_status.fetch_add(1, std::memory_order_relaxed);
       std::string text = r.body.substr(0, 300);
       while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
@@ -220,6 +231,13 @@ struct ClickHouseSink::State {
     Batch cur;
     bool have = false, from_spool = false, down = false;
     uint64_t seq = 0;
+    // Spooled batches ClickHouse answered with an error, by sequence: how often, and how many
+    // batches had been accepted before the first time (bounded by the spool's files).
+    struct Refusal {
+      uint32_t count = 0;
+      uint64_t accepted_before = 0;
+    };
+    std::map<uint64_t, Refusal> refused;
     auto backoff = Clock::duration::zero();
     Clock::time_point retry_at{};
     const auto max_backoff = std::chrono::microseconds(o.max_backoff_us);
@@ -270,7 +288,25 @@ struct ClickHouseSink::State {
       }
       lock.unlock();
       std::string why;
-      const bool ok = insert(cur, why);
+      bool was_refused = false;
+      const bool ok = insert(cur, why, was_refused);
+      if (from_spool && ok) refused.erase(seq);
+      if (from_spool && was_refused) {
+        auto node = refused.extract(seq);
+        Refusal r = node.empty() ? Refusal{0, batches_sent.load(std::memory_order_relaxed)} : node.mapped();
+        ++r.count;
+        if (r.count >= kMaxRefusals && batches_sent.load(std::memory_order_relaxed) > r.accepted_before) {
+          std::fprintf(stderr, "l7tap: flow_log.clickhouse: a batch of %u records refused %u times while others "
+                       "were accepted (%s): set aside in the spool as .rejected\n", cur.rows, r.count, why.c_str());
+          spool.reject(seq);
+          dropped_rejected.fetch_add(cur.rows, std::memory_order_relaxed);
+          have = false;
+          lock.lock();
+          continue;
+        }
+        const uint64_t moved = spool.requeue(seq);  // to the back: the next batch is tried first
+        refused[moved != 0 ? moved : seq] = r;
+      }
       if (ok) {
         if (from_spool) spool.remove(seq);
         have = false;
@@ -348,7 +384,7 @@ void ClickHouseSink::stop() {
 uint64_t ClickHouseSink::records_sent() const { return s_->sent.load(); }
 uint64_t ClickHouseSink::records_spooled() const { return s_->spooled.load(); }
 uint64_t ClickHouseSink::records_dropped() const {
-  return s_->dropped_no_spool.load() + s_->dropped_spool_full.load();
+  return s_->dropped_no_spool.load() + s_->dropped_spool_full.load() + s_->dropped_rejected.load();
 }
 
 namespace {
@@ -388,10 +424,12 @@ std::vector<prometheus::MetricFamily> SinkMetrics::Collect() const {
   one(make_family("l7tap_clickhouse_records_spooled_total", "Records written to the spool directory.", MetricType::Counter),
       ld(s.spooled));
   prometheus::MetricFamily dropped = make_family("l7tap_clickhouse_records_dropped_total",
-      "Records lost to the ClickHouse sink: the queue was full and the spool full (spool_full) or off (no_spool).",
+      "Records lost to the ClickHouse sink: the queue was full and the spool full (spool_full) or off (no_spool); "
+      "a batch ClickHouse refused 5 times in a row (rejected: kept in the spool as .rejected when there is one).",
       MetricType::Counter);
   add_sample(dropped, {{"reason", "spool_full"}}, ld(s.dropped_spool_full));
   add_sample(dropped, {{"reason", "no_spool"}}, ld(s.dropped_no_spool));
+  add_sample(dropped, {{"reason", "rejected"}}, ld(s.dropped_rejected));
   out.push_back(std::move(dropped));
   prometheus::MetricFamily fails = make_family("l7tap_clickhouse_insert_failures_total",
       "Failed insert attempts: not_sent (connection refused or unreachable: certainly not inserted), unknown "
@@ -417,7 +455,9 @@ std::vector<prometheus::MetricFamily> SinkMetrics::Collect() const {
   m.histogram.sample_sum = static_cast<double>(ld(s.latency_sum_us)) / 1e6;
   h.metric.push_back(std::move(m));
   out.push_back(std::move(h));
-  one(make_family("l7tap_clickhouse_spool_bytes", "Bytes of batches waiting in the spool directory.", MetricType::Gauge),
+  one(make_family("l7tap_clickhouse_spool_bytes",
+                  "Bytes of batches in the spool directory: waiting ones and rejected ones (both count against "
+                  "spool_max_bytes).", MetricType::Gauge),
       s_->spool.bytes());
   one(make_family("l7tap_clickhouse_spool_batches", "Batches waiting in the spool directory.", MetricType::Gauge),
       s_->spool.files());

@@ -11,7 +11,9 @@
 //     insert is spooled and retried, oldest spooled batch first, after an exponential backoff
 //     (200 ms doubling up to max_backoff); while ClickHouse is down the queue is moved to the
 //     spool as it arrives. Without a spool a failed batch is kept in memory and retried while the
-//     queue fills up behind it.
+//     queue fills up behind it. A spooled batch ClickHouse answers with an error goes to the back
+//     of the spool; refused 5 times while other batches were accepted it is set aside as
+//     "<file>.rejected" (kept for the operator, counted as dropped, reason "rejected").
 //   stop: the last batch is queued; queued and spooled batches are inserted while ClickHouse
 //     answers (so an offline run ends with its records delivered), for 5 s at most; at the first
 //     failure or after 5 s the rest is spooled, and the spool is replayed after the next start.

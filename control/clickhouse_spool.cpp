@@ -76,13 +76,17 @@ ClickHouseSpool::ClickHouseSpool(std::string dir, uint64_t max_bytes) : dir_(std
       stale.push_back(n);  // a batch whose write a crash interrupted: never renamed, never counted
       continue;
     }
+    struct stat st;
+    if (n.size() > 9 && n.compare(n.size() - 9, 9, ".rejected") == 0) {
+      if (::stat((dir_ + "/" + n).c_str(), &st) == 0) rejected_bytes_ += static_cast<uint64_t>(st.st_size);
+      continue;  // set aside by an earlier run: kept, charged to the cap, not replayed
+    }
     uint64_t seq = 0;
     uint32_t rows = 0;
     int used = 0;
     if (std::sscanf(n.c_str(), "%" SCNu64 "-%" SCNu32 ".jsonl%n", &seq, &rows, &used) != 2 ||
         used != static_cast<int>(n.size()))
       continue;  // not ours (e.g. a .bad file): left alone
-    struct stat st;
     if (::stat((dir_ + "/" + n).c_str(), &st) != 0) continue;
     entries_[seq] = Entry{rows, static_cast<uint64_t>(st.st_size)};
     bytes_ += static_cast<uint64_t>(st.st_size);
@@ -108,7 +112,7 @@ std::string ClickHouseSpool::name(uint64_t seq, uint32_t rows) const {
 bool ClickHouseSpool::put(const std::string& lines, uint32_t rows) {
   if (dir_.empty()) return false;
   std::lock_guard<std::mutex> lock(mu_);
-  if (bytes_ + lines.size() > max_bytes_) return false;
+  if (bytes_ + rejected_bytes_ + lines.size() > max_bytes_) return false;
   const uint64_t seq = next_seq_++;
   const std::string path = name(seq, rows);
   const std::string tmp = path + ".tmp";
@@ -159,9 +163,34 @@ void ClickHouseSpool::remove(uint64_t seq) {
   entries_.erase(it);
 }
 
+void ClickHouseSpool::reject(uint64_t seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(seq);
+  if (it == entries_.end()) return;
+  const std::string path = name(seq, it->second.rows);
+  if (::rename(path.c_str(), (path + ".rejected").c_str()) == 0) {
+    rejected_bytes_ += it->second.bytes;
+  } else {
+    ::unlink(path.c_str());  // cannot keep it aside: it must not block the spool either
+  }
+  bytes_ -= it->second.bytes;
+  entries_.erase(it);
+}
+
+uint64_t ClickHouseSpool::requeue(uint64_t seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(seq);
+  if (it == entries_.end()) return 0;
+  const uint64_t to = next_seq_++;
+  if (::rename(name(seq, it->second.rows).c_str(), name(to, it->second.rows).c_str()) != 0) return 0;
+  entries_[to] = it->second;
+  entries_.erase(it);
+  return to;
+}
+
 uint64_t ClickHouseSpool::bytes() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return bytes_;
+  return bytes_ + rejected_bytes_;
 }
 
 std::size_t ClickHouseSpool::files() const {

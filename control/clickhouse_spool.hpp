@@ -6,7 +6,10 @@
 // deleted at start). The sequence orders them: replay takes the oldest first. The directory is
 // scanned at start, so batches spooled before a restart of l7tap are replayed after it. Total size
 // is capped (spool_max_bytes): a batch that does not fit is refused and its records are counted as
-// dropped by the caller. Thread-safe: the control thread spools when the queue is full, the sink
+// dropped by the caller. A batch ClickHouse keeps refusing (its content, e.g. a value the table's
+// column type cannot take) is set aside as "<name>.rejected": no longer replayed, so it cannot block
+// the batches behind it, but kept for the operator (moved back to its .jsonl name it is replayed
+// at the next start) and still counted against the cap. Thread-safe: the control thread spools when the queue is full, the sink
 // thread spools failed batches and replays.
 #pragma once
 
@@ -31,8 +34,13 @@ class ClickHouseSpool {
   bool oldest(std::string& lines, uint32_t& rows, uint64_t& seq);
   // Deletes a batch once ClickHouse took it.
   void remove(uint64_t seq);
+  // Sets a batch aside as "<name>.rejected" (see above); its bytes stay charged to the cap.
+  void reject(uint64_t seq);
+  // Moves a batch to the back (a new, highest sequence); returns it, or 0 when the rename failed
+  // (the batch then stays where it was).
+  uint64_t requeue(uint64_t seq);
 
-  uint64_t bytes() const;
+  uint64_t bytes() const;  // waiting batches and rejected ones
   std::size_t files() const;
   uint64_t bad_files() const;
 
@@ -48,7 +56,8 @@ class ClickHouseSpool {
   mutable std::mutex mu_;
   std::map<uint64_t, Entry> entries_;  // by sequence: begin() is the oldest
   uint64_t next_seq_ = 1;
-  uint64_t bytes_ = 0;
+  uint64_t bytes_ = 0;           // waiting batches
+  uint64_t rejected_bytes_ = 0;  // .rejected files (from this run and earlier ones)
   uint64_t bad_ = 0;
   bool failing_ = false;  // the last write failed (logged once)
 };

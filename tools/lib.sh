@@ -8,7 +8,8 @@ BUILD_PKGS=(g++ meson ninja-build pkg-config python3 dpdk-dev libdpdk-dev libhyp
   prometheus-cpp-dev libyaml-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev libpcap-dev libprotobuf-dev
   protobuf-compiler zlib1g-dev)
 # What the tests use besides: real servers and clients, capture tools, Prometheus, clang sanitizers;
-# systemd-analyze, groff and man for the units and the man page; clickhouse for the flow log sink.
+# systemd-analyze, groff and man for the units and the man page; VictoriaMetrics for the fleet test;
+# ClickHouse for the flow log sink.
 TEST_PKGS=(prometheus tshark tcpdump mosquitto mosquitto-clients clang libclang-rt-14-dev curl
   rabbitmq-server amqp-tools python3-pika nats-server kcat systemd groff-base man-db
   activemq python3-zmq victoria-metrics clickhouse-server clickhouse-client)

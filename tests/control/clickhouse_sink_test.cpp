@@ -71,6 +71,7 @@ class FakeClickHouse {
   }
   uint16_t port() const { return port_; }
   std::atomic<int> status{200};
+  std::string poison;  // set before traffic: a body containing it is answered 500, every time
   std::vector<std::string> lines() {
     std::lock_guard<std::mutex> l(mu_);
     return lines_;
@@ -100,9 +101,9 @@ class FakeClickHouse {
       }
       const std::size_t end = in.find("\r\n\r\n");
       std::string body = in.substr(end + 4);
-      const int st = status.load();
+      if (in.find("Content-Encoding: gzip") != std::string::npos) body = gunzip(body);
+      const int st = !poison.empty() && body.find(poison) != std::string::npos ? 500 : status.load();
       if (st == 200) {
-        if (in.find("Content-Encoding: gzip") != std::string::npos) body = gunzip(body);
         std::lock_guard<std::mutex> l(mu_);
         head_ = in.substr(0, end);
         std::size_t at = 0;
@@ -232,6 +233,52 @@ TEST(ClickHouseSink, ErrorAnswersAreRetriedUntilAccepted) {
   ASSERT_TRUE(eventually([&] { return ch.lines().size() == 50; }));
   sink.stop();
   expect_each_once(ch.lines(), 50);
+}
+
+// One batch ClickHouse refuses for its content (every time) must not hold back the rest: it goes
+// to the back of the spool, and once others were accepted and it was refused 5 times it is set
+// aside as .rejected, its records counted as dropped.
+TEST(ClickHouseSink, ABatchRefusedWhileOthersAreAcceptedIsSetAside) {
+  test::TempDir dir("l7tap_chspool");
+  const std::string spool = dir.path() + "/spool";
+  FakeClickHouse ch;
+  ch.poison = "\"request_id\":\"7\"";  // the first batch (ids 0..9)
+  ClickHouseOptions o = options(ch.port(), spool);
+  o.max_backoff_us = 20'000;
+  ClickHouseSink sink(o);
+  sink.start();
+  for (uint64_t i = 0; i < 60; ++i) sink.add(rec(i));
+  ASSERT_TRUE(eventually([&] { return ch.lines().size() == 50 && sink.records_dropped() == 10; }));
+  sink.stop();
+  std::multiset<uint64_t> ids;
+  for (const std::string& l : ch.lines()) ids.insert(std::stoull(l.substr(l.find("\"request_id\":\"") + 14)));
+  for (uint64_t i = 0; i < 60; ++i) EXPECT_EQ(ids.count(i), i < 10 ? 0u : 1u) << i;
+  std::size_t rejected = 0, waiting = 0;
+  for (const auto& e : std::filesystem::directory_iterator(spool)) {
+    rejected += e.path().extension() == ".rejected";
+    waiting += e.path().extension() == ".jsonl";
+  }
+  EXPECT_EQ(rejected, 1u) << "kept for the operator";
+  EXPECT_EQ(waiting, 0u);
+}
+
+// While ClickHouse refuses every batch (overloaded, table dropped), no batch is set aside: nothing
+// was accepted, so nothing points at one batch.
+TEST(ClickHouseSink, NothingIsSetAsideWhileEveryBatchIsRefused) {
+  test::TempDir dir("l7tap_chspool");
+  FakeClickHouse ch;
+  ch.status = 500;
+  ClickHouseOptions o = options(ch.port(), dir.path() + "/spool");
+  o.max_backoff_us = 10'000;
+  ClickHouseSink sink(o);
+  sink.start();
+  for (uint64_t i = 0; i < 30; ++i) sink.add(rec(i));
+  std::this_thread::sleep_for(600ms);  // dozens of refusals per batch at a 10 ms backoff
+  EXPECT_EQ(sink.records_dropped(), 0u);
+  ch.status = 200;
+  ASSERT_TRUE(eventually([&] { return ch.lines().size() == 30; }));
+  sink.stop();
+  expect_each_once(ch.lines(), 30);
 }
 
 TEST(ClickHouseSink, FullSpoolDropsAndCounts) {
