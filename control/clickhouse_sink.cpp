@@ -71,23 +71,6 @@ bool gzip_into(const std::string& in, std::string& out) {
 
 }  // namespace
 
-void quote_request_ids(std::string& lines, std::size_t from) {
-  // A JSON string never holds an unescaped '"', so `,"request_id":` only ever matches the key.
-  static constexpr std::string_view kKey = ",\"request_id\":";
-  for (std::size_t at = lines.find(kKey, from); at != std::string::npos; at = lines.find(kKey, at)) {
-    std::size_t v = at + kKey.size();
-    if (v < lines.size() && (lines[v] == '-' || (lines[v] >= '0' && lines[v] <= '9'))) {
-      std::size_t end = v + 1;
-      while (end < lines.size() && lines[end] >= '0' && lines[end] <= '9') ++end;
-      lines.insert(end, 1, '"');
-      lines.insert(v, 1, '"');
-      at = end + 2;
-    } else {
-      at = v;
-    }
-  }
-}
-
 ClickHouseOptions ClickHouseOptions::from_config(const Config& c) {
   ClickHouseOptions o;
   parse_http_url(c.clickhouse_url, o.endpoint);  // validated already
@@ -354,9 +337,7 @@ void ClickHouseSink::start() {
 void ClickHouseSink::add(const FlowRecord& rec) {
   State& s = *s_;
   if (s.current.rows == 0) s.current_since = Clock::now();
-  const std::size_t at = s.current.lines.size();
-  format_record_json(rec, s.current.lines);
-  quote_request_ids(s.current.lines, at);
+  format_record_json(rec, s.current.lines, RequestIdJson::kAlwaysString);
   if (++s.current.rows >= s.o.batch_rows) s.hand_off();
 }
 

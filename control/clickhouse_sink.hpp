@@ -85,10 +85,4 @@ class ClickHouseSink {
   std::shared_ptr<State> s_;
 };
 
-// The integer request ids the flow log writes as JSON numbers become strings from `from` on in
-// `lines`: the table's request_id column is a String, and ClickHouse before 20.x refuses a number
-// for a String column in JSONEachRow (newer ones take it only with
-// input_format_json_read_numbers_as_strings).
-void quote_request_ids(std::string& lines, std::size_t from);
-
 }  // namespace l7tap

@@ -229,7 +229,7 @@ std::size_t max_record_json_size() {
   return kFixedJson + 8 * FieldCaps::kAttrCount + kEscapedMax * (FieldCaps::kStringBytes + longest_name);
 }
 
-char* write_record_json(const FlowRecord& rec, char* out) {
+char* write_record_json(const FlowRecord& rec, char* out, RequestIdJson ids) {
   const L7Fields& l7 = rec.l7;
   out = put(out, "{\"type\":\"");
   out = put(out, record_type_name(rec.type));  // our own names: nothing to escape
@@ -241,7 +241,8 @@ char* write_record_json(const FlowRecord& rec, char* out) {
   out = put_string_field(out, ",\"request_resource\":", l7.get(Field::kRequestResource));
   if (const std::string_view id = l7.get(Field::kRequestId); !id.empty()) {
     out = put(out, ",\"request_id\":");
-    out = l7.request_id_is_int() && is_json_integer(id) ? put(out, id) : put_json_string(out, id);
+    const bool number = ids == RequestIdJson::kNumberWhenInteger && l7.request_id_is_int() && is_json_integer(id);
+    out = number ? put(out, id) : put_json_string(out, id);
   }
   out = put_string_field(out, ",\"endpoint\":", l7.get(Field::kEndpoint));
   if (l7.has_response_code) out = put_int(put(out, ",\"response_code\":"), l7.response_code);
@@ -272,10 +273,10 @@ char* write_record_json(const FlowRecord& rec, char* out) {
   return put(out, "}\n");
 }
 
-std::size_t format_record_json(const FlowRecord& rec, std::string& out) {
+std::size_t format_record_json(const FlowRecord& rec, std::string& out, RequestIdJson ids) {
   const std::size_t before = out.size();
   out.resize(before + max_record_json_size(rec));
-  char* end = write_record_json(rec, out.data() + before);
+  char* end = write_record_json(rec, out.data() + before, ids);
   out.resize(static_cast<std::size_t>(end - out.data()));
   return out.size() - before;
 }

@@ -23,13 +23,20 @@ std::size_t max_record_json_size(const FlowRecord& rec);
 // The largest max_record_json_size() of any record.
 std::size_t max_record_json_size();
 
+// How a request id flagged as an integer is written: as a JSON number (the flow log), or as a
+// string (the ClickHouse sink: the table's request_id column is a String, and ClickHouse before
+// 20.x refuses a JSON number for a String column in JSONEachRow).
+enum class RequestIdJson : uint8_t { kNumberWhenInteger, kAlwaysString };
+
 // Writes `rec` as one JSON object followed by '\n' at `out` (room for max_record_json_size(rec)
 // bytes) and returns the end. Field order follows the schema table; fields without a value are
-// omitted; request ids flagged as integers are written as JSON integers when they are ones.
-char* write_record_json(const FlowRecord& rec, char* out);
+// omitted; request ids flagged as integers are written as JSON integers when they are ones
+// (unless `ids` says always string).
+char* write_record_json(const FlowRecord& rec, char* out, RequestIdJson ids = RequestIdJson::kNumberWhenInteger);
 
 // The same, appended to `out`; returns the bytes appended.
-std::size_t format_record_json(const FlowRecord& rec, std::string& out);
+std::size_t format_record_json(const FlowRecord& rec, std::string& out,
+                               RequestIdJson ids = RequestIdJson::kNumberWhenInteger);
 
 // Appends `s` as a JSON string literal (quotes included). Control characters are escaped, and
 // every byte that is not part of a well-formed UTF-8 sequence is written as \u00XX of the byte,

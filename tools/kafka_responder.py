@@ -14,12 +14,13 @@ Usage: kafka_responder.py [--host 127.0.0.1] [--port 0] [--port-file PATH]
 With --port 0 a free port is chosen; it is printed on stdout ("listening HOST PORT") and written to
 --port-file when given.
 """
-import argparse
 import socketserver
 import struct
 import sys
 import threading
 import time
+
+import responder_server
 
 API_PRODUCE, API_FETCH, API_LIST_OFFSETS, API_METADATA, API_API_VERSIONS = 0, 1, 2, 3, 18
 SUPPORTED = {  # api_key: (min_version, max_version)
@@ -385,28 +386,5 @@ class Handler(socketserver.BaseRequestHandler):
         return out
 
 
-class Server(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file")
-    args = ap.parse_args()
-    srv = Server((args.host, args.port), Handler)
-    host, port = srv.server_address[:2]
-    print(f"listening {host} {port}", flush=True)
-    if args.port_file:
-        with open(args.port_file, "w") as f:
-            f.write(f"{port}\n")
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
-
-
 if __name__ == "__main__":
-    main()
+    responder_server.serve(Handler, __doc__.split("\n\n")[0])

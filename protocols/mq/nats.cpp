@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "protocols/codec/json_string.hpp"
 #include "protocols/core/byte_reader.hpp"
 #include "protocols/core/trace_context.hpp"
 
@@ -142,44 +143,6 @@ bool decode_args(Frame& f) {
   return false;
 }
 
-// Appends the UTF-8 encoding of `cp` to out[n..] as far as it fits.
-void put_utf8(uint32_t cp, std::span<char> out, std::size_t& n) {
-  char b[4];
-  std::size_t k = 0;
-  if (cp < 0x80) {
-    b[k++] = static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    b[k++] = static_cast<char>(0xc0 | (cp >> 6));
-    b[k++] = static_cast<char>(0x80 | (cp & 0x3f));
-  } else if (cp < 0x10000) {
-    b[k++] = static_cast<char>(0xe0 | (cp >> 12));
-    b[k++] = static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    b[k++] = static_cast<char>(0x80 | (cp & 0x3f));
-  } else {
-    b[k++] = static_cast<char>(0xf0 | (cp >> 18));
-    b[k++] = static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-    b[k++] = static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    b[k++] = static_cast<char>(0x80 | (cp & 0x3f));
-  }
-  if (n + k > out.size()) return;  // never write a partial character
-  for (std::size_t i = 0; i < k; ++i) out[n++] = b[i];
-}
-
-int hex4(std::string_view s, std::size_t at) {
-  if (at + 4 > s.size()) return -1;
-  int v = 0;
-  for (std::size_t i = at; i < at + 4; ++i) {
-    char c = s[i];
-    int d = c >= '0' && c <= '9'   ? c - '0'
-            : c >= 'a' && c <= 'f' ? c - 'a' + 10
-            : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                   : -1;
-    if (d < 0) return -1;
-    v = v * 16 + d;
-  }
-  return v;
-}
-
 // Scans the JSON string starting at json[i] == '"'; returns the index just past its closing quote,
 // or npos when unterminated. `escaped` tells whether it contains backslashes.
 std::size_t skip_json_string(std::string_view json, std::size_t i, bool& escaped) {
@@ -193,62 +156,6 @@ std::size_t skip_json_string(std::string_view json, std::size_t i, bool& escaped
     }
   }
   return std::string_view::npos;
-}
-
-// Unescapes the body of a JSON string (without quotes) into out; returns the length written.
-std::size_t unescape_json(std::string_view s, std::span<char> out) {
-  std::size_t n = 0;
-  for (std::size_t i = 0; i < s.size() && n < out.size(); ++i) {
-    char c = s[i];
-    if (c != '\\' || i + 1 >= s.size()) {
-      out[n++] = c;
-      continue;
-    }
-    char e = s[++i];
-    switch (e) {
-      case 'b':
-        out[n++] = '\b';
-        break;
-      case 'f':
-        out[n++] = '\f';
-        break;
-      case 'n':
-        out[n++] = '\n';
-        break;
-      case 'r':
-        out[n++] = '\r';
-        break;
-      case 't':
-        out[n++] = '\t';
-        break;
-      case 'u': {
-        int cp = hex4(s, i + 1);
-        if (cp < 0) {
-          out[n++] = '?';
-          break;
-        }
-        i += 4;
-        uint32_t code = static_cast<uint32_t>(cp);
-        if (code >= 0xd800 && code < 0xdc00) {  // high surrogate: combine with a following low one
-          int lo = (i + 2 < s.size() && s[i + 1] == '\\' && s[i + 2] == 'u') ? hex4(s, i + 3) : -1;
-          if (lo >= 0xdc00 && lo < 0xe000) {
-            code = 0x10000 + ((code - 0xd800) << 10) + (static_cast<uint32_t>(lo) - 0xdc00);
-            i += 6;
-          } else {
-            code = 0xfffd;
-          }
-        } else if (code >= 0xdc00 && code < 0xe000) {
-          code = 0xfffd;
-        }
-        put_utf8(code, out, n);
-        break;
-      }
-      default:
-        out[n++] = e;
-        break;  // \" \\ \/ and anything else: the character itself
-    }
-  }
-  return n;
 }
 
 // The text of a NATS -ERR, without the single quotes the server puts around it.

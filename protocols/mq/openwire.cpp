@@ -647,21 +647,11 @@ Walk OpenWireParser::decode_framed(Dir dir, std::span<const uint8_t> body, Comma
     return openwire::decode_command(body, f, &cache_[d], cmd, used);
   }
   const bool negotiated = has_prefs_[0] && has_prefs_[1];
-  if (!negotiated && !guessed_[d] && has_prefs_[d] && !body.empty()) {
-    // This side's WireFormatInfo was seen, its peer's was not: find the encoding in use.
+  if (!negotiated && !guessed_[d] && !body.empty()) {
+    // The pair of WireFormatInfos was not seen: find the encoding in use (with this side's
+    // version when its WireFormatInfo was seen).
     for (Format g : openwire::kGuesses) {
-      g.version = prefs_[d].version;
-      Command probe_cmd;
-      if (openwire::decode_command(body, g, nullptr, probe_cmd, used) == Walk::kOk && used == body.size()) {
-        guessed_[d] = true;
-        guess_[d] = g;
-        guess_[d].strict = false;
-        f = guess_[d];
-        break;
-      }
-    }
-  } else if (!negotiated && !guessed_[d] && !body.empty()) {
-    for (Format g : openwire::kGuesses) {
+      if (has_prefs_[d]) g.version = prefs_[d].version;
       Command probe_cmd;
       if (openwire::decode_command(body, g, nullptr, probe_cmd, used) == Walk::kOk && used == body.size()) {
         guessed_[d] = true;

@@ -47,7 +47,7 @@ inline constexpr uint32_t kMinJsonHeader = 24;
 inline constexpr uint64_t kMaxFrame = 16ull << 20;
 
 // One decoded header. Views point into the frame; JSON strings are still escaped (see
-// for_each_ext / unescape_json).
+// for_each_ext / unescape_json in protocols/codec/json_string.hpp).
 struct Header {
   Serialization serialization = Serialization::kJson;
   int32_t code = 0;
@@ -72,9 +72,6 @@ class ExtVisitor {
 // Calls v.on_ext(key, value) for each extFields entry whose value is a string (JSON strings are
 // unescaped into bounded scratch space, truncated past it). Returns false when the map is malformed.
 bool for_each_ext(const Header& h, ExtVisitor& v);
-
-// Unescapes the body of a JSON string into out; returns the length written (truncated to out).
-std::size_t unescape_json(std::string_view s, std::span<char> out);
 
 // The first bytes of a frame: kYes when they are, beyond doubt, a RocketMQ frame start (sane
 // lengths, serialization 0/1 and a header that decodes, flag bits 0-1 only), kMaybe when more bytes

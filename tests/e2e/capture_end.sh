@@ -8,9 +8,6 @@
 # 127.0.0.1:P carrying CAPTURE_END_MARKER. The kernel hands packets to the capture in order, and
 # tcpdump -U writes each one as it reads it, so once the marker is in the file everything before
 # it is too. l7tap sees the marker as a one-datagram UDP flow of no known protocol (no record).
-# Every capture runs tcpdump with `-B 65536` (a 64 MiB kernel buffer): with --immediate-mode and the
-# default 2 MiB, lo's big frames fill it after ~16 packets, and a tcpdump that falls behind on a
-# loaded machine lost packets ("N packets dropped by kernel": 292 of 308 in a paused-reader test).
 
 CAPTURE_END_MARKER=l7tap-e2e-capture-end
 
@@ -45,4 +42,24 @@ capture_end() {
   _poll_until 400 "the end marker never reached $2" _has_marker "$2"
   kill -INT "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true
+}
+
+# capture_start PCAP PORT LOG: starts tcpdump on lo for "port PORT" into PCAP (its stderr into LOG)
+# and waits (at most 10 s) until it is live; its pid is then in CAPTURE_PID. `-B 65536`: in
+# immediate mode libpcap's ring has slots as large as a whole packet on lo (64 KiB MTU), so the
+# default 2 MiB buffer holds 16 packets, and a tcpdump descheduled on a loaded machine dropped some
+# ("N packets dropped by kernel": 292 of 308 with a paused reader; none with 64 MiB).
+capture_start() {
+  tcpdump -i lo -U --immediate-mode -B 65536 -n -s 0 -w "$1" "port $2" 2>"$3" &
+  CAPTURE_PID=$!
+  _i=0
+  until grep -q "listening on" "$3" 2>/dev/null; do
+    _i=$((_i + 1))
+    if [ "$_i" -ge 100 ]; then
+      echo "capture_start: tcpdump did not start" >&2
+      cat "$3" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
 }

@@ -35,10 +35,8 @@ for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
 [ -s "$work/port" ] || { echo "kafka_capture: responder did not start" >&2; cat "$work/responder.log" >&2; exit 1; }
 port=$(cat "$work/port")
 
-tcpdump -i lo -U --immediate-mode -B 65536 -s 0 -w "$pcap" "port $port" 2>"$work/tcpdump.log" &
-dump_pid=$!
-# tcpdump prints "listening on" once the capture is live.
-for _ in $(seq 50); do grep -q "listening on" "$work/tcpdump.log" 2>/dev/null && break; sleep 0.1; done
+capture_start "$pcap" "$port" "$work/tcpdump.log" || exit 1
+dump_pid=$CAPTURE_PID
 
 broker="127.0.0.1:$port"
 traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"

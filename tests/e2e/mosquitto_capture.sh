@@ -66,9 +66,8 @@ wait_for /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.
   { echo "$0: mosquitto did not start" >&2; cat "$WORK/mosquitto.log" >&2; exit 1; }
 
 # The capture starts once the broker is up, so the readiness probe above stays out of it.
-tcpdump -i lo -U --immediate-mode -B 65536 -w "$PCAP" "port $PORT" 2>"$WORK/tcpdump.log" &
-TCPDUMP_PID=$!
-wait_for grep -q "listening on" "$WORK/tcpdump.log" || { echo "$0: tcpdump did not start" >&2; cat "$WORK/tcpdump.log" >&2; exit 1; }
+capture_start "$PCAP" "$PORT" "$WORK/tcpdump.log" || exit 1
+TCPDUMP_PID=$CAPTURE_PID
 
 
 # round VERSION TAG: subscriber + 3 publishers.

@@ -46,9 +46,8 @@ authorization {
 }
 EOF
 
-tcpdump -i lo -U --immediate-mode -B 65536 -s 0 -w "$pcap" "port $port" 2>"$work/tcpdump.log" &
-dump_pid=$!
-# tcpdump prints "listening on" once the capture is live.
+capture_start "$pcap" "$port" "$work/tcpdump.log" || exit 1
+dump_pid=$CAPTURE_PID
 for _ in $(seq 50); do grep -q listening "$work/tcpdump.log" && break; sleep 0.1; done
 
 nats-server -c "$work/nats.conf" >"$work/server.log" 2>&1 &

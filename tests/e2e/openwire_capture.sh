@@ -40,9 +40,8 @@ javac -d "$work/classes" -cp "$classpath" "$root/tools/openwire-client/Client.ja
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
-tcpdump -i lo -U --immediate-mode -B 65536 -s 0 -w "$pcap" "port $port" 2>"$work/tcpdump.log" &
-dump_pid=$!
-for _ in $(seq 50); do grep -q listening "$work/tcpdump.log" && break; sleep 0.1; done
+capture_start "$pcap" "$port" "$work/tcpdump.log" || exit 1
+dump_pid=$CAPTURE_PID
 
 # /usr/bin/activemq switches to the `activemq` user and the system instance directories; the
 # broker itself is the package's activemq.jar with a base directory of our own.

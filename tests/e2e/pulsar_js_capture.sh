@@ -40,14 +40,8 @@ for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
 [ -s "$work/port" ] || { echo "pulsar_js_capture: responder did not start" >&2; cat "$work/responder.log" >&2; exit 1; }
 port=$(cat "$work/port")
 
-# -B: in immediate mode libpcap's ring has fixed-size slots as large as a whole packet on lo (64 KiB
-# MTU): the default 2 MiB buffer holds 16 packets, and a tcpdump descheduled on a loaded machine
-# dropped some ("N packets dropped by kernel", seen by l7tap as a reassembly gap). 64 MiB holds ~1000
-# (a tcpdump stopped with SIGSTOP during 300 packets then lost none; with the default, 292).
-tcpdump -i lo -U --immediate-mode -B 65536 -s 0 -w "$pcap" "port $port" 2>"$work/tcpdump.log" &
-dump_pid=$!
-# tcpdump prints "listening on" once the capture is live.
-for _ in $(seq 50); do grep -q "listening on" "$work/tcpdump.log" 2>/dev/null && break; sleep 0.1; done
+capture_start "$pcap" "$port" "$work/tcpdump.log" || exit 1
+dump_pid=$CAPTURE_PID
 
 if ! timeout 90 node "$client_dir/client.js" "$port" >&2; then
   echo "pulsar_js_capture: the client failed; responder log:" >&2

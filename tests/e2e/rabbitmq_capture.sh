@@ -107,10 +107,8 @@ EOF
 timeout 60 "$RABBIT_BIN/rabbitmqctl" -n "$NODE" await_startup >/dev/null
 
 PCAP=$OUTDIR/rabbitmq.pcap
-tcpdump -i lo -U --immediate-mode -B 65536 -n -s 0 -w "$PCAP" "port $AMQP_PORT" 2>"$WORK/tcpdump.err" &
-TCPDUMP_PID=$!
-for _ in $(seq 1 50); do grep -q listening "$WORK/tcpdump.err" 2>/dev/null && break; sleep 0.1; done
-grep -q listening "$WORK/tcpdump.err" || { echo "tcpdump did not start" >&2; cat "$WORK/tcpdump.err" >&2; exit 1; }
+capture_start "$PCAP" "$AMQP_PORT" "$WORK/tcpdump.err" || exit 1
+TCPDUMP_PID=$CAPTURE_PID
 
 # 1. pika: topology, three published messages with trace headers, basic_get + ack, consume + ack,
 #    a passive declare of a missing queue (the broker closes the channel with 404), clean close.

@@ -30,9 +30,8 @@ trap cleanup EXIT
 # segments faster than tcpdump drains them): a bigger buffer, and a new capture when it still did.
 for attempt in 1 2 3; do
   port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  tcpdump -i lo -B 65536 -U --immediate-mode -s 0 -w "$pcap" "port $port" 2>"$work/tcpdump.log" &
-  dump_pid=$!
-  for _ in $(seq 50); do grep -q listening "$work/tcpdump.log" && break; sleep 0.1; done
+  capture_start "$pcap" "$port" "$work/tcpdump.log" || exit 1
+  dump_pid=$CAPTURE_PID
 
   timeout 120 $PY "$here/zmtp_peers.py" "$port" >"$out/zmtp-summary.json"
 

@@ -1,6 +1,7 @@
 // Test helpers for protocol parsers: ParserHarness drives a parser through the real StreamDriver
 // (buffering, skipping, error handling) and collects the messages it emits; SignatureMatcher checks
-// what one protocol's Hyperscan signatures match on their own.
+// what one protocol's Hyperscan signatures match on their own; describe() and pair_all() compare
+// runs and turn messages into records.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "protocols/core/parser.hpp"
+#include "protocols/core/session_pairing.hpp"
 #include "protocols/core/stream_driver.hpp"
 
 namespace l7tap::test {
@@ -182,5 +184,43 @@ class SignatureMatcher {
   hs_scratch_t* scratch_ = nullptr;
   std::string error_;
 };
+
+// Everything a parser put into a message, as one line: for comparing two runs over the same bytes
+// (fed whole and split, clean and after garbage). Timestamps are left out.
+inline std::string describe(const Message& m) {
+  const L7Fields& f = m.fields;
+  std::string s = std::to_string(static_cast<int>(m.role)) + "|" + std::to_string(static_cast<int>(m.dir)) + "|" +
+                  std::to_string(m.has_id) + ":" + std::to_string(m.id) + "|" + std::to_string(m.pair_class);
+  for (std::size_t i = 0; i < kFieldCount; ++i) s += "|" + std::string(f.get(static_cast<Field>(i)));
+  s += "|" + std::to_string(static_cast<int>(f.response_status)) + "|" +
+       (f.has_response_code ? std::to_string(f.response_code) : "-") + "|" +
+       (f.has_request_length ? std::to_string(f.request_length) : "-") + "|" +
+       (f.has_response_length ? std::to_string(f.response_length) : "-");
+  for (std::size_t i = 0; i < f.attribute_count(); ++i)
+    s += "|" + std::string(f.attribute_key(i)) + "=" + std::string(f.attribute_value(i));
+  return s;
+}
+
+inline std::vector<std::string> describe_all(const std::vector<Message>& ms) {
+  std::vector<std::string> out;
+  for (const auto& m : ms) out.push_back(describe(m));
+  return out;
+}
+
+struct RecordCollector : RecordSink {
+  void on_record(FlowRecord& r) override { all.push_back(r); }
+  std::vector<FlowRecord> all;
+};
+
+// The records the session-pairing engine makes of `msgs` as one flow, ended after them.
+inline std::vector<FlowRecord> pair_all(std::vector<Message>& msgs, uint64_t request_timeout_us = 60'000'000) {
+  RecordCollector out;
+  BufferPool pool;
+  SessionPairing pairing(64, 64, request_timeout_us, out, pool);
+  FlowSessions flow;
+  for (auto& m : msgs) pairing.on_message(flow, m);
+  pairing.end_flow(flow);
+  return out.all;
+}
 
 }  // namespace l7tap::test

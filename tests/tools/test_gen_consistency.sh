@@ -24,26 +24,16 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 "$L7TAP" --pcap "$WORK/gen.pcap" --flow-log - >"$WORK/flow.jsonl" 2>"$WORK/l7tap.err" ||
   { cat "$WORK/l7tap.err" >&2; fail "l7tap --pcap failed"; }
 
-python3 - "$WORK/expected.json" "$WORK/flow.jsonl" <<'PY'
-import collections, json, sys
-expected = json.load(open(sys.argv[1]))
-want = collections.Counter()
-for r in expected["records"]:
-    want[(r["protocol"], r["type"], r["request_type"], r["response_status"])] += r["count"]
-got = collections.Counter()
-for line in open(sys.argv[2]):
-    if line.strip():
-        r = json.loads(line)
-        got[(r.get("protocol"), r.get("type"), r.get("request_type"), r.get("response_status"))] += 1
+python3 - "$WORK/expected.json" "$WORK/flow.jsonl" "$(dirname "$0")" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[3])
+import gen_expected
+expected, want, got, _ = gen_expected.load(sys.argv[1], sys.argv[2])
 protocols = {k[0] for k in want}
 assert protocols == {"mqtt", "kafka", "amqp", "nats", "openwire", "pulsar", "zmtp", "rocketmq"}, protocols
 statuses = {k[3] for k in want}
 assert {"ok", "client_error", "server_error", "unknown"} <= statuses, statuses
-bad = [(k, want[k], got[k]) for k in sorted(set(want) | set(got), key=str) if want[k] != got[k]]
-for k, w, g in bad:
-    print(f"MISMATCH {k}: generator expects {w}, l7tap wrote {g}", file=sys.stderr)
-if bad:
-    sys.exit(1)
+gen_expected.exit_on_mismatch(want, got)
 print(f"gen consistency ok: {sum(want.values())} records in {len(want)} kinds, "
       f"{expected['frames']} frames, {expected['conversations_started']} conversations")
 PY

@@ -19,6 +19,7 @@ namespace {
 
 using test::bytes_of;
 using test::ParserHarness;
+using test::describe_all;
 
 const std::string kInfo =
     "INFO {\"server_id\":\"NDTR3ZYV\",\"server_name\":\"us-south-nats-demo\",\"version\":\"2.10.7\","
@@ -30,25 +31,7 @@ const std::string kConnect =
 
 
 // Everything a message carries, for comparing two runs.
-std::string describe(const Message& m) {
-  const L7Fields& f = m.fields;
-  std::string s = std::to_string(static_cast<int>(m.role)) + "|" + std::to_string(static_cast<int>(m.dir)) + "|" +
-                  std::to_string(m.has_id) + ":" + std::to_string(m.id) + "|" + std::to_string(m.pair_class) + "|" +
-                  std::string(f.get(Field::kRequestType)) + "|" + std::string(f.get(Field::kVersion)) + "|" + std::string(f.get(Field::kRequestDomain)) + "|" +
-                  std::string(f.get(Field::kRequestResource)) + "|" + std::string(f.get(Field::kEndpoint)) + "|" + std::string(f.get(Field::kTraceId)) + "|" + std::string(f.get(Field::kSpanId)) +
-                  "|" + std::string(f.get(Field::kXRequestId)) + "|" + std::string(f.get(Field::kResponseException)) + "|" +
-                  std::to_string(static_cast<int>(f.response_status)) + "|";
-  s += f.has_request_length ? std::to_string(f.request_length) : "-";
-  s += "|";
-  s += f.has_response_length ? std::to_string(f.response_length) : "-";
-  return s;
-}
 
-std::vector<std::string> describe_all(const std::vector<Message>& ms) {
-  std::vector<std::string> out;
-  for (const auto& m : ms) out.push_back(describe(m));
-  return out;
-}
 
 // A client conversation (what the client sends) and the server's side, as in nats-headers.pcap.
 const std::string kClientSide = kConnect + "PING\r\n" + "SUB FOO alice\r\n" + "SUB FRONT.DOOR bob\r\n" +

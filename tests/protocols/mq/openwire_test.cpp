@@ -20,6 +20,7 @@ namespace l7tap {
 namespace {
 
 using test::ParserHarness;
+using test::describe_all;
 namespace ow = gen::openwire;
 
 using Bytes = std::vector<uint8_t>;
@@ -146,26 +147,7 @@ Conversation conversation(const ow::Format& f, uint32_t client_version = 12, uin
   return c;
 }
 
-std::string describe(const Message& m) {
-  const L7Fields& f = m.fields;
-  std::string s = std::to_string(static_cast<int>(m.role)) + "|" + std::to_string(static_cast<int>(m.dir)) + "|" +
-                  std::to_string(m.has_id) + ":" + std::to_string(m.id) + "|" + std::to_string(m.pair_class) + "|";
-  for (Field fld : {Field::kRequestType, Field::kVersion, Field::kRequestDomain, Field::kRequestResource,
-                    Field::kRequestId, Field::kEndpoint, Field::kResponseException, Field::kTraceId, Field::kSpanId,
-                    Field::kXRequestId})
-    s += std::string(f.get(fld)) + "|";
-  s += std::to_string(static_cast<int>(f.response_status)) + "|";
-  s += f.has_request_length ? std::to_string(f.request_length) : "-";
-  s += "|";
-  s += f.has_response_length ? std::to_string(f.response_length) : "-";
-  return s;
-}
 
-std::vector<std::string> describe_all(const std::vector<Message>& ms) {
-  std::vector<std::string> out;
-  for (const auto& m : ms) out.push_back(describe(m));
-  return out;
-}
 
 // Feeds the conversation in its real order: each side's WireFormatInfo, then commands as a client
 // and a broker exchange them (the order does not matter to the parser beyond the negotiation).

@@ -18,6 +18,8 @@ namespace l7tap {
 namespace {
 
 using test::ParserHarness;
+using test::describe_all;
+using test::pair_all;
 using Bytes = std::vector<uint8_t>;
 
 // --- a small protobuf / Pulsar frame encoder ---------------------------------------------------
@@ -93,39 +95,7 @@ Bytes message(uint64_t cid, uint64_t ledger, uint64_t entry, const Bytes& more_m
 Bytes ping() { return frame(18, {}); }
 Bytes pong() { return frame(19, {}); }
 
-std::string describe(const Message& m) {
-  const L7Fields& f = m.fields;
-  std::string s = std::to_string(static_cast<int>(m.role)) + "|" + std::to_string(static_cast<int>(m.dir)) + "|" +
-                  std::to_string(m.has_id) + ":" + std::to_string(m.id) + "|" + std::to_string(m.pair_class);
-  for (Field k : {Field::kRequestType, Field::kVersion, Field::kRequestDomain, Field::kRequestResource,
-                  Field::kEndpoint, Field::kRequestId, Field::kTraceId, Field::kSpanId, Field::kXRequestId,
-                  Field::kResponseException})
-    s += "|" + std::string(f.get(k));
-  s += "|" + std::to_string(static_cast<int>(f.response_status)) + "|" +
-       (f.has_response_code ? std::to_string(f.response_code) : "-") + "|" +
-       (f.has_request_length ? std::to_string(f.request_length) : "-") + "|" +
-       (f.has_response_length ? std::to_string(f.response_length) : "-");
-  return s;
-}
-std::vector<std::string> describe_all(const std::vector<Message>& ms) {
-  std::vector<std::string> out;
-  for (const auto& m : ms) out.push_back(describe(m));
-  return out;
-}
 
-// The records pairing makes of a harness's messages (the flow then ends).
-std::vector<FlowRecord> records_of(std::vector<Message>& messages) {
-  struct Records : RecordSink {
-    void on_record(FlowRecord& r) override { all.push_back(r); }
-    std::vector<FlowRecord> all;
-  } out;
-  BufferPool pool;
-  SessionPairing pairing(64, 64, 60'000'000, out, pool);
-  FlowSessions flow;
-  for (auto& m : messages) pairing.on_message(flow, m);
-  pairing.end_flow(flow);
-  return out.all;
-}
 
 const Bytes kClientSide = connect(19, "localhost:6650") + producer(0, 0) + send(0, 0) + send(0, 1) +
                           frame(15, V(1, 0) + V(2, 1)) + ping();
@@ -191,7 +161,7 @@ TEST(PulsarParser, DecodesAProducerConversation) {
   EXPECT_NE(m[5].pair_class, m[0].pair_class);
   for (const auto& msg : m) EXPECT_EQ(msg.fields.get(Field::kVersion), "19");
   // The records: six sessions, the SEND ones with the topic and ids of the request.
-  const auto r = records_of(m);
+  const auto r = pair_all(m);
   ASSERT_EQ(r.size(), 6u);
   for (const auto& rec : r) {
     EXPECT_EQ(rec.type, RecordType::kSession);
@@ -226,7 +196,7 @@ TEST(PulsarParser, RealClientAndBrokerFrames) {
                              "dccade3168656c6c6f2d70756c7361722d31"), 50000);
   h.feed(Dir::kToClient, hex("0000001d0000001908073a15080010011a040809102920ffffffffffffffffff01"), 55127);
   ASSERT_EQ(h.errors(), 0u);
-  const auto r = records_of(h.messages());
+  const auto r = pair_all(h.messages());
   ASSERT_EQ(r.size(), 4u);
   struct Want {
     std::string_view type;
@@ -263,7 +233,7 @@ TEST(PulsarParser, PairingMakesOneSessionPerExchange) {
   h.feed(Dir::kToClient, producer_success(3), 450);
   h.feed(Dir::kToClient, frame(8, V(1, 7) + V(2, 70000) + V(3, 2) + L(4, "ledger write failed")), 500);
   ASSERT_EQ(h.errors(), 0u);
-  const auto r = records_of(h.messages());
+  const auto r = pair_all(h.messages());
   ASSERT_EQ(r.size(), 5u);
   for (const auto& rec : r) EXPECT_EQ(rec.type, RecordType::kSession);
   EXPECT_EQ(r[0].l7.get(Field::kRequestType), "CONNECT");
@@ -293,7 +263,7 @@ TEST(PulsarParser, ErrorsAreClassifiedByWhatTheyMean) {
                              frame(24, V(3, 2) + V(4, 12) + V(6, 17) + L(7, "Invalid topic name")) +
                              frame(35, V(1, 13) + V(2, 0) + L(3, "boom")));
   ASSERT_EQ(h.errors(), 0u);
-  const auto r = records_of(h.messages());
+  const auto r = pair_all(h.messages());
   ASSERT_EQ(r.size(), 4u);
   EXPECT_EQ(r[0].l7.get(Field::kRequestType), "SUBSCRIBE");
   EXPECT_EQ(r[0].l7.response_code, 11);
@@ -365,7 +335,7 @@ TEST(PulsarParser, ConsumerSideCommandsUseTheSubscribedTopic) {
   // After CLOSE_CONSUMER the consumer id is forgotten.
   EXPECT_EQ(m[11].fields.get(Field::kRequestType), "SUCCESS");
   EXPECT_TRUE(m[12].fields.get(Field::kRequestResource).empty());
-  const auto r = records_of(m);
+  const auto r = pair_all(m);
   ASSERT_EQ(r.size(), 10u);
   for (const auto& rec : r) EXPECT_EQ(rec.type, RecordType::kSession);
 }
@@ -459,15 +429,18 @@ TEST(PulsarParser, ServerCommandsTowardsTheServerReportReversedOrientation) {
     EXPECT_EQ(h.errors(), 0u);
     EXPECT_EQ(h.reversed(), swapped);
     // The client's CLOSE_PRODUCER stays a request in both orientations.
-    for (const auto& m : h.messages())
-      if (m.fields.get(Field::kRequestType) == "CLOSE_PRODUCER") EXPECT_EQ(m.role, MsgRole::kRequest);
+    for (const auto& m : h.messages()) {
+      if (m.fields.get(Field::kRequestType) == "CLOSE_PRODUCER") {
+        EXPECT_EQ(m.role, MsgRole::kRequest);
+      }
+    }
   }
   // PING / PONG travel both ways and prove nothing.
   ParserHarness h(kPulsarDescriptor);
   h.feed(Dir::kToClient, ping());
   h.feed(Dir::kToServer, pong());
   EXPECT_FALSE(h.reversed());
-  const auto r = records_of(h.messages());
+  const auto r = pair_all(h.messages());
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0].type, RecordType::kSession);
 }
@@ -481,7 +454,7 @@ TEST(PulsarParser, BrokerInitiatedCloseIsANotice) {
   EXPECT_EQ(h.messages()[4].role, MsgRole::kOneWay);
   EXPECT_EQ(h.messages()[4].fields.get(Field::kRequestResource), "my-topic");
   EXPECT_EQ(h.messages()[5].role, MsgRole::kOneWay);
-  const auto r = records_of(h.messages());
+  const auto r = pair_all(h.messages());
   ASSERT_EQ(r.size(), 5u);  // PRODUCER, SUBSCRIBE, two notices, the unanswered PRODUCER
   EXPECT_EQ(r[4].type, RecordType::kRequest);
   EXPECT_EQ(r[4].l7.response_status, ResponseStatus::kUnknown);
@@ -492,7 +465,7 @@ TEST(PulsarParser, ProducerNotReadyWaitsForTheSecondSuccess) {
   h.feed(Dir::kToServer, producer(1, 9), 100);
   h.feed(Dir::kToClient, frame(17, V(1, 9) + L(2, "p") + V(6, 0)), 200);
   h.feed(Dir::kToClient, frame(17, V(1, 9) + L(2, "p") + V(6, 1)), 900);
-  const auto r = records_of(h.messages());
+  const auto r = pair_all(h.messages());
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0].l7.get(Field::kRequestType), "PRODUCER_SUCCESS");  // the notice, on its own
   EXPECT_EQ(r[1].l7.get(Field::kRequestType), "PRODUCER");
@@ -505,7 +478,7 @@ TEST(PulsarParser, AuthChallengeIsAnsweredByTheClient) {
   h.feed(Dir::kToClient, frame(36, L(1, "s") + L(2, L(1, "token") + L(2, "c")) + V(3, 19)), 200);
   h.feed(Dir::kToServer, frame(37, L(1, "c") + L(2, L(1, "token") + L(2, "r")) + V(3, 19)), 230);
   h.feed(Dir::kToClient, connected(19), 300);
-  const auto r = records_of(h.messages());
+  const auto r = pair_all(h.messages());
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[0].l7.get(Field::kRequestType), "AUTH_CHALLENGE");
   EXPECT_EQ(r[0].rrt_us, 30u);
@@ -744,7 +717,7 @@ TEST(PulsarDescriptor, RegisteredWithSignaturesAndSamples) {
   for (const FuzzSample& s : kPulsarDescriptor.fuzz_samples) h.feed(s.dir, test::bytes_of(s.bytes));
   EXPECT_EQ(h.errors(), 0u);
   EXPECT_EQ(h.messages().size(), 8u);
-  const auto r = records_of(h.messages());
+  const auto r = pair_all(h.messages());
   ASSERT_EQ(r.size(), 4u);
   EXPECT_EQ(r[2].l7.get(Field::kTraceId), "0af7651916cd43dd8448eb211c80319c");
 }

@@ -20,6 +20,8 @@ namespace {
 
 using test::bytes_of;
 using test::ParserHarness;
+using test::describe_all;
+using test::pair_all;
 using Ext = std::vector<std::pair<std::string, std::string>>;
 
 std::string be(uint64_t v, int n) {
@@ -93,20 +95,7 @@ std::string props(const Ext& kv) {
 
 const std::string kTraceparent = "00-7240bb0a67d82172a5527edbe80a4823-08c57e1e4bc4f7d0-01";
 
-std::string describe(const Message& m) {
-  const L7Fields& f = m.fields;
-  std::string s = std::to_string(static_cast<int>(m.role)) + "|" + std::to_string(m.id) + "|";
-  for (std::size_t i = 0; i < kFieldCount; ++i) s += std::string(f.get(static_cast<Field>(i))) + "|";
-  s += std::to_string(f.response_code) + "|" + std::to_string(static_cast<int>(f.response_status)) + "|" +
-       std::to_string(f.request_length) + "|" + std::to_string(f.response_length);
-  return s;
-}
 
-std::vector<std::string> describe_all(const std::vector<Message>& ms) {
-  std::vector<std::string> out;
-  for (const auto& m : ms) out.push_back(describe(m));
-  return out;
-}
 
 // A producer conversation in JSON: SEND_MESSAGE_V2 with short field names and properties.
 std::string send_v2_request(uint32_t opaque, const std::string& queue = "3") {
@@ -351,7 +340,9 @@ TEST(RocketMqCodes, TablesFollowTheSources) {
   EXPECT_EQ(rocketmq::request_code_name(16), "");
   ASSERT_GE(rocketmq::request_code_count(), 150u);
   for (std::size_t i = 0; i < rocketmq::request_code_count(); ++i) {
-    if (i > 0) EXPECT_LT(rocketmq::request_code_at(i - 1), rocketmq::request_code_at(i));  // sorted, unique
+    if (i > 0) {
+      EXPECT_LT(rocketmq::request_code_at(i - 1), rocketmq::request_code_at(i));  // sorted, unique
+    }
     EXPECT_FALSE(rocketmq::request_code_name(rocketmq::request_code_at(i)).empty());
   }
   // An unknown request code is logged by number.
@@ -409,7 +400,7 @@ TEST(RocketMqParser, JsonDetails) {
   EXPECT_FALSE(h.messages()[2].fields.has(Field::kResponseException));
   EXPECT_EQ(h.errors(), 0u);
   // Headers that are not RocketMQ JSON are errors.
-  for (const std::string bad : {
+  for (const std::string& bad : {
            std::string("{\"code\":1,\"flag\":0}xxxxxxxxxxxx"),                 // no opaque, trailing bytes
            std::string("{\"code\":1,\"flag\":0,\"opaque\":1,\"version\":4"),     // unterminated
            std::string("{\"code\":1.5,\"flag\":0,\"opaque\":1,\"version\":4}"),  // not an integer
@@ -492,7 +483,7 @@ TEST(RocketMqParser, GarbageIsAnErrorAndParsingResumesAtTheNextFrame) {
   EXPECT_EQ(h.messages()[0].id, 7u);
   EXPECT_EQ(h.messages()[1].id, 8u);
   // Wrong serialization type, header longer than the frame, header too short.
-  for (const std::string bad : {frame(2, json_header(1, 0, 1, 1)),
+  for (const std::string& bad : {frame(2, json_header(1, 0, 1, 1)),
                                 be(30, 4) + be(200, 4) + std::string(26, '{'),
                                 be(30, 4) + be(0x01000005, 4) + std::string(26, '\0')}) {
     ParserHarness b(kRocketMqDescriptor);
@@ -600,33 +591,25 @@ TEST(RocketMqParser, PairingThroughTheSessionEngine) {
   // The broker asks the client too (opaque numbers of its own): pairs within its direction.
   h.feed(Dir::kToClient, bytes_of(json_frame(307, 0, 214, 401, {{"consumerGroup", "g"}})), 220);
   h.feed(Dir::kToServer, bytes_of(json_frame(0, 1, 214, 401)), 230);
-  struct Records : RecordSink {
-    void on_record(FlowRecord& r) override { all.push_back(r); }
-    std::vector<FlowRecord> all;
-  } out;
-  BufferPool pool;
-  SessionPairing pairing(16, 16, 1'000'000'000, out, pool);
-  FlowSessions flow;
-  for (auto& m : h.messages()) pairing.on_message(flow, m);
-  pairing.end_flow(flow);
-  ASSERT_EQ(out.all.size(), 6u);
-  EXPECT_EQ(out.all[0].type, RecordType::kSession);
-  EXPECT_EQ(out.all[0].l7.get(Field::kRequestId), "214");
-  EXPECT_EQ(out.all[0].l7.get(Field::kEndpoint), "TopicTest-2");
-  EXPECT_EQ(out.all[0].l7.get(Field::kResponseException), "OFFSET_OVERFLOW_ONE");
-  EXPECT_EQ(out.all[0].rrt_us, 50u);
-  EXPECT_EQ(out.all[1].l7.get(Field::kRequestId), "212");
-  EXPECT_EQ(out.all[1].rrt_us, 70u);
-  EXPECT_EQ(out.all[1].l7.response_status, ResponseStatus::kOk);
-  EXPECT_EQ(out.all[2].type, RecordType::kSession);  // one-way
-  EXPECT_EQ(out.all[2].l7.get(Field::kRequestType), "UPDATE_CONSUMER_OFFSET");
-  EXPECT_EQ(out.all[3].type, RecordType::kResponse);
-  EXPECT_EQ(out.all[3].l7.get(Field::kRequestId), "999");
-  EXPECT_EQ(out.all[4].type, RecordType::kSession);
-  EXPECT_EQ(out.all[4].l7.get(Field::kRequestType), "GET_CONSUMER_RUNNING_INFO");
-  EXPECT_EQ(out.all[4].rrt_us, 10u);
-  EXPECT_EQ(out.all[5].type, RecordType::kRequest);  // 247 at flow end
-  EXPECT_EQ(out.all[5].l7.get(Field::kRequestId), "247");
+  const std::vector<FlowRecord> recs = pair_all(h.messages(), 1'000'000'000);
+  ASSERT_EQ(recs.size(), 6u);
+  EXPECT_EQ(recs[0].type, RecordType::kSession);
+  EXPECT_EQ(recs[0].l7.get(Field::kRequestId), "214");
+  EXPECT_EQ(recs[0].l7.get(Field::kEndpoint), "TopicTest-2");
+  EXPECT_EQ(recs[0].l7.get(Field::kResponseException), "OFFSET_OVERFLOW_ONE");
+  EXPECT_EQ(recs[0].rrt_us, 50u);
+  EXPECT_EQ(recs[1].l7.get(Field::kRequestId), "212");
+  EXPECT_EQ(recs[1].rrt_us, 70u);
+  EXPECT_EQ(recs[1].l7.response_status, ResponseStatus::kOk);
+  EXPECT_EQ(recs[2].type, RecordType::kSession);  // one-way
+  EXPECT_EQ(recs[2].l7.get(Field::kRequestType), "UPDATE_CONSUMER_OFFSET");
+  EXPECT_EQ(recs[3].type, RecordType::kResponse);
+  EXPECT_EQ(recs[3].l7.get(Field::kRequestId), "999");
+  EXPECT_EQ(recs[4].type, RecordType::kSession);
+  EXPECT_EQ(recs[4].l7.get(Field::kRequestType), "GET_CONSUMER_RUNNING_INFO");
+  EXPECT_EQ(recs[4].rrt_us, 10u);
+  EXPECT_EQ(recs[5].type, RecordType::kRequest);  // 247 at flow end
+  EXPECT_EQ(recs[5].l7.get(Field::kRequestId), "247");
 }
 
 TEST(RocketMqParser, RequestsSeenTheWrongWayReportReversedOrientation) {

@@ -18,6 +18,8 @@ namespace {
 
 using test::bytes_of;
 using test::ParserHarness;
+using test::describe_all;
+using test::pair_all;
 using Bytes = std::string;  // binary-safe byte strings
 
 Bytes greeting(uint8_t major = 3, uint8_t minor = 1, std::string_view mech = "NULL", bool as_server = false) {
@@ -73,39 +75,7 @@ Bytes libzmq_error(std::string_view reason) {
   return frame(0x04, body);
 }
 
-std::string describe(const Message& m) {
-  const L7Fields& f = m.fields;
-  std::string s = std::to_string(static_cast<int>(m.role)) + "|" + std::to_string(static_cast<int>(m.dir)) + "|" +
-                  std::to_string(m.pair_class) + "|" + std::string(f.get(Field::kRequestType)) + "|" +
-                  std::string(f.get(Field::kVersion)) + "|" + std::string(f.get(Field::kRequestDomain)) + "|" +
-                  std::string(f.get(Field::kResponseException)) + "|" + std::string(f.attribute("command")) + "|" +
-                  std::string(f.attribute("socket_type")) + "|" + std::to_string(static_cast<int>(f.response_status)) +
-                  "|";
-  s += f.has_request_length ? std::to_string(f.request_length) : "-";
-  s += "|";
-  s += f.has_response_length ? std::to_string(f.response_length) : "-";
-  return s;
-}
-std::vector<std::string> describe_all(const std::vector<Message>& ms) {
-  std::vector<std::string> out;
-  for (const auto& m : ms) out.push_back(describe(m));
-  return out;
-}
 
-// Records the pairing engine makes of a harness's messages.
-struct Records : RecordSink {
-  void on_record(FlowRecord& r) override { all.push_back(r); }
-  std::vector<FlowRecord> all;
-};
-std::vector<FlowRecord> pair_all(std::vector<Message>& msgs) {
-  Records out;
-  BufferPool pool;
-  SessionPairing pairing(64, 64, 10'000'000, out, pool);
-  FlowSessions flow;
-  for (auto& m : msgs) pairing.on_message(flow, m);
-  pairing.end_flow(flow);
-  return out.all;
-}
 
 // A NULL REQ (client) / REP (server) conversation as libzmq writes it (zmtp_null.pcap).
 const Bytes kReqSide = greeting() + ready("REQ", prop("Identity", "")) + kDelimiter + msg_last("Hello world");
@@ -152,7 +122,7 @@ TEST(ZmtpParser, NullReqRepConversation) {
   EXPECT_EQ(m[5].pair_class, m[4].pair_class);
   EXPECT_EQ(m[5].fields.response_length, 11u);
 
-  const auto recs = pair_all(m);
+  const auto recs = pair_all(m, 10'000'000);
   ASSERT_EQ(recs.size(), 5u);
   for (const auto& r : recs) EXPECT_EQ(r.type, RecordType::kSession);
   EXPECT_EQ(recs[4].l7.get(Field::kRequestType), "Message");
@@ -224,7 +194,7 @@ TEST(ZmtpParser, PlainHandshakeAndLibzmqError) {
   EXPECT_EQ(m[3].fields.get(Field::kResponseException), "400");
   EXPECT_EQ(m[3].fields.response_status, ResponseStatus::kServerError);
   EXPECT_EQ(m[3].fields.request_length, 9u);
-  const auto recs = pair_all(m);
+  const auto recs = pair_all(m, 10'000'000);
   ASSERT_EQ(recs.size(), 4u);
   EXPECT_EQ(recs[3].l7.response_status, ResponseStatus::kServerError);
 }
@@ -355,7 +325,7 @@ TEST(ZmtpParser, MultipartRequestsAndRepliesPairOnce) {
   EXPECT_EQ(m[5].role, MsgRole::kResponse);
   EXPECT_EQ(m[5].fields.response_length, 5u);
   EXPECT_EQ(m[6].fields.request_length, 0u);
-  const auto recs = pair_all(m);
+  const auto recs = pair_all(m, 10'000'000);
   ASSERT_EQ(recs.size(), 6u);
   EXPECT_EQ(recs[4].type, RecordType::kSession);
   EXPECT_EQ(recs[4].rrt_us, 50u);
@@ -376,7 +346,7 @@ TEST(ZmtpParser, DealerToRepAndReqOnTheBindingSide) {
     ASSERT_EQ(m.size(), 8u);
     EXPECT_EQ(m[4].role, MsgRole::kRequest);
     EXPECT_EQ(m[6].role, MsgRole::kResponse);
-    const auto recs = pair_all(m);
+    const auto recs = pair_all(m, 10'000'000);
     ASSERT_EQ(recs.size(), 6u);
     EXPECT_EQ(recs[4].type, RecordType::kSession);
     EXPECT_EQ(recs[5].type, RecordType::kSession);
@@ -391,7 +361,7 @@ TEST(ZmtpParser, DealerToRepAndReqOnTheBindingSide) {
     EXPECT_EQ(m[4].role, MsgRole::kRequest);
     EXPECT_EQ(m[4].dir, Dir::kToClient);
     EXPECT_EQ(m[5].role, MsgRole::kResponse);
-    const auto recs = pair_all(m);
+    const auto recs = pair_all(m, 10'000'000);
     ASSERT_EQ(recs.size(), 5u);
     EXPECT_EQ(recs[4].type, RecordType::kSession);
     EXPECT_EQ(recs[4].l7.request_length, 4u);
@@ -411,7 +381,7 @@ TEST(ZmtpParser, UnansweredRequestAndOrphanReply) {
   ParserHarness h(kZmtpDescriptor);
   h.feed(Dir::kToServer, bytes_of(greeting() + ready("REQ") + kDelimiter + msg_last("lost")));
   h.feed(Dir::kToClient, bytes_of(greeting() + ready("REP")));
-  auto recs = pair_all(h.messages());
+  auto recs = pair_all(h.messages(), 10'000'000);
   ASSERT_EQ(recs.size(), 5u);
   EXPECT_EQ(recs.back().type, RecordType::kRequest);
   EXPECT_EQ(recs.back().l7.response_status, ResponseStatus::kUnknown);
@@ -568,7 +538,7 @@ TEST(ZmtpParser, FuzzSamplesParseCleanly) {
   ParserHarness h(kZmtpDescriptor);
   for (const FuzzSample& s : kZmtpDescriptor.fuzz_samples) h.feed(s.dir, bytes_of(s.bytes));
   EXPECT_EQ(h.errors(), 0u);
-  auto recs = pair_all(h.messages());
+  auto recs = pair_all(h.messages(), 10'000'000);
   ASSERT_EQ(recs.size(), 5u);
   EXPECT_EQ(recs[4].l7.get(Field::kRequestType), "Message");
   EXPECT_EQ(recs[4].type, RecordType::kSession);
