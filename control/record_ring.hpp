@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "protocols/core/record.hpp"
@@ -27,7 +28,10 @@ class RecordRing {
  public:
   // `bytes`: what the ring holds (records in flight take their wire size + 4 bytes each).
   explicit RecordRing(std::size_t bytes, std::size_t staging = 64 * 1024)
-      : q_(bytes), staging_(std::max(staging, FlowRecord::max_wire_size() + 4)), consume_(bytes) {}
+      : q_(bytes),
+        staging_(std::max(staging, FlowRecord::max_wire_size() + 4)),
+        consume_(new uint8_t[bytes]),  // not zero-filled: only bytes popped into it are read
+        consume_size_(bytes) {}
   // What a ring of `bytes` allocates: the queue (one slot more than it holds), the consumer's buffer
   // of the same size and the staging area. The start-up memory check uses it.
   static uint64_t memory_bytes_for(std::size_t bytes, std::size_t staging = 64 * 1024) {
@@ -75,13 +79,13 @@ class RecordRing {
   // Next record, false when none is published.
   bool pop(FlowRecord& r) {
     if (read_ == filled_) {
-      filled_ = q_.pop(consume_.data(), consume_.size());  // whole records only (see flush)
+      filled_ = q_.pop(consume_.get(), consume_size_);  // whole records only (see flush)
       read_ = 0;
       if (filled_ == 0) return false;
     }
     uint32_t n;
-    std::memcpy(&n, consume_.data() + read_, 4);
-    const bool ok = r.read({consume_.data() + read_ + 4, n});
+    std::memcpy(&n, consume_.get() + read_, 4);
+    const bool ok = r.read({consume_.get() + read_ + 4, n});
     read_ += 4 + n;
     return ok;
   }
@@ -92,7 +96,8 @@ class RecordRing {
   std::vector<uint8_t> staging_;  // producer's: records not yet published
   std::size_t staged_ = 0;
   std::size_t staged_records_ = 0;
-  std::vector<uint8_t> consume_;  // consumer's: records popped, not yet handed out
+  std::unique_ptr<uint8_t[]> consume_;  // consumer's: records popped, not yet handed out
+  std::size_t consume_size_;
   std::size_t filled_ = 0;
   std::size_t read_ = 0;
 };

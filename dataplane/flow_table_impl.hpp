@@ -16,10 +16,9 @@ FlowTable<V>::FlowTable(uint32_t capacity, FlowTimeouts timeouts, EndFn on_end)
   bucket_count_ = static_cast<uint32_t>(bucket_count_for(capacity_));
   bucket_mask_ = bucket_count_ - 1;
   buckets_ = std::make_unique<Bucket[]>(bucket_count_);  // value-initialised: every slot empty
-  entries_ = std::make_unique<Entry[]>(capacity_);
-  timers_ = std::make_unique<Timer[]>(capacity_);
-  for (uint32_t i = 0; i < capacity_; ++i) timers_[i].next = i + 1 < capacity_ ? i + 1 : kNil;
-  free_head_ = capacity_ > 0 ? 0 : kNil;
+  // Raw storage (large allocations come from mmap: untouched pages cost nothing until used).
+  entries_ = static_cast<Entry*>(::operator new(sizeof(Entry) * std::size_t{capacity_}, std::align_val_t{alignof(Entry)}));
+  timers_ = static_cast<Timer*>(::operator new(sizeof(Timer) * std::size_t{capacity_}));
   wheel_ = std::make_unique<uint32_t[]>(kWheelSlots);
   std::fill(wheel_.get(), wheel_.get() + kWheelSlots, kNil);
   // Resolution: an eighth of the shortest timeout, as a power of two from 1 µs to 65.5 ms (with
@@ -27,6 +26,13 @@ FlowTable<V>::FlowTable(uint32_t capacity, FlowTimeouts timeouts, EndFn on_end)
   const uint64_t shortest = std::min({timeouts_.idle_us, timeouts_.no_payload_us, timeouts_.close_us});
   const uint64_t eighth = shortest / 8;
   tick_shift_ = eighth == 0 ? 0 : std::min<uint32_t>(16, static_cast<uint32_t>(std::bit_width(eighth)) - 1);
+}
+
+template <class V>
+FlowTable<V>::~FlowTable() {
+  for (uint32_t i = fresh_; i-- > 0;) entries_[i].~Entry();
+  ::operator delete(entries_, std::align_val_t{alignof(Entry)});
+  ::operator delete(timers_);
 }
 
 template <class V>
@@ -206,7 +212,7 @@ uint32_t FlowTable<V>::insert(const FlowKey& key, uint64_t hash, uint64_t now_us
     ++stats_.insert_failures;
     return kNil;
   }
-  if (free_head_ == kNil) {  // full: one of the first flows due makes room
+  if (free_head_ == kNil && fresh_ == capacity_) {  // full: one of the first flows due makes room
     const uint32_t victim = pick_victim();
     if (victim == kNil) {
       ++stats_.insert_failures;
@@ -216,14 +222,21 @@ uint32_t FlowTable<V>::insert(const FlowKey& key, uint64_t hash, uint64_t now_us
     end_flow(victim, FlowEndReason::kEvicted);
   }
   if (size_ == 0) cursor_ = now_us >> tick_shift_;  // an empty wheel starts at the present
-  const uint32_t i = free_head_;
+  // The last freed entry (warm in cache), else the next never used one.
+  const uint32_t i = free_head_ != kNil ? free_head_ : fresh_;
   if (!index_insert(hash, i)) {
     ++stats_.insert_failures;
     return kNil;
   }
+  if (i == free_head_) {
+    free_head_ = timers_[i].next;
+    timers_[i].next = kNil;
+  } else {
+    new (&entries_[i]) Entry();
+    new (&timers_[i]) Timer();
+    ++fresh_;
+  }
   Entry& e = entries_[i];
-  free_head_ = timers_[i].next;
-  timers_[i].next = kNil;
   e.key = key;
   e.hash = hash;
   e.last_seen_us = now_us;

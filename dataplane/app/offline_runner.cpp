@@ -64,8 +64,9 @@ int run_offline(const Config& config, const RunOptions& options) {
   uint64_t packets = 0, bytes_before = 0;  // frames read, and the sizes of the files already read
   int rc = 0;
   uint64_t last_ts = 0;
-  // libpcap reuses its buffer for every frame: frames are copied into a batch arena and handed to
-  // the processor a burst at a time, as a NIC queue would hand them.
+  // Frames go to the processor a burst at a time, as a NIC queue would hand them. Frames from a
+  // mapped file are handed over in place; libpcap reuses its buffer for every frame, so those are
+  // copied into a batch arena first.
   constexpr uint32_t kBurst = 32;
   std::vector<uint8_t> arena(1u << 20);
   std::span<const uint8_t> frames[kBurst];
@@ -91,11 +92,15 @@ int run_offline(const Config& config, const RunOptions& options) {
           if (progress.due())
             progress.draw(bytes_before + reader.offset(), packets + reader.frames(), control.records_written());
         }
-        if (frame.size() > arena.size()) frame = frame.first(arena.size());  // cannot happen: 65 KiB frames
-        std::memcpy(arena.data() + used, frame.data(), frame.size());
-        frames[n] = {arena.data() + used, frame.size()};
+        if (reader.frames_stay_valid()) {
+          frames[n] = frame;  // in the mapped file, valid until the reader goes
+        } else {
+          if (frame.size() > arena.size()) frame = frame.first(arena.size());  // cannot happen: 256 KiB at most
+          std::memcpy(arena.data() + used, frame.data(), frame.size());
+          frames[n] = {arena.data() + used, frame.size()};
+          used += frame.size();
+        }
         stamps[n] = ts;
-        used += frame.size();
         ++n;
         last_ts = ts > last_ts ? ts : last_ts;
       }

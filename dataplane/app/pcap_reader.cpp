@@ -1,6 +1,7 @@
 #include "dataplane/app/pcap_reader.hpp"
 
 #include <pcap/pcap.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -12,7 +13,15 @@ namespace l7tap {
 namespace {
 constexpr int kLinkNull = 0, kLinkEthernet = 1, kLinkRaw = 101, kLinkRawAlt = 12, kLinkSll = 113, kLinkSll2 = 276,
               kLinkLoop = 108;
+// libpcap's limit on a record's captured length for these link types (MAXIMUM_SNAPLEN).
+constexpr uint32_t kMaxCaplen = 262144;
+
+uint32_t load32(const uint8_t* p, bool swapped) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return swapped ? __builtin_bswap32(v) : v;
 }
+}  // namespace
 
 PcapReader::PcapReader(const std::string& path) : path_(path) {
   char err[PCAP_ERRBUF_SIZE] = {0};
@@ -45,6 +54,31 @@ PcapReader::PcapReader(const std::string& path) : path_(path) {
                                " (supported: Ethernet, Linux cooked, raw IP, loopback)");
   }
   scratch_.reserve(65536 + 14);
+  map_classic(::fileno(f));
+}
+
+void PcapReader::map_classic(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 24) return;
+  const auto size = static_cast<std::size_t>(st.st_size);
+  void* m = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (m == MAP_FAILED) return;  // libpcap reads it instead
+  const auto* p = static_cast<const uint8_t*>(m);
+  uint32_t magic;
+  std::memcpy(&magic, p, 4);
+  const bool classic = magic == 0xa1b2c3d4u || magic == 0xa1b23c4du || magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u;
+  swapped_ = magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u;
+  nanoseconds_ = magic == 0xa1b23c4du || magic == 0x4d3cb2a1u;
+  const uint16_t major = swapped_ ? static_cast<uint16_t>(p[4] << 8 | p[5]) : static_cast<uint16_t>(p[5] << 8 | p[4]);
+  if (!classic || major != 2) {  // pcapng, modified pcap variants, other versions: libpcap's
+    ::munmap(m, size);
+    return;
+  }
+  ::madvise(m, size, MADV_SEQUENTIAL);
+  map_ = p;
+  map_size_ = size;
+  mapped_ = true;
+  pos_ = 24;
 }
 
 std::string capture_file_problem(const std::string& path) {
@@ -61,15 +95,42 @@ std::string capture_file_problem(const std::string& path) {
 }
 
 uint64_t PcapReader::offset() const {
+  if (mapped_) return pos_;
   const off_t pos = ::ftello(pcap_file(handle_));
   return pos < 0 ? 0 : static_cast<uint64_t>(pos);
 }
 
 PcapReader::~PcapReader() {
+  if (map_ != nullptr) ::munmap(const_cast<uint8_t*>(map_), map_size_);
   if (handle_ != nullptr) pcap_close(handle_);
 }
 
-bool PcapReader::next(std::span<const uint8_t>& frame, uint64_t& ts_us) {
+bool PcapReader::next_mapped(std::span<const uint8_t>& raw, uint64_t& ts_us) {
+  const std::size_t left = map_size_ - pos_;
+  if (left == 0) return false;
+  const uint8_t* h = map_ + pos_;
+  const uint32_t caplen = left >= 16 ? load32(h + 8, swapped_) : 0;
+  if (left < 16 || caplen > kMaxCaplen || caplen > static_cast<uint32_t>(pcap_snapshot(handle_)) ||
+      caplen > left - 16) {
+    // A broken or unusual record (cut off, or longer than the file's snapshot length): libpcap
+    // reads on from here, so it is handled, and reported, exactly as libpcap does. The mapping
+    // stays: frames handed out from it may still be waiting in the caller's burst.
+    mapped_ = false;
+    if (std::fseek(pcap_file(handle_), static_cast<long>(pos_), SEEK_SET) != 0) {
+      error_ = path_ + ": cannot seek: " + std::strerror(errno);
+      return false;
+    }
+    return next_raw(raw, ts_us);
+  }
+  const uint32_t frac = load32(h + 4, swapped_);
+  ts_us = uint64_t{load32(h, swapped_)} * 1'000'000u + (nanoseconds_ ? frac / 1000 : frac);
+  raw = {h + 16, caplen};
+  pos_ += 16 + caplen;
+  return true;
+}
+
+bool PcapReader::next_raw(std::span<const uint8_t>& raw, uint64_t& ts_us) {
+  if (mapped_) return next_mapped(raw, ts_us);
   for (;;) {
     pcap_pkthdr* h = nullptr;
     const u_char* data = nullptr;
@@ -80,9 +141,17 @@ bool PcapReader::next(std::span<const uint8_t>& frame, uint64_t& ts_us) {
       return false;
     }
     if (rc == 0) continue;
-    ++frames_;
     ts_us = static_cast<uint64_t>(h->ts.tv_sec) * 1'000'000u + static_cast<uint64_t>(h->ts.tv_usec);
-    std::span<const uint8_t> raw(data, h->caplen);
+    raw = {data, h->caplen};
+    return true;
+  }
+}
+
+bool PcapReader::next(std::span<const uint8_t>& frame, uint64_t& ts_us) {
+  for (;;) {
+    std::span<const uint8_t> raw;
+    if (!next_raw(raw, ts_us)) return false;
+    ++frames_;
     uint16_t ethertype = 0;
     std::size_t strip = 0;
     switch (linktype_) {

@@ -414,3 +414,49 @@ TEST(FlowTable, StressAgainstModel) {
 
 }  // namespace
 }  // namespace l7tap
+
+namespace l7tap {
+namespace {
+
+// Entries are built when a flow first needs one, and destroyed with the table: start-up does not
+// build the whole capacity, and freed entries are reused before new ones are built.
+struct Counted {
+  static inline int built = 0, destroyed = 0;
+  Counted() { ++built; }
+  ~Counted() { ++destroyed; }
+  void reset() {}
+};
+
+TEST(FlowTableLazy, EntriesAreBuiltOnFirstUseAndReusedFirst) {
+  Counted::built = Counted::destroyed = 0;
+  {
+    FlowTable<Counted> t(100'000, timeouts(1'000'000, 1'000'000), nullptr);
+    EXPECT_EQ(Counted::built, 0);
+    uint32_t idx[3];
+    for (uint32_t i = 0; i < 3; ++i) idx[i] = t.insert(key_of(i), hash_of(i), 1);
+    EXPECT_EQ(Counted::built, 3);
+    EXPECT_EQ(idx[0], 0u);
+    EXPECT_EQ(idx[2], 2u);
+    t.expire(10'000'000, 10);  // all three end
+    EXPECT_EQ(t.size(), 0u);
+    const uint32_t again = t.insert(key_of(7), hash_of(7), 20'000'000);
+    EXPECT_TRUE(again == idx[0] || again == idx[1] || again == idx[2]) << again;  // a freed one, not a new one
+    EXPECT_EQ(Counted::built, 3);
+    EXPECT_NE(t.find(key_of(7), hash_of(7)), nullptr);
+  }
+  EXPECT_EQ(Counted::destroyed, 3);
+}
+
+TEST(FlowTableLazy, FullOnlyWhenEveryEntryIsBuiltAndUsed) {
+  Counted::built = 0;
+  FlowTable<Counted> t(4, timeouts(1'000'000, 1'000'000), nullptr);
+  for (uint32_t i = 0; i < 4; ++i) ASSERT_NE(t.insert(key_of(i), hash_of(i), 1 + i), Table::kNil);
+  EXPECT_EQ(t.stats().evicted, 0u);
+  EXPECT_NE(t.insert(key_of(9), hash_of(9), 10), Table::kNil);  // evicts the oldest
+  EXPECT_EQ(t.stats().evicted, 1u);
+  EXPECT_EQ(Counted::built, 4);
+  EXPECT_EQ(t.find(key_of(0), hash_of(0)), nullptr);
+}
+
+}  // namespace
+}  // namespace l7tap
