@@ -1,7 +1,9 @@
 #include "protocols/mq/rocketmq.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
+#include <cstring>
 
 #include "protocols/codec/json_string.hpp"
 #include "protocols/core/byte_reader.hpp"
@@ -25,7 +27,7 @@ constexpr int kMaxJsonDepth = 8;
 // Scratch for unescaping one JSON extFields key / value (longer ones are truncated).
 constexpr std::size_t kKeyScratch = 128;
 constexpr std::size_t kValueScratch = 4096;
-// extFields entries accepted in a ROCKETMQ header (see binary_ext).
+// extFields entries accepted in a ROCKETMQ header (see walk_binary_ext).
 constexpr int kMaxExtEntries = 256;
 
 // RequestCode values the parser treats specially.
@@ -41,7 +43,47 @@ uint32_t be32_at(std::span<const uint8_t> d, std::size_t at) {
   return (uint32_t{d[at]} << 24) | (uint32_t{d[at + 1]} << 16) | (uint32_t{d[at + 2]} << 8) | d[at + 3];
 }
 
-bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+// Every JSON token starts with a byte above ' ': one comparison for the usual case (fastjson
+// writes no blanks).
+bool is_ws(char c) {
+  return static_cast<unsigned char>(c) <= ' ' && (c == ' ' || c == '\t' || c == '\r' || c == '\n');
+}
+
+// Eight bytes at a time (SWAR): header strings and message bodies are mostly plain text, and a
+// byte-by-byte loop with three comparisons per byte was a good part of the parser's cost.
+constexpr uint64_t kOnes = 0x0101010101010101ull;
+constexpr uint64_t kHighs = 0x8080808080808080ull;
+constexpr bool kSwar = std::endian::native == std::endian::little;
+uint64_t load8(const char* p) {
+  uint64_t x;
+  std::memcpy(&x, p, 8);
+  return x;
+}
+// High bit set in each byte of x equal to c / below c (c <= 0x80). A borrow can also mark bytes
+// above a marked one, never below: the lowest marked byte is exact, which is all callers use
+// (or they re-check the word byte by byte).
+uint64_t bytes_equal(uint64_t x, char c) {
+  const uint64_t y = x ^ (kOnes * static_cast<uint8_t>(c));
+  return (y - kOnes) & ~y & kHighs;
+}
+uint64_t bytes_below(uint64_t x, uint8_t c) { return (x - kOnes * c) & ~x & kHighs; }
+
+// The offset, from i, of the first byte that ends the plain run of a JSON string: '"', '\\' or a
+// control character; s.size() when there is none.
+[[gnu::always_inline]] inline std::size_t string_stop(std::string_view s, std::size_t i) {
+  if constexpr (kSwar) {
+    for (; i + 8 <= s.size(); i += 8) {
+      const uint64_t x = load8(s.data() + i);
+      const uint64_t m = bytes_equal(x, '"') | bytes_equal(x, '\\') | bytes_below(x, 0x20);
+      if (m != 0) return i + static_cast<std::size_t>(std::countr_zero(m) / 8);
+    }
+  }
+  for (; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == '"' || c == '\\' || c < 0x20) return i;
+  }
+  return s.size();
+}
 
 // A bounded cursor over JSON text: what RocketMQ's JSON headers need (fastjson output: an object
 // of numbers, strings and the extFields object of strings), with any other value skipped.
@@ -52,37 +94,47 @@ struct JsonCursor {
   void ws() {
     while (i < s.size() && is_ws(s[i])) ++i;
   }
+  // eat / at look for the byte before skipping blanks: fastjson writes none.
   bool eat(char c) {
-    ws();
-    if (i < s.size() && s[i] == c) {
-      ++i;
-      return true;
-    }
-    return false;
+    if (!at(c)) return false;
+    ++i;
+    return true;
   }
   bool at(char c) {
+    if (i < s.size() && s[i] == c) return true;
     ws();
     return i < s.size() && s[i] == c;
   }
-  // A string: its raw body (still escaped) and whether it holds backslashes.
-  bool string(std::string_view& raw, bool& escaped) {
+  // A string: its raw body (still escaped) and whether it holds backslashes. Inlined: most header
+  // strings are a few bytes long, and a call's overhead was most of their cost.
+  [[gnu::always_inline]] bool string(std::string_view& raw, bool& escaped) {
     if (!at('"')) return false;
-    escaped = false;
     const std::size_t start = ++i;
-    for (; i < s.size(); ++i) {
-      const auto c = static_cast<unsigned char>(s[i]);
-      if (c == '\\') {
-        escaped = true;
-        ++i;
-      } else if (c == '"') {
-        raw = s.substr(start, i - start);
-        ++i;
-        return true;
-      } else if (c < 0x20) {
-        return false;  // control characters must be escaped
+    bool esc = false;
+    std::size_t k = start;
+    for (;;) {
+      k = string_stop(s, k);
+      if (k >= s.size() || (s[k] != '"' && s[k] != '\\')) {  // cut short, or a raw control character
+        i = k;
+        return false;
       }
+      if (s[k] == '"') break;
+      esc = true;
+      k += 2;  // the escaped character, whatever it is (checked when unescaped)
     }
-    return false;
+    raw = {s.data() + start, k - start};
+    escaped = esc;
+    i = k + 1;
+    return true;
+  }
+  // After an opening quote at i: whether the key `name` and its closing quote follow. A shortcut
+  // for the members a header always has; true only where string() would return the same key.
+  bool key_is(std::string_view name) {
+    if (s.size() - i < name.size() + 2 || std::memcmp(s.data() + i + 1, name.data(), name.size()) != 0 ||
+        s[i + 1 + name.size()] != '"')
+      return false;
+    i += name.size() + 2;
+    return true;
   }
   bool integer(int64_t& v) {
     ws();
@@ -142,25 +194,22 @@ struct JsonCursor {
   }
 };
 
-
-
-// Visits the extFields of a JSON header: an object whose values are strings (others are skipped).
-bool json_ext(std::string_view text, ExtVisitor& v) {
-  JsonCursor j{text};
+// Walks a JSON extFields object (the cursor at its '{', one level below the header object):
+// calls on(entry) for each member whose value is a string; other values are skipped, as deep as
+// skip_value allows them at that level. False when the object is malformed.
+template <class F>
+bool walk_json_ext(JsonCursor& j, F&& on) {
   if (!j.eat('{')) return false;
   if (j.eat('}')) return true;
-  char key_buf[kKeyScratch];
-  char value_buf[kValueScratch];
   for (;;) {
     std::string_view key, value;
     bool kesc = false, vesc = false;
     if (!j.string(key, kesc) || !j.eat(':')) return false;
     if (j.at('"')) {
       if (!j.string(value, vesc)) return false;
-      if (kesc) key = {key_buf, unescape_json(key, key_buf)};
-      if (vesc) value = {value_buf, unescape_json(value, value_buf)};
-      v.on_ext(key, value);
-    } else if (!j.skip_value(1)) {
+      on(ExtEntry{key.data(), value.data(), static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size()),
+                  kesc, vesc});
+    } else if (!j.skip_value(2)) {
       return false;
     }
     if (j.eat(',')) continue;
@@ -168,10 +217,11 @@ bool json_ext(std::string_view text, ExtVisitor& v) {
   }
 }
 
-// Visits a ROCKETMQ extFields map: entries of key (2 B length) and value (4 B length). Headers
+// Walks a ROCKETMQ extFields map: entries of key (2 B length) and value (4 B length). Headers
 // hold a few dozen fields at most; the bound keeps the search for a frame start (every offset of a
 // resynchronising stream may be tried) linear in the bytes.
-bool binary_ext(std::span<const uint8_t> bytes, ExtVisitor* v) {
+template <class F>
+bool walk_binary_ext(std::span<const uint8_t> bytes, F&& on) {
   ByteReader r(bytes);
   for (int n = 0; r.ok() && r.remaining() != 0; ++n) {
     if (n == kMaxExtEntries) return false;
@@ -182,9 +232,60 @@ bool binary_ext(std::span<const uint8_t> bytes, ExtVisitor* v) {
     if (vlen < 0) return false;
     const std::string_view value = r.str(static_cast<std::size_t>(vlen));
     if (!r.ok()) return false;
-    if (v != nullptr) v->on_ext(key, value);
+    on(ExtEntry{key.data(), value.data(), static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size()),
+                false, false});
   }
   return r.ok();
+}
+
+// Keeps the entries a walk finds in the header's table (the first kExtSlots; all are counted).
+struct ExtCollector {
+  Header& h;
+  void operator()(const ExtEntry& e) {
+    if (h.ext_count < kExtSlots) h.ext_entries[h.ext_count] = e;
+    ++h.ext_count;
+  }
+};
+
+// The members of a JSON header the parser reads.
+enum class Member : uint8_t { kOther, kCode, kFlag, kOpaque, kVersion, kRemark, kExtFields };
+
+Member member_of(std::string_view key) {
+  if (key == "code") return Member::kCode;
+  if (key == "flag") return Member::kFlag;
+  if (key == "opaque") return Member::kOpaque;
+  if (key == "version") return Member::kVersion;
+  if (key == "remark") return Member::kRemark;
+  if (key == "extFields") return Member::kExtFields;
+  return Member::kOther;
+}
+
+// Reads a member's key (still escaped: "c\u006fde" is not "code"). The keys fastjson writes are
+// matched in place, without a general string scan; any other key is read as a JSON string.
+bool read_member(JsonCursor& j, Member& m) {
+  if (!j.at('"')) return false;
+  const char first = j.i + 1 < j.s.size() ? j.s[j.i + 1] : '\0';
+  const auto known = [&](std::string_view name, Member as) {
+    if (!j.key_is(name)) return false;
+    m = as;
+    return true;
+  };
+  switch (first) {
+    case 'c': if (known("code", Member::kCode)) return true; break;
+    case 'e': if (known("extFields", Member::kExtFields)) return true; break;
+    case 'f': if (known("flag", Member::kFlag)) return true; break;
+    case 'l': if (known("language", Member::kOther)) return true; break;
+    case 'o': if (known("opaque", Member::kOpaque)) return true; break;
+    case 'r': if (known("remark", Member::kRemark)) return true; break;
+    case 's': if (known("serializeTypeCurrentRPC", Member::kOther)) return true; break;
+    case 'v': if (known("version", Member::kVersion)) return true; break;
+    default: break;
+  }
+  std::string_view key;
+  bool esc = false;
+  if (!j.string(key, esc)) return false;
+  m = member_of(key);
+  return true;
 }
 
 bool decode_json_header(std::span<const uint8_t> bytes, Header& h) {
@@ -194,31 +295,37 @@ bool decode_json_header(std::span<const uint8_t> bytes, Header& h) {
   auto int32_in = [&](int64_t& v) { return j.integer(v) && v >= INT32_MIN && v <= INT32_MAX; };
   if (!j.eat('}')) {
     for (;;) {
-      std::string_view key;
-      bool esc = false;
-      if (!j.string(key, esc) || !j.eat(':')) return false;
+      Member key = Member::kOther;
+      if (!read_member(j, key) || !j.eat(':')) return false;
       int64_t v = 0;
-      if (key == "code") {
+      if (key == Member::kCode) {
         if (!int32_in(v)) return false;
         h.code = static_cast<int32_t>(v);
         have_code = true;
-      } else if (key == "flag") {
+      } else if (key == Member::kFlag) {
         if (!int32_in(v)) return false;
         h.flag = static_cast<uint32_t>(static_cast<int32_t>(v));
         have_flag = true;
-      } else if (key == "opaque") {
+      } else if (key == Member::kOpaque) {
         if (!int32_in(v)) return false;
         h.opaque = static_cast<uint32_t>(static_cast<int32_t>(v));  // Java int: wraps negative
         have_opaque = true;
-      } else if (key == "version") {
+      } else if (key == Member::kVersion) {
         if (!int32_in(v)) return false;
         h.version = static_cast<int32_t>(v);
-      } else if (key == "remark" && j.at('"')) {
+      } else if (key == Member::kRemark && j.at('"')) {
         if (!j.string(h.remark, h.remark_escaped)) return false;
-      } else if (key == "extFields" && j.at('{')) {
+      } else if (key == Member::kExtFields && j.at('{')) {
+        // Validated and its string entries collected in this one pass; a later extFields
+        // object replaces an earlier one.
         const std::size_t start = j.i;
-        if (!j.skip_value(1)) return false;
+        h.ext_count = 0;
+        if (!walk_json_ext(j, ExtCollector{h})) return false;
         h.ext = bytes.subspan(start, j.i - start);
+      } else if (j.at('"')) {  // the usual other members: "language", "serializeTypeCurrentRPC"
+        std::string_view raw;
+        bool esc = false;
+        if (!j.string(raw, esc)) return false;
       } else if (!j.skip_value(1)) {
         return false;
       }
@@ -246,16 +353,50 @@ bool decode_binary_header(std::span<const uint8_t> bytes, Header& h) {
   if (!r.ok() || ext_len < 0) return false;
   h.ext = r.bytes(static_cast<std::size_t>(ext_len));
   // The header length is exact: nothing follows the map, and the map's entries fill it.
-  return r.ok() && r.remaining() == 0 && binary_ext(h.ext, nullptr);
+  return r.ok() && r.remaining() == 0 && walk_binary_ext(h.ext, ExtCollector{h});
 }
 
+// Calls v.on_ext(key, value) for each extFields entry whose value is a string, JSON strings
+// unescaped into bounded scratch space (truncated past it): from the header's table, or, when the
+// map held more entries than it keeps, by walking the map again (decode_header validated it).
+template <class V>
+void visit_ext(const Header& h, V& v) {
+  char key_buf[kKeyScratch];
+  char value_buf[kValueScratch];
+  auto visit = [&](const ExtEntry& e) {
+    std::string_view key{e.key, e.key_len}, value{e.value, e.value_len};
+    if (e.key_escaped) key = {key_buf, unescape_json(key, key_buf)};
+    if (e.value_escaped) value = {value_buf, unescape_json(value, value_buf)};
+    v.on_ext(key, value);
+  };
+  if (h.ext_count <= kExtSlots) {
+    for (uint32_t k = 0; k < h.ext_count; ++k) visit(h.ext_entries[k]);
+  } else if (h.serialization == Serialization::kJson) {
+    JsonCursor j{as_chars(h.ext)};
+    walk_json_ext(j, visit);
+  } else {
+    walk_binary_ext(h.ext, visit);
+  }
+}
+
+// Whether the first bytes of a body are text (the response_result cap of them).
 bool is_text(std::string_view s) {
   if (s.empty()) return false;
   const std::size_t n = std::min<std::size_t>(s.size(), FieldCaps::cap(Field::kResponseResult));
-  for (std::size_t k = 0; k < n; ++k) {
-    const auto c = static_cast<unsigned char>(s[k]);
-    if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f) return false;
+  auto bad = [](unsigned char c) { return (c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f; };
+  std::size_t k = 0;
+  if constexpr (kSwar) {
+    // Words without a control character or DEL pass whole; a word with one (a tab, a newline, a
+    // binary byte) is checked byte by byte.
+    for (; k + 8 <= n; k += 8) {
+      const uint64_t x = load8(s.data() + k);
+      if ((bytes_below(x, 0x20) | bytes_equal(x, 0x7f)) == 0) continue;
+      for (std::size_t b = k; b < k + 8; ++b)
+        if (bad(static_cast<unsigned char>(s[b]))) return false;
+    }
   }
+  for (; k < n; ++k)
+    if (bad(static_cast<unsigned char>(s[k]))) return false;
   return true;
 }
 
@@ -277,6 +418,18 @@ struct PropertyState {
   KeyRank key_rank = KeyRank::kNone;
 };
 
+// False when apply_trace_header surely ignores the name: no names are configured, and the name,
+// already without the blanks it trims (' ', '\t'; '\r' at the end), is neither "traceparent"
+// nor "sw8" by length. Most extFields entries (queueId, sysFlag, ...) end here.
+bool may_be_trace_header(std::string_view name, const ParserOptions* options) {
+  if (options != nullptr && (!options->trace_id_headers.empty() || !options->span_id_headers.empty() ||
+                             !options->x_request_id_headers.empty()))
+    return true;
+  if (name.size() == 11 || name.size() == 3 || name.empty()) return true;
+  const char a = name.front(), z = name.back();
+  return a == ' ' || a == '\t' || z == ' ' || z == '\t' || z == '\r';
+}
+
 void offer_header(std::string_view key, std::string_view value, PropertyState& ps) {
   if (value.empty()) return;
   if (key == "UNIQ_KEY" || key == "KEY") {
@@ -287,6 +440,7 @@ void offer_header(std::string_view key, std::string_view value, PropertyState& p
     }
     return;
   }
+  if (!may_be_trace_header(key, ps.options)) return;
   const bool had_xid = ps.fields->has(Field::kXRequestId);
   apply_trace_header(key, value, ps.options, *ps.fields);
   if (!had_xid && ps.fields->has(Field::kXRequestId) && ps.key_rank == KeyRank::kNone) ps.key_rank = KeyRank::kOther;
@@ -332,10 +486,10 @@ bool server_only_request(int32_t code) {
 }
 
 // Collects what a request's extFields say.
-class RequestExt final : public ExtVisitor {
+class RequestExt {
  public:
   RequestExt(int32_t code, PropertyState& ps) : short_names_(uses_short_names(code)), ps_(ps) {}
-  void on_ext(std::string_view key, std::string_view value) override {
+  void on_ext(std::string_view key, std::string_view value) {
     L7Fields& f = *ps_.fields;
     const bool one = short_names_ && key.size() == 1;
     if (key == "topic" || (one && key[0] == 'b')) {
@@ -365,10 +519,10 @@ class RequestExt final : public ExtVisitor {
 };
 
 // A response's extFields: only trace context / ids.
-class ResponseExt final : public ExtVisitor {
+class ResponseExt {
  public:
   explicit ResponseExt(PropertyState& ps) : ps_(ps) {}
-  void on_ext(std::string_view key, std::string_view value) override { offer_header(key, value, ps_); }
+  void on_ext(std::string_view key, std::string_view value) { offer_header(key, value, ps_); }
 
  private:
   PropertyState& ps_;
@@ -378,14 +532,19 @@ class ResponseExt final : public ExtVisitor {
 
 
 bool decode_header(Serialization s, std::span<const uint8_t> bytes, Header& h) {
-  h = Header{};
+  // Member by member, not h = Header{}: that would zero the whole entry table, of which only the
+  // first ext_count entries are ever read.
   h.serialization = s;
+  h.code = 0;
+  h.version = -1;
+  h.opaque = 0;
+  h.flag = 0;
+  h.language = 0;
+  h.remark = {};
+  h.remark_escaped = false;
+  h.ext = {};
+  h.ext_count = 0;
   return s == Serialization::kJson ? decode_json_header(bytes, h) : decode_binary_header(bytes, h);
-}
-
-bool for_each_ext(const Header& h, ExtVisitor& v) {
-  if (h.ext.empty()) return true;
-  return h.serialization == Serialization::kJson ? json_ext(as_chars(h.ext), v) : binary_ext(h.ext, &v);
 }
 
 ProbeVerdict frame_start(std::span<const uint8_t> d, uint64_t max_frame) {
@@ -409,11 +568,8 @@ ProbeVerdict frame_start(std::span<const uint8_t> d, uint64_t max_frame) {
   if (d.size() < 8 + std::size_t{hlen}) return ProbeVerdict::kMaybe;
   Header h;
   if (!decode_header(s, d.subspan(8, hlen), h)) return ProbeVerdict::kNo;
-  if ((h.flag & ~(kFlagResponse | kFlagOneWay)) != 0) return ProbeVerdict::kNo;
-  struct Nothing final : ExtVisitor {
-    void on_ext(std::string_view, std::string_view) override {}
-  } nothing;
-  return for_each_ext(h, nothing) ? ProbeVerdict::kYes : ProbeVerdict::kNo;
+  // decode_header has validated the extFields map too.
+  return (h.flag & ~(kFlagResponse | kFlagOneWay)) == 0 ? ProbeVerdict::kYes : ProbeVerdict::kNo;
 }
 
 ProbeVerdict probe(Dir, std::span<const uint8_t> data) {
@@ -500,7 +656,7 @@ void RocketMqParser::emit(Dir dir, const Header& h, std::span<const uint8_t> bod
       f.set(Field::kResponseException, name.empty() ? std::string_view("UNKNOWN_RESPONSE_CODE") : name);
     }
     rocketmq::ResponseExt ext(ps);
-    rocketmq::for_each_ext(h, ext);
+    rocketmq::visit_ext(h, ext);
     // A body of stored messages (pull, query, pop): the first message's properties and body.
     if (rocketmq::decode_stored_message(body, bm)) {
       rocketmq::apply_properties(bm.properties, ps);
@@ -515,7 +671,7 @@ void RocketMqParser::emit(Dir dir, const Header& h, std::span<const uint8_t> bod
     const std::string_view name = rocketmq::request_code_name(h.code);
     f.set(Field::kRequestType, name.empty() ? rocketmq::IntText(h.code).view() : name);
     rocketmq::RequestExt ext(h.code, ps);
-    rocketmq::for_each_ext(h, ext);
+    rocketmq::visit_ext(h, ext);
     if (f.has(Field::kRequestResource) && !ext.queue_id().empty()) {
       f.set(Field::kEndpoint, f.get(Field::kRequestResource));
       f.append(Field::kEndpoint, "-");

@@ -46,8 +46,24 @@ inline constexpr uint32_t kMinJsonHeader = 24;
 // Frames above NettyDecoder's default frameMaxLength (16 MiB) are refused by both ends.
 inline constexpr uint64_t kMaxFrame = 16ull << 20;
 
+// extFields entries a Header keeps (SendMessageRequestHeaderV2 has 13, PullMessageRequestHeader
+// 15); a map with more string entries is walked again when the message is emitted.
+inline constexpr uint32_t kExtSlots = 32;
+
+// One extFields entry: views into the frame (JSON: string bodies, still escaped when flagged).
+// Plain pointers and lengths so that a Header's table costs nothing to construct.
+struct ExtEntry {
+  const char* key;
+  const char* value;
+  uint32_t key_len;
+  uint32_t value_len;
+  bool key_escaped;
+  bool value_escaped;
+};
+
 // One decoded header. Views point into the frame; JSON strings are still escaped (see
-// for_each_ext / unescape_json in protocols/codec/json_string.hpp).
+// unescape_json in protocols/codec/json_string.hpp). decode_header resets the members one by one
+// (not the entry table): a member added here is reset there too.
 struct Header {
   Serialization serialization = Serialization::kJson;
   int32_t code = 0;
@@ -58,20 +74,16 @@ struct Header {
   std::string_view remark;         // JSON: the raw string body between the quotes
   bool remark_escaped = false;     // JSON: contains backslashes
   std::span<const uint8_t> ext;    // JSON: the extFields object text; ROCKETMQ: the map bytes
+  // The extFields entries whose value is a string, in order, found while the header was decoded
+  // (one pass over the JSON). Only the first min(ext_count, kExtSlots) are stored; the rest of
+  // the table is left uninitialised.
+  uint32_t ext_count = 0;
+  ExtEntry ext_entries[kExtSlots];
 };
 
-// Decodes a whole header (its `header length` bytes). False when the bytes are not a valid header.
+// Decodes a whole header (its `header length` bytes). False when the bytes are not a valid header
+// (an invalid extFields map included).
 bool decode_header(Serialization s, std::span<const uint8_t> bytes, Header& h);
-
-// Receives extFields entries (for_each_ext).
-class ExtVisitor {
- public:
-  virtual ~ExtVisitor() = default;
-  virtual void on_ext(std::string_view key, std::string_view value) = 0;
-};
-// Calls v.on_ext(key, value) for each extFields entry whose value is a string (JSON strings are
-// unescaped into bounded scratch space, truncated past it). Returns false when the map is malformed.
-bool for_each_ext(const Header& h, ExtVisitor& v);
 
 // The first bytes of a frame: kYes when they are, beyond doubt, a RocketMQ frame start (sane
 // lengths, serialization 0/1 and a header that decodes, flag bits 0-1 only), kMaybe when more bytes

@@ -414,6 +414,165 @@ TEST(RocketMqParser, JsonDetails) {
   }
 }
 
+// The header is decoded in one pass: the scan of strings (eight bytes at a time), the keys matched
+// in place and the table of extFields entries must give what a plain JSON reading gives.
+TEST(RocketMqParser, JsonStringsEscapesAndTheWordScan) {
+  // An escaped quote, backslash or \uXXXX at every offset of values long enough to span words,
+  // and non-ASCII bytes (UTF-8, DEL) that are plain string bytes.
+  for (std::size_t len = 0; len < 20; ++len) {
+    for (std::size_t at = 0; at <= len; ++at) {
+      for (const auto& [esc, plain] : std::vector<std::pair<std::string, std::string>>{
+               {"\\\"", "\""}, {"\\\\", "\\"}, {"\\u00e9", "\xc3\xa9"}, {"\xc3\xa9", "\xc3\xa9"}, {"\x7f", "\x7f"}}) {
+        const std::string raw = std::string(at, 't') + esc + std::string(len - at, 'u');
+        const std::string want = std::string(at, 't') + plain + std::string(len - at, 'u');
+        ParserHarness h(kRocketMqDescriptor);
+        h.feed(Dir::kToServer, bytes_of(json_frame(11, 0, 1, 293, {{"topic", raw}, {"queueId", "7"}})));
+        ASSERT_EQ(h.errors(), 0u) << raw;
+        ASSERT_EQ(h.messages().size(), 1u) << raw;
+        EXPECT_EQ(h.messages()[0].fields.get(Field::kRequestResource), want) << raw;
+        EXPECT_EQ(h.messages()[0].fields.get(Field::kEndpoint), want + "-7") << raw;
+      }
+      // A raw control character anywhere in a string is an error, counted once.
+      for (const char ctl : {'\x00', '\x01', '\n', '\x1f'}) {
+        const std::string raw = std::string(at, 't') + ctl + std::string(len - at, 'u');
+        ParserHarness h(kRocketMqDescriptor);
+        h.feed(Dir::kToServer, bytes_of(json_frame(11, 0, 1, 293, {{"topic", raw}})));
+        EXPECT_EQ(h.errors(), 1u) << len << " " << at;
+        EXPECT_TRUE(h.messages().empty());
+      }
+    }
+  }
+  // Escaped keys are unescaped before they are looked at; a header key is compared escaped (as
+  // fastjson never escapes one): "c\u006fde" is not "code".
+  ParserHarness h(kRocketMqDescriptor);
+  h.feed(Dir::kToServer, bytes_of(json_frame(11, 0, 1, 293, {{"to\\u0070ic", "t"}, {"\\u0071ueueId", "2"}})));
+  ASSERT_EQ(h.messages().size(), 1u);
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kEndpoint), "t-2");
+  h.feed(Dir::kToServer, bytes_of(frame(0, R"({"c\u006fde":5,"cod":6,"codes":7,"code":11,"flag":0,"opaque":2,"versio":1,"version":293,"lang":"x"})")));
+  ASSERT_EQ(h.messages().size(), 2u);
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kRequestType), "PULL_MESSAGE");
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kVersion), "V4_4_0");
+  h.feed(Dir::kToServer, bytes_of(frame(0, R"({"c\u006fde":11,"flag":0,"opaque":3,"version":293})")));  // no code
+  EXPECT_EQ(h.messages().size(), 2u);
+  EXPECT_EQ(h.errors(), 1u);
+  // Escapes in the remark; a key cut right after its name.
+  h.feed(Dir::kToClient, bytes_of(json_frame(1, 1, 1, 293, {}, "bad \\\"topic\\\"\\n")));
+  ASSERT_EQ(h.messages().size(), 3u);
+  EXPECT_EQ(h.messages()[2].fields.get(Field::kResponseException), "bad \"topic\"\n");
+  for (const std::string& bad : {std::string(R"({"code":1,"flag":0,"opaque":1,"code)") + std::string(8, ' '),
+                                 std::string(R"({"code":1,"flag":0,"opaque":1,"version)")}) {
+    ParserHarness b(kRocketMqDescriptor);
+    b.feed(Dir::kToServer, bytes_of(frame(0, bad)));
+    EXPECT_EQ(b.errors(), 1u) << bad;
+  }
+}
+
+TEST(RocketMqParser, ExtFieldsNestingDuplicatesAndManyEntries) {
+  ParserHarness h(kRocketMqDescriptor);
+  auto header = [](const std::string& ext, int64_t opaque) {
+    return "{\"code\":11,\"extFields\":" + ext + ",\"flag\":0,\"opaque\":" + std::to_string(opaque) + "}";
+  };
+  // Values that are not strings are skipped (nested down to the depth bound), strings visited.
+  h.feed(Dir::kToServer,
+         bytes_of(frame(0, header(R"({"n":1,"o":{"p":[true,null,{"q":"r"}]},"topic":"t","x":[[[[[[1]]]]]],"queueId":"4"})", 1))));
+  ASSERT_EQ(h.messages().size(), 1u);
+  EXPECT_EQ(h.messages()[0].fields.get(Field::kEndpoint), "t-4");
+  h.feed(Dir::kToServer, bytes_of(frame(0, header(R"({"topic":"t","x":[[[[[[[1]]]]]]]})", 2))));  // one too deep
+  EXPECT_EQ(h.errors(), 1u);
+  EXPECT_EQ(h.messages().size(), 1u);
+  // A later extFields object replaces an earlier one; a later null does not.
+  h.feed(Dir::kToServer, bytes_of(frame(0, R"({"code":11,"extFields":{"topic":"a","queueId":"1"},"extFields":{"topic":"b"},"flag":0,"opaque":3})")));
+  ASSERT_EQ(h.messages().size(), 2u);
+  EXPECT_EQ(h.messages()[1].fields.get(Field::kRequestResource), "b");
+  EXPECT_FALSE(h.messages()[1].fields.has(Field::kEndpoint));
+  h.feed(Dir::kToServer, bytes_of(frame(0, R"({"code":11,"extFields":{"topic":"a"},"extFields":null,"flag":0,"opaque":4})")));
+  ASSERT_EQ(h.messages().size(), 3u);
+  EXPECT_EQ(h.messages()[2].fields.get(Field::kRequestResource), "a");
+  // More entries than the header's table keeps (rocketmq::kExtSlots): those past it still count,
+  // in order, in JSON and in ROCKETMQ headers.
+  for (const std::size_t filler : {std::size_t{rocketmq::kExtSlots} - 3, std::size_t{rocketmq::kExtSlots},
+                                   std::size_t{rocketmq::kExtSlots} + 40}) {
+    Ext ext;
+    for (std::size_t i = 0; i < filler; ++i) ext.emplace_back("f" + std::to_string(i), "v");
+    ext.emplace_back("topic", "early");
+    ext.emplace_back("KEY", "K");
+    ext.emplace_back("traceparent", kTraceparent);
+    ext.emplace_back("UNIQ_KEY", "U");
+    ext.emplace_back("topic", "late");
+    ext.emplace_back("queueId", "9");
+    for (const std::string& f : {json_frame(11, 0, 5, 293, ext), binary_frame(11, 293, 5, 0, ext)}) {
+      ParserHarness m(kRocketMqDescriptor);
+      m.feed(Dir::kToServer, bytes_of(f));
+      ASSERT_EQ(m.errors(), 0u) << filler;
+      ASSERT_EQ(m.messages().size(), 1u) << filler;
+      const L7Fields& fl = m.messages()[0].fields;
+      EXPECT_EQ(fl.get(Field::kEndpoint), "late-9") << filler;
+      EXPECT_EQ(fl.get(Field::kXRequestId), "U") << filler;
+      EXPECT_EQ(fl.get(Field::kTraceId), "7240bb0a67d82172a5527edbe80a4823") << filler;
+    }
+  }
+}
+
+TEST(RocketMqParser, TruncatedOrDamagedJsonHeaderIsOneError) {
+  const std::string header = json_header(310, 0, 77, 401,
+                                         {{"a", "g"}, {"b", "topic-\\u00e9"}, {"e", "3"}, {"i", "UNIQ_KEY\\u0001U\\u0002"}},
+                                         "re\\\"mark");
+  // The header cut at every byte (its length field saying so): never a message, one error.
+  for (std::size_t n = 0; n < header.size(); ++n) {
+    ParserHarness h(kRocketMqDescriptor);
+    h.feed(Dir::kToServer, bytes_of(frame(0, header.substr(0, n), "body")));
+    EXPECT_EQ(h.errors(), 1u) << n;
+    EXPECT_TRUE(h.messages().empty()) << n;
+  }
+  // A control character put in place of any byte of the header: one error or one message (a
+  // newline may end a number, an escaped character may be anything), never both, never more.
+  for (std::size_t at = 0; at < header.size(); ++at) {
+    for (const char c : {'\x01', '\n'}) {
+      std::string damaged = header;
+      damaged[at] = c;
+      ParserHarness h(kRocketMqDescriptor);
+      h.feed(Dir::kToServer, bytes_of(frame(0, damaged)));
+      ASSERT_EQ(h.errors() + h.messages().size(), 1u) << at;
+    }
+  }
+}
+
+TEST(RocketMqParser, TraceHeaderNamesWithBlanksAndBodiesAsText) {
+  // apply_trace_header trims names: blanks around "traceparent" / "sw8" still count.
+  ParserHarness h(kRocketMqDescriptor);
+  h.feed(Dir::kToServer, bytes_of(json_frame(11, 0, 1, 293, {{" traceparent\\t", kTraceparent}})));
+  EXPECT_EQ(h.messages().back().fields.get(Field::kTraceId), "7240bb0a67d82172a5527edbe80a4823");
+  h.feed(Dir::kToServer, bytes_of(binary_frame(11, 293, 2, 0, {{"traceparent\r", kTraceparent}})));
+  EXPECT_EQ(h.messages().back().fields.get(Field::kTraceId), "7240bb0a67d82172a5527edbe80a4823");
+  h.feed(Dir::kToServer, bytes_of(binary_frame(11, 293, 3, 0, {{"SW8", "1-YWJj-ZGVm-3-c2Vydg==-aW5zdA==-L2E=-aG9zdA=="}})));
+  EXPECT_EQ(h.messages().back().fields.get(Field::kTraceId), "abc");
+  h.feed(Dir::kToServer, bytes_of(binary_frame(11, 293, 4, 0, {{"traceparentx", kTraceparent}})));
+  EXPECT_FALSE(h.messages().back().fields.has(Field::kTraceId));
+  // A body is text when its first response_result-cap bytes hold no control character but tab,
+  // CR and LF, and no DEL; checked at every offset (the check goes a word at a time).
+  const std::size_t cap = FieldCaps::cap(Field::kResponseResult);
+  for (std::size_t len = 1; len < 40; ++len) {
+    for (std::size_t at = 0; at < len; ++at) {
+      for (const char c : {'\x00', '\x01', '\t', '\n', '\r', '\x1f', '\x7f', '\x80', ' '}) {
+        std::string body(len, 'b');
+        body[at] = c;
+        ParserHarness r(kRocketMqDescriptor);
+        r.feed(Dir::kToClient, bytes_of(json_frame(0, 1, 1, 293, {}, "", body)));
+        ASSERT_EQ(r.messages().size(), 1u);
+        const bool text = c == '\t' || c == '\n' || c == '\r' || c == '\x80' || c == ' ';
+        EXPECT_EQ(r.messages()[0].fields.has(Field::kResponseResult), text) << len << " " << at << " " << int(c);
+      }
+    }
+  }
+  std::string longer(cap + 20, 'b');
+  longer[cap + 3] = '\x01';  // past the part that is looked at
+  h.feed(Dir::kToClient, bytes_of(json_frame(0, 1, 1, 293, {}, "", longer)));
+  EXPECT_EQ(h.messages().back().fields.get(Field::kResponseResult), longer.substr(0, cap));
+  longer[cap - 1] = '\x01';
+  h.feed(Dir::kToClient, bytes_of(json_frame(0, 1, 2, 293, {}, "", longer)));
+  EXPECT_FALSE(h.messages().back().fields.has(Field::kResponseResult));
+}
+
 // The conversation used by the split/garbage/fuzz tests: JSON and ROCKETMQ frames mixed.
 std::string client_stream() {
   return send_v2_request(1) + pull_request(2, "1") + binary_frame(15, 401, 3, 2, {{"topic", "t"}, {"queueId", "0"}}) +
