@@ -1,6 +1,7 @@
 #include "protocols/mq/openwire.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 
@@ -47,14 +48,18 @@ struct Bits {
 };
 
 // Walks the fields of one command in either encoding. Bounded: every step consumes bytes or bits,
-// nesting is capped, and nothing is allocated.
+// nesting is capped, and nothing is allocated. Names found along the way are views into the
+// command's bytes or the destination cache; they are copied once, into the Found they belong to.
 class Walker {
  public:
+  // The field lists of `f.version` are picked here, once per command, not per nested object.
   Walker(std::span<const uint8_t> data, const Format& f, DestinationCache* cache, Found* inner)
-      : d_(data), f_(f), cache_(cache), inner_(inner) {}
+      : d_(data), f_(f), types_(type_table(f.version)), cache_(cache), inner_(inner) {}
 
   Walk status() const { return st_; }
   std::size_t pos() const { return pos_; }
+  const Bits& bits() const { return bits_; }
+  const TypeSpec* spec(uint8_t type) const { return types_[type]; }
 
   bool u8(uint8_t& v) {
     if (!need(1)) return false;
@@ -80,7 +85,8 @@ class Walker {
   }
 
   // BooleanStream.unmarshal: a length byte (0xC0: one more length byte; 0x80: a 16-bit length).
-  bool bool_stream(Bits& bs) {
+  // Becomes the stream the tight encoding's booleans are read from.
+  bool bool_stream() {
     uint8_t a = 0;
     if (!u8(a)) return false;
     uint32_t len = a;
@@ -95,18 +101,93 @@ class Walker {
       len = s;
     }
     if (!need(len)) return false;
-    bs.p = d_.data() + pos_;
-    bs.nbits = len * 8;
-    bs.pos = 0;
+    bits_.p = d_.data() + pos_;
+    bits_.nbits = len * 8;
+    bits_.pos = 0;
     pos_ += len;
     return true;
   }
 
   // The fields of data structure `t`. Tags land in `tgt` (nullptr: not reported); the physical name
-  // of a destination goes to `name`.
-  bool fields(const TypeSpec& t, Bits* bs, Found* tgt, FixedString<256>* name, int depth) {
+  // of a destination goes to `name`. The fixed-size kinds are read in this loop: a call per field
+  // cost more than reading most fields.
+  bool fields(const TypeSpec& t, Found* tgt, std::string_view* name, int depth) {
     for (const FieldSpec& fs : t.list()) {
-      if (!field(fs, bs, tgt, name, depth)) return false;
+      switch (fs.kind) {
+        case Kind::kInt: {
+          if (!need(4)) return false;
+          if (tgt != nullptr && fs.tag != Tag::kNone) {
+            const uint8_t* p = d_.data() + pos_;
+            const int64_t v = static_cast<int32_t>((uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) |
+                                                   (uint32_t{p[2]} << 8) | p[3]);
+            if (fs.tag == Tag::kCommandId) tgt->command_id = v;
+            if (fs.tag == Tag::kCorrelationId) tgt->correlation_id = v;
+            if (fs.tag == Tag::kWireVersion) tgt->wire_version = v;
+          }
+          pos_ += 4;
+          break;
+        }
+        case Kind::kShort:
+        case Kind::kChar:
+          if (!skip(2)) return false;
+          break;
+        case Kind::kByte:
+          if (!skip(1)) return false;
+          break;
+        case Kind::kBool: {
+          bool v = false;
+          if (!flag(v)) return false;
+          if (tgt != nullptr && fs.tag == Tag::kResponseRequired) tgt->response_required = v;
+          break;
+        }
+        case Kind::kLong:
+          if (!long_value()) return false;
+          break;
+        case Kind::kString: {
+          std::string_view s;
+          if (!string(s)) return false;
+          if (fs.tag == Tag::kPhysicalName && name != nullptr) *name = s;
+          if (tgt != nullptr) {
+            if (fs.tag == Tag::kJmsCorrelationId) tgt->jms_correlation_id = s.substr(0, kMaxJmsCorrelationId);
+            if (fs.tag == Tag::kBrokerUrl) tgt->broker_url = s;
+          }
+          break;
+        }
+        case Kind::kCached:
+        case Kind::kNested:
+          if (!object(fs, tgt, depth)) return false;
+          break;
+        case Kind::kNestedArray:
+          if (!array(false, depth)) return false;
+          break;
+        case Kind::kCachedArray:
+          if (!array(true, depth)) return false;
+          break;
+        case Kind::kBytes: {
+          std::span<const uint8_t> b;
+          if (!byte_array(b)) return false;
+          if (tgt != nullptr && fs.tag == Tag::kProperties) tgt->properties = b;
+          break;
+        }
+        case Kind::kConst: {
+          if (!need(fs.n)) return false;
+          if (tgt != nullptr && fs.tag == Tag::kMagic)
+            tgt->magic_ok = as_chars(d_.subspan(pos_, fs.n)) == kMagic.substr(0, fs.n);
+          pos_ += fs.n;
+          break;
+        }
+        case Kind::kThrowable: {
+          std::string_view msg;
+          if (!throwable(tgt != nullptr ? &msg : nullptr, depth)) return false;
+          if (tgt != nullptr && fs.tag == Tag::kException && !msg.empty()) {
+            tgt->exception = msg.substr(0, kMaxException);
+            tgt->has_exception = true;
+          }
+          break;
+        }
+        default:
+          return bad();
+      }
     }
     return true;
   }
@@ -124,12 +205,12 @@ class Walker {
     return false;
   }
 
-  // A boolean: a bit of the stream (tight) or a byte (loose).
-  bool flag(Bits* bs, bool& v) {
+  // A boolean: a bit of the stream (tight; decode_command reads the stream first) or a byte (loose).
+  bool flag(bool& v) {
     if (f_.tight) {
-      if (bs == nullptr || bs->pos >= bs->nbits) return bad();
-      v = ((bs->p[bs->pos >> 3] >> (bs->pos & 7)) & 1) != 0;
-      ++bs->pos;
+      if (bits_.pos >= bits_.nbits) return bad();
+      v = ((bits_.p[bits_.pos >> 3] >> (bits_.pos & 7)) & 1) != 0;
+      ++bits_.pos;
       return true;
     }
     uint8_t b = 0;
@@ -139,14 +220,14 @@ class Walker {
     return true;
   }
 
-  bool string(Bits* bs, std::string_view& out) {
+  bool string(std::string_view& out) {
     out = {};
     bool present = false;
-    if (!flag(bs, present)) return false;
+    if (!flag(present)) return false;
     if (!present) return true;
     if (f_.tight) {
       bool ascii = false;  // ascii: a signed short length; else writeUTF's unsigned one
-      if (!flag(bs, ascii)) return false;
+      if (!flag(ascii)) return false;
       uint16_t len = 0;
       if (!u16(len)) return false;
       if (ascii && (len & 0x8000)) return bad();
@@ -162,18 +243,18 @@ class Walker {
     return true;
   }
 
-  bool long_value(Bits* bs) {
+  bool long_value() {
     if (!f_.tight) return skip(8);
     bool wide = false, nonzero_small = false;
-    if (!flag(bs, wide) || !flag(bs, nonzero_small)) return false;
+    if (!flag(wide) || !flag(nonzero_small)) return false;
     if (wide) return skip(nonzero_small ? 8 : 4);
     return skip(nonzero_small ? 2 : 0);
   }
 
-  bool byte_array(Bits* bs, std::span<const uint8_t>& out) {
+  bool byte_array(std::span<const uint8_t>& out) {
     out = {};
     bool present = false;
-    if (!flag(bs, present)) return false;
+    if (!flag(present)) return false;
     if (!present) return true;
     uint32_t len = 0;
     if (!u32(len)) return false;
@@ -184,71 +265,88 @@ class Walker {
     return true;
   }
 
-  bool nested(Bits* bs, Found* tgt, FixedString<256>* name, int depth) {
+  // A nested or cached field of a structure. MessageDispatch.message of the command itself is
+  // reported (as `inner`). The destination name is copied into the target right away: a view into
+  // the cache would not survive a later cache update in the same command.
+  bool object(const FieldSpec& fs, Found* tgt, int depth) {
+    Found* sub = fs.tag == Tag::kMessage && tgt != nullptr && depth == 0 ? inner_ : nullptr;
+    std::string_view dest;
+    const bool ok = fs.kind == Kind::kCached ? cached(sub, &dest, depth) : nested(sub, &dest, depth);
+    if (!ok) return false;
+    if (tgt != nullptr && fs.tag == Tag::kDestination && !dest.empty()) {
+      tgt->destination = dest;
+      tgt->has_destination = true;
+    }
+    return true;
+  }
+
+  bool nested(Found* tgt, std::string_view* name, int depth) {
     if (depth >= kMaxDepth) return bad();
     bool present = false;
-    if (!flag(bs, present)) return false;
+    if (!flag(present)) return false;
     if (!present) return true;
     uint8_t type = 0;
     if (!u8(type)) return false;
-    const TypeSpec* spec = type_spec(f_.version, type);
+    const TypeSpec* spec = types_[type];
     if (spec == nullptr) return bad();
     if (f_.tight && marshall_aware(type)) {
       // OpenWireFormat.tightUnmarshalNestedObject: a marshall-aware object may come in its own
       // cached marshalled form: size, type, its own boolean stream, fields.
       bool own_form = false;
-      if (!flag(bs, own_form)) return false;
+      if (!flag(own_form)) return false;
       if (own_form) {
-        Bits inner;
-        if (!skip(5) || !bool_stream(inner)) return false;
-        return fields(*spec, &inner, tgt, name, depth + 1);
+        const Bits outer = bits_;
+        if (!skip(5) || !bool_stream()) return false;
+        const bool ok = fields(*spec, tgt, name, depth + 1);
+        bits_ = outer;
+        return ok;
       }
     }
-    return fields(*spec, bs, tgt, name, depth + 1);
+    return fields(*spec, tgt, name, depth + 1);
   }
 
-  bool cached(Bits* bs, Found* tgt, FixedString<256>* name, int depth) {
-    if (!f_.cache) return nested(bs, tgt, name, depth);
+  bool cached(Found* tgt, std::string_view* name, int depth) {
+    if (!f_.cache) return nested(tgt, name, depth);
     bool fresh = false;
     uint16_t index = 0;
-    if (!flag(bs, fresh) || !u16(index)) return false;
+    if (!flag(fresh) || !u16(index)) return false;
     if (!fresh) {
       if (name != nullptr && cache_ != nullptr) *name = cache_->get(index);
       return true;
     }
-    FixedString<256> local;
-    if (!nested(bs, tgt, &local, depth)) return false;
+    std::string_view local;
+    if (!nested(tgt, &local, depth)) return false;
     if (cache_ != nullptr) {
       if (local.empty()) {
         cache_->erase(index);
       } else {
-        cache_->put(index, local.view());
+        cache_->put(index, local);
       }
     }
-    if (name != nullptr) *name = local.view();
+    if (name != nullptr) *name = local;
     return true;
   }
 
-  bool array(Bits* bs, bool of_cached, int depth) {
+  bool array(bool of_cached, int depth) {
     bool present = false;
-    if (!flag(bs, present)) return false;
+    if (!flag(present)) return false;
     if (!present) return true;
     uint16_t n = 0;
     if (!u16(n)) return false;
     if (n & 0x8000) return bad();
     for (uint32_t i = 0; i < n; ++i) {
-      if (!(of_cached ? cached(bs, nullptr, nullptr, depth) : nested(bs, nullptr, nullptr, depth))) return false;
+      if (!(of_cached ? cached(nullptr, nullptr, depth) : nested(nullptr, nullptr, depth))) return false;
     }
     return true;
   }
 
-  bool throwable(Bits* bs, FixedString<256>* message, int depth) {
+  bool throwable(std::string_view* message, int depth) {
     if (depth >= kMaxDepth) return bad();
     bool present = false;
-    if (!flag(bs, present)) return false;
+    if (!flag(present)) return false;
     if (!present) return true;
     std::string_view clazz, text;
-    if (!string(bs, clazz) || !string(bs, text)) return false;
+    if (!string(clazz) || !string(text)) return false;
     if (message != nullptr) *message = text.empty() ? clazz : text;
     if (!f_.stack_trace) return true;
     uint16_t n = 0;
@@ -256,93 +354,16 @@ class Walker {
     if (n & 0x8000) return bad();
     for (uint32_t i = 0; i < n; ++i) {
       std::string_view s;
-      if (!string(bs, s) || !string(bs, s) || !string(bs, s) || !skip(4)) return false;
+      if (!string(s) || !string(s) || !string(s) || !skip(4)) return false;
     }
-    return throwable(bs, nullptr, depth + 1);  // the cause
-  }
-
-  bool field(const FieldSpec& fs, Bits* bs, Found* tgt, FixedString<256>* name, int depth) {
-    switch (fs.kind) {
-      case Kind::kInt: {
-        uint32_t v = 0;
-        if (!u32(v)) return false;
-        if (tgt != nullptr) {
-          const int64_t sv = static_cast<int32_t>(v);
-          if (fs.tag == Tag::kCommandId) tgt->command_id = sv;
-          if (fs.tag == Tag::kCorrelationId) tgt->correlation_id = sv;
-          if (fs.tag == Tag::kWireVersion) tgt->wire_version = sv;
-        }
-        return true;
-      }
-      case Kind::kShort:
-      case Kind::kChar:
-        return skip(2);
-      case Kind::kByte:
-        return skip(1);
-      case Kind::kBool: {
-        bool v = false;
-        if (!flag(bs, v)) return false;
-        if (tgt != nullptr && fs.tag == Tag::kResponseRequired) tgt->response_required = v;
-        return true;
-      }
-      case Kind::kLong:
-        return long_value(bs);
-      case Kind::kString: {
-        std::string_view s;
-        if (!string(bs, s)) return false;
-        if (fs.tag == Tag::kPhysicalName && name != nullptr) *name = s;
-        if (tgt != nullptr) {
-          if (fs.tag == Tag::kJmsCorrelationId) tgt->jms_correlation_id = s;
-          if (fs.tag == Tag::kBrokerUrl) tgt->broker_url = s;
-        }
-        return true;
-      }
-      case Kind::kCached:
-      case Kind::kNested: {
-        // MessageDispatch.message of the command itself is reported (as `inner`).
-        Found* sub = fs.tag == Tag::kMessage && tgt != nullptr && depth == 0 ? inner_ : nullptr;
-        FixedString<256> dest;
-        const bool ok = fs.kind == Kind::kCached ? cached(bs, sub, &dest, depth) : nested(bs, sub, &dest, depth);
-        if (!ok) return false;
-        if (tgt != nullptr && fs.tag == Tag::kDestination && !dest.empty()) {
-          tgt->destination = dest.view();
-          tgt->has_destination = true;
-        }
-        return true;
-      }
-      case Kind::kNestedArray:
-        return array(bs, false, depth);
-      case Kind::kCachedArray:
-        return array(bs, true, depth);
-      case Kind::kBytes: {
-        std::span<const uint8_t> b;
-        if (!byte_array(bs, b)) return false;
-        if (tgt != nullptr && fs.tag == Tag::kProperties) tgt->properties = b;
-        return true;
-      }
-      case Kind::kConst: {
-        if (!need(fs.n)) return false;
-        if (tgt != nullptr && fs.tag == Tag::kMagic)
-          tgt->magic_ok = as_chars(d_.subspan(pos_, fs.n)) == kMagic.substr(0, fs.n);
-        pos_ += fs.n;
-        return true;
-      }
-      case Kind::kThrowable: {
-        FixedString<256> msg;
-        if (!throwable(bs, tgt != nullptr ? &msg : nullptr, depth)) return false;
-        if (tgt != nullptr && fs.tag == Tag::kException && !msg.empty()) {
-          tgt->exception = msg.view();
-          tgt->has_exception = true;
-        }
-        return true;
-      }
-    }
-    return bad();
+    return throwable(nullptr, depth + 1);  // the cause
   }
 
   std::span<const uint8_t> d_;
   std::size_t pos_ = 0;
   Format f_;
+  const TypeTable& types_;
+  Bits bits_;  // the boolean stream in force (tight encoding)
   DestinationCache* cache_;
   Found* inner_;
   Walk st_ = Walk::kOk;
@@ -488,18 +509,13 @@ Walk decode_command(std::span<const uint8_t> body, const Format& f, DestinationC
     used = 1;
     return Walk::kOk;
   }
-  const TypeSpec* spec = type_spec(f.version, type);
+  const TypeSpec* spec = w.spec(type);
   if (spec == nullptr) return Walk::kBad;
   out.has_inner = type == kMessageDispatch;
-  Bits bs;
-  Bits* pbs = nullptr;
-  if (f.tight) {
-    if (!w.bool_stream(bs)) return w.status();
-    pbs = &bs;
-  }
-  w.fields(*spec, pbs, &out.top, nullptr, 0);
+  if (f.tight && !w.bool_stream()) return w.status();
+  w.fields(*spec, &out.top, nullptr, 0);
   used = w.pos();
-  if (w.status() == Walk::kOk && f.strict && pbs != nullptr && !exact_bits(bs)) return Walk::kBad;
+  if (w.status() == Walk::kOk && f.strict && f.tight && !exact_bits(w.bits())) return Walk::kBad;
   return w.status();
 }
 
@@ -599,6 +615,14 @@ bool client_only(uint8_t t) {
 }
 bool broker_only(uint8_t t) { return t == openwire::kMessageDispatch; }
 
+// `v` in decimal, in `buf` (as "%lld" would print it; std::to_chars: snprintf cost more than
+// decoding a small command).
+template <typename Int>
+std::string_view decimal(Int v, char (&buf)[24]) {
+  const auto res = std::to_chars(buf, buf + sizeof buf, v);
+  return {buf, static_cast<std::size_t>(res.ptr - buf)};
+}
+
 void apply_properties(std::span<const uint8_t> props, const ParserOptions* options, L7Fields& fl) {
   if (props.empty()) return;
   struct Ctx {
@@ -637,10 +661,10 @@ Format OpenWireParser::format(Dir dir) const {
   return f;
 }
 
-Walk OpenWireParser::decode_framed(Dir dir, std::span<const uint8_t> body, Command& cmd) {
+// `f`: format(dir), which the caller has at hand.
+Walk OpenWireParser::decode_framed(Dir dir, Format f, std::span<const uint8_t> body, Command& cmd) {
   const int d = static_cast<int>(dir);
   std::size_t used = 0;
-  Format f = format(dir);
   if (!body.empty() && body[0] == openwire::kWireFormatInfo && !(has_prefs_[0] && has_prefs_[1])) {
     f.tight = false;  // sent before negotiation, in the default format
     f.cache = false;
@@ -683,23 +707,21 @@ void OpenWireParser::emit(Dir dir, const Command& cmd, uint32_t size, ParseConte
   }
   fl.set(Field::kRequestType, name);
 
+  char b[24];  // a version in decimal
+
   if (cmd.type == openwire::kWireFormatInfo) {
     if (top.wire_version >= 0) {
-      char v[16];
-      int n = std::snprintf(v, sizeof v, "%lld", static_cast<long long>(top.wire_version));
-      fl.set(Field::kVersion, std::string_view(v, static_cast<std::size_t>(n)));
+      fl.set(Field::kVersion, decimal(top.wire_version, b));
       prefs_[d] = openwire::WireFormatPrefs{};
       prefs_[d].version = static_cast<uint32_t>(top.wire_version);
       openwire::read_wire_prefs(top.properties, prefs_[d]);
       has_prefs_[d] = true;
     }
   } else if (has_prefs_[0] || has_prefs_[1]) {
-    const Format f = format(dir);
-    uint32_t v = f.version;
-    if (!(has_prefs_[0] && has_prefs_[1])) v = has_prefs_[d] ? prefs_[d].version : prefs_[peer].version;
-    char b[16];
-    int n = std::snprintf(b, sizeof b, "%u", v);
-    fl.set(Field::kVersion, std::string_view(b, static_cast<std::size_t>(n)));
+    // The negotiated version (format()), else that of the side whose WireFormatInfo was seen.
+    uint32_t v = has_prefs_[d] ? prefs_[d].version : prefs_[peer].version;
+    if (has_prefs_[0] && has_prefs_[1]) v = std::min(prefs_[0].version, prefs_[1].version);
+    fl.set(Field::kVersion, decimal(v, b));
   }
 
   if (openwire::is_response(cmd.type)) {
@@ -733,7 +755,7 @@ void OpenWireParser::emit(Dir dir, const Command& cmd, uint32_t size, ParseConte
     fl.response_status = ResponseStatus::kOk;
   }
   if (top.has_exception) {
-    fl.set(Field::kResponseException, top.exception.view());
+    fl.set(Field::kResponseException, top.exception);
     fl.response_status = ResponseStatus::kServerError;
   }
   if (!openwire::is_response(cmd.type) && src.command_id > 0) fl.set_request_id(static_cast<uint64_t>(src.command_id));
@@ -743,7 +765,7 @@ void OpenWireParser::emit(Dir dir, const Command& cmd, uint32_t size, ParseConte
     fl.set(Field::kRequestResource, dest_src.destination.view());
     fl.set(Field::kEndpoint, dest_src.destination.view());
   }
-  if (!src.jms_correlation_id.empty()) fl.set(Field::kXRequestId, src.jms_correlation_id.view());
+  if (!src.jms_correlation_id.empty()) fl.set(Field::kXRequestId, src.jms_correlation_id);
   apply_properties(src.properties, ctx.options, fl);
   bad_streak_ = 0;
   ctx.emit(msg);
@@ -833,7 +855,7 @@ ParseResult OpenWireParser::parse(Dir dir, std::span<const uint8_t> data, ParseC
     }
     const uint64_t total = uint64_t{size} + 4;
     if (total <= rest.size()) {
-      decode_framed(dir, rest.subspan(4, size), cmd);
+      decode_framed(dir, f, rest.subspan(4, size), cmd);
       emit(dir, cmd, size, ctx);
       pos += static_cast<std::size_t>(total);
       continue;
@@ -844,7 +866,7 @@ ParseResult OpenWireParser::parse(Dir dir, std::span<const uint8_t> data, ParseC
     }
     // Larger than the buffer: decode the prefix we can hold, skip the rest.
     if (rest.size() < cap) break;
-    decode_framed(dir, rest.subspan(4), cmd);
+    decode_framed(dir, f, rest.subspan(4), cmd);
     emit(dir, cmd, size, ctx);
     r.consumed = static_cast<uint32_t>(data.size());
     r.skip = total - rest.size();

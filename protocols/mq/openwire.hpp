@@ -80,18 +80,24 @@ class DestinationCache {
   uint8_t next_ = 0;  // round-robin victim when full
 };
 
+// Caps on what is reported of a JMS correlation id and an exception message (bytes).
+constexpr std::size_t kMaxJmsCorrelationId = 128;
+constexpr std::size_t kMaxException = 256;
+
 // Fields decoded from one data structure (the command, or the message a MessageDispatch carries).
+// Views point into the parsed bytes, which outlive the record; the destination is a copy, as it
+// may come from the cache, which the rest of the command can change.
 struct Found {
   int64_t command_id = -1;
   bool response_required = false;
   int64_t correlation_id = -1;
   bool has_destination = false;
   FixedString<256> destination;
-  FixedString<128> jms_correlation_id;
-  std::span<const uint8_t> properties;  // marshalled primitive map, into the parsed bytes
-  std::string_view broker_url;          // into the parsed bytes
+  std::string_view jms_correlation_id;  // at most kMaxJmsCorrelationId bytes
+  std::span<const uint8_t> properties;  // marshalled primitive map
+  std::string_view broker_url;
   bool has_exception = false;
-  FixedString<256> exception;
+  std::string_view exception;  // at most kMaxException bytes
   int64_t wire_version = -1;
   bool magic_ok = false;
 };
@@ -133,7 +139,7 @@ class OpenWireParser final : public Parser {
   // The format `dir`'s sender writes with now.
   openwire::Format format(Dir dir) const;
   // Decodes a size-prefixed command body, guessing the format when no negotiation was seen.
-  openwire::Walk decode_framed(Dir dir, std::span<const uint8_t> body, openwire::Command& cmd);
+  openwire::Walk decode_framed(Dir dir, openwire::Format f, std::span<const uint8_t> body, openwire::Command& cmd);
   void emit(Dir dir, const openwire::Command& cmd, uint32_t size, ParseContext& ctx);
 
   std::array<openwire::WireFormatPrefs, 2> prefs_{};

@@ -2,6 +2,7 @@
 // openwire_commands.cpp): enough to walk any command of either encoding without per-type code.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -56,8 +57,13 @@ struct TypeSpec {
   std::span<const FieldSpec> list() const { return {fields, count}; }
 };
 
+// The field lists of wire format `version`, indexed by data structure type (nullptr: no such type
+// in it). A walker picks the table once per command.
+using TypeTable = std::array<const TypeSpec*, 256>;
+const TypeTable& type_table(uint32_t version);
+
 // The field list of data structure `type` for wire format `version` (nullptr: no such type in it).
-const TypeSpec* type_spec(uint32_t version, uint8_t type);
+inline const TypeSpec* type_spec(uint32_t version, uint8_t type) { return type_table(version)[type]; }
 
 // CommandTypes name of a data structure type ("ActiveMQTextMessage"); empty when unknown.
 std::string_view type_name(uint8_t type);

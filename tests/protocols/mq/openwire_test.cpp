@@ -577,6 +577,39 @@ TEST(OpenWireParser, GapMidStreamResyncsAtTheNextCommand) {
   EXPECT_EQ(find(h.messages(), "ConsumerInfo"), nullptr);
 }
 
+TEST(OpenWireParser, DestinationFromTheCacheSurvivesACacheUpdateLaterInTheCommand) {
+  // Loose encoding with the cache: the ConsumerInfo caches ORDERS.EU at index 5. A MessageAck then
+  // names its destination by index 5 and caches another object at index 5 in a later field: the ack
+  // reports the destination it named, the next command the new entry.
+  const Conversation c = conversation(ow::Format{false, true, true, true});
+  const Bytes ack_body = {
+      22,                                                              // MessageAck
+      0, 0, 0, 10, 0,                                                  // commandId, responseRequired
+      0, 0, 5,                                                         // destination: cache index 5
+      1, 0, 5, 1, 100, 1, 0, 7, 'O', 'T', 'H', 'E', 'R', '.', 'Q',     // transactionId: new at index 5
+      1, 0, 9, 0,                                                      // consumerId: null, index 9
+      2, 0, 0, 0, 0, 0, 1, 0,  // ackType, first/last message id, messageCount, poisonCause
+  };
+  Bytes client(c.client.begin(), c.client.begin() + static_cast<long>(c.client_ends[3]));
+  gen::Writer w(client);
+  w.be32(static_cast<uint32_t>(ack_body.size()));
+  w.bytes(ack_body);
+  // The ProducerInfo names its destination by index 5 too.
+  client.insert(client.end(), c.client.begin() + static_cast<long>(c.client_ends[3]),
+                c.client.begin() + static_cast<long>(c.client_ends[4]));
+  ParserHarness h(kOpenWireDescriptor);
+  h.feed(Dir::kToServer, Bytes(client.begin(), client.begin() + static_cast<long>(c.client_ends[0])));
+  h.feed(Dir::kToClient, Bytes(c.server.begin(), c.server.begin() + static_cast<long>(c.server_ends[0])));
+  h.feed(Dir::kToServer, Bytes(client.begin() + static_cast<long>(c.client_ends[0]), client.end()));
+  EXPECT_EQ(h.errors(), 0u);
+  const Message* ack = find(h.messages(), "MessageAck");
+  ASSERT_NE(ack, nullptr);
+  EXPECT_EQ(ack->fields.get(Field::kRequestResource), "ORDERS.EU");
+  const Message* prod = find(h.messages(), "ProducerInfo");
+  ASSERT_NE(prod, nullptr);
+  EXPECT_EQ(prod->fields.get(Field::kRequestResource), "OTHER.Q");
+}
+
 TEST(OpenWireParser, FlowPickedUpMidStreamGuessesTheEncoding) {
   for (const auto& f : {ow::Format{true, true, true, true}, ow::Format{true, false, true, true},
                         ow::Format{false, false, true, true}}) {
