@@ -212,7 +212,7 @@ class FlowTable {
     uint32_t prev = kNil, next = kNil, slot = kNil;
   };
 
-  std::unique_ptr<Bucket[]> buckets_;
+  Bucket* buckets_ = nullptr;
   // Entries and their timers are constructed when first used, not at start: the arrays are
   // allocated for the whole capacity (so the memory check at start stays honest), but a table
   // sized for a million flows that sees a thousand touches a thousand entries' pages. Building all

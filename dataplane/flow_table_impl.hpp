@@ -3,8 +3,10 @@
 #pragma once
 
 #include <bit>
+#include <new>
 
 #include "dataplane/flow_table.hpp"
+#include "protocols/core/huge_memory.hpp"
 
 namespace l7tap {
 
@@ -15,9 +17,14 @@ FlowTable<V>::FlowTable(uint32_t capacity, FlowTimeouts timeouts, EndFn on_end)
       on_end_(std::move(on_end)) {
   bucket_count_ = static_cast<uint32_t>(bucket_count_for(capacity_));
   bucket_mask_ = bucket_count_ - 1;
-  buckets_ = std::make_unique<Bucket[]>(bucket_count_);  // value-initialised: every slot empty
-  // Raw storage (large allocations come from mmap: untouched pages cost nothing until used).
-  entries_ = static_cast<Entry*>(::operator new(sizeof(Entry) * std::size_t{capacity_}, std::align_val_t{alignof(Entry)}));
+  // Index and entries on transparent huge pages (huge_memory.hpp), mapped, not touched: a page
+  // costs nothing until a flow first lands on it. The mapping comes zeroed: every slot empty.
+  buckets_ = static_cast<Bucket*>(huge_map(sizeof(Bucket) * bucket_count_));
+  entries_ = static_cast<Entry*>(huge_map(sizeof(Entry) * std::size_t{capacity_}));
+  if (buckets_ == nullptr || (entries_ == nullptr && capacity_ != 0)) {
+    huge_unmap(buckets_, sizeof(Bucket) * bucket_count_);
+    throw std::bad_alloc();
+  }
   timers_ = static_cast<Timer*>(::operator new(sizeof(Timer) * std::size_t{capacity_}));
   wheel_ = std::make_unique<uint32_t[]>(kWheelSlots);
   std::fill(wheel_.get(), wheel_.get() + kWheelSlots, kNil);
@@ -31,7 +38,8 @@ FlowTable<V>::FlowTable(uint32_t capacity, FlowTimeouts timeouts, EndFn on_end)
 template <class V>
 FlowTable<V>::~FlowTable() {
   for (uint32_t i = fresh_; i-- > 0;) entries_[i].~Entry();
-  ::operator delete(entries_, std::align_val_t{alignof(Entry)});
+  huge_unmap(entries_, sizeof(Entry) * std::size_t{capacity_});
+  huge_unmap(buckets_, sizeof(Bucket) * bucket_count_);
   ::operator delete(timers_);
 }
 

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +16,8 @@ constexpr int kLinkNull = 0, kLinkEthernet = 1, kLinkRaw = 101, kLinkRawAlt = 12
               kLinkLoop = 108;
 // libpcap's limit on a record's captured length for these link types (MAXIMUM_SNAPLEN).
 constexpr uint32_t kMaxCaplen = 262144;
+constexpr std::size_t kPrefetchAhead = 8192;
+constexpr std::size_t kPopulateChunk = std::size_t{2} << 20;
 
 uint32_t load32(const uint8_t* p, bool swapped) {
   uint32_t v;
@@ -126,6 +129,16 @@ bool PcapReader::next_mapped(std::span<const uint8_t>& raw, uint64_t& ts_us) {
   ts_us = uint64_t{load32(h, swapped_)} * 1'000'000u + (nanoseconds_ ? frac / 1000 : frac);
   raw = {h + 16, caplen};
   pos_ += 16 + caplen;
+  // Reading through a mapping, the first touch of each record is a cache miss (read() would have
+  // paid it copying): keep the next few KiB on their way into the cache, and the page tables of the
+  // next 2 MiB filled in one call rather than one fault per 16 pages.
+  const std::size_t ahead = std::min(map_size_, pos_ + kPrefetchAhead);
+  for (; prefetched_ < ahead; prefetched_ += 64) __builtin_prefetch(map_ + prefetched_);
+  if (populated_ < map_size_ && pos_ + kPopulateChunk > populated_) {
+    ::madvise(const_cast<uint8_t*>(map_) + populated_, std::min(kPopulateChunk, map_size_ - populated_),
+              MADV_POPULATE_READ);  // an older kernel refuses: faults fill them in as before
+    populated_ += kPopulateChunk;
+  }
   return true;
 }
 

@@ -54,6 +54,8 @@ class PcapReader {
   std::size_t map_size_ = 0;
   bool mapped_ = false;  // records come from the mapping
   std::size_t pos_ = 0;  // next record header in the mapping
+  std::size_t prefetched_ = 0;  // bytes of the mapping prefetched so far
+  std::size_t populated_ = 0;   // bytes of the mapping whose page tables were filled in
   bool swapped_ = false;  // the file's byte order is not ours
   bool nanoseconds_ = false;
   int linktype_ = 0;
