@@ -96,10 +96,12 @@ struct ControlPlane::Impl {
   // conf that does not load keeps everything as it was.
   void reload() {
     const std::string& path = inputs.config_path;
+    // The message goes out before the counters move: whoever waits on a counter (a test, a script
+    // polling /metrics) then finds the line that explains it already written.
     auto failed = [&](const std::string& why) {
+      std::fprintf(stderr, "l7tap: reload failed, keeping the previous conf: %s\n", why.c_str());
       reload_counters[kReloadsFailed].add();
       reload_counters[kLastReloadOk].set(0);
-      std::fprintf(stderr, "l7tap: reload failed, keeping the previous conf: %s\n", why.c_str());
     };
     if (path.empty()) return failed("l7tap was started without a conf file (--config)");
     try {
@@ -119,8 +121,6 @@ struct ControlPlane::Impl {
       if (inputs.trace_headers != nullptr)
         inputs.trace_headers->publish(fresh.trace_id_headers, fresh.span_id_headers, fresh.x_request_id_headers);
       config = with_live_keys(config, fresh);
-      reload_counters[kReloadsOk].add();
-      reload_counters[kLastReloadOk].set(1);
       std::string not_applied;
       for (const std::string& k : restart) not_applied += (not_applied.empty() ? "" : ", ") + k;
       std::fprintf(stderr,
@@ -133,6 +133,8 @@ struct ControlPlane::Impl {
                    config.trace_id_headers.size() + config.span_id_headers.size() + config.x_request_id_headers.size(),
                    restart.empty() ? "no other key changed" : "not applied, these need a restart: ",
                    not_applied.c_str());
+      reload_counters[kReloadsOk].add();
+      reload_counters[kLastReloadOk].set(1);
     } catch (const ConfigError& e) {
       failed(e.what());
     } catch (const std::exception& e) {  // e.g. out of memory compiling the rules
