@@ -2,6 +2,8 @@
 // *Marshaller.java, tightUnmarshal/looseUnmarshal): the fields of every data structure in wire order,
 // superclass fields first, for each marshaller version shipped (v1, v8, v9, v10, v11, v12). Only
 // the kinds matter for walking the bytes; the tags name the few fields the flow log reports.
+// Everything above the lookup functions at the end is written by tools/openwire_tables/gen.py from
+// its fields.json (tests/tools/test_openwire_tables.sh checks it): regenerate, do not edit.
 #include "protocols/mq/openwire_commands.hpp"
 
 namespace l7tap::openwire {
