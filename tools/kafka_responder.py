@@ -184,22 +184,13 @@ STORE = Store()
 
 
 class Handler(socketserver.BaseRequestHandler):
-    def recv_exact(self, n):
-        buf = b""
-        while len(buf) < n:
-            chunk = self.request.recv(n - len(buf))
-            if not chunk:
-                return None
-            buf += chunk
-        return buf
-
     def handle(self):
         while True:
-            head = self.recv_exact(4)
+            head = responder_server.recv_exact(self.request, 4)
             if head is None:
                 return
             size = struct.unpack(">i", head)[0]
-            body = self.recv_exact(size)
+            body = responder_server.recv_exact(self.request, size)
             if body is None:
                 return
             r = Reader(body)

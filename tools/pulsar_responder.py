@@ -193,23 +193,14 @@ class Handler(socketserver.BaseRequestHandler):
     def log(self, text):
         print(f"[{self.client_address[1]}] {text}", file=sys.stderr, flush=True)
 
-    def recv_exact(self, n):
-        buf = b""
-        while len(buf) < n:
-            chunk = self.request.recv(n - len(buf))
-            if not chunk:
-                return None
-            buf += chunk
-        return buf
-
     def handle(self):
         try:
             while True:
-                head = self.recv_exact(4)
+                head = responder_server.recv_exact(self.request, 4)
                 if head is None:
                     return
                 size = struct.unpack(">I", head)[0]
-                body = self.recv_exact(size) if size else b""
+                body = responder_server.recv_exact(self.request, size) if size else b""
                 if body is None or len(body) < 4:
                     return
                 cmd_size = struct.unpack_from(">I", body)[0]

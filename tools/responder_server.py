@@ -5,6 +5,17 @@ import argparse
 import socketserver
 
 
+def recv_exact(sock, n):
+    """Exactly n bytes from `sock`, or None when the peer closes first."""
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf
+
+
 class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True

@@ -80,6 +80,7 @@ void PcapReader::map_classic(int fd) {
   ::madvise(m, size, MADV_SEQUENTIAL);
   map_ = p;
   map_size_ = size;
+  snaplen_ = static_cast<uint32_t>(pcap_snapshot(handle_));  // libpcap's, adjusted for 0 and oversize
   mapped_ = true;
   pos_ = 24;
 }
@@ -113,7 +114,7 @@ bool PcapReader::next_mapped(std::span<const uint8_t>& raw, uint64_t& ts_us) {
   if (left == 0) return false;
   const uint8_t* h = map_ + pos_;
   const uint32_t caplen = left >= 16 ? load32(h + 8, swapped_) : 0;
-  if (left < 16 || caplen > kMaxCaplen || caplen > static_cast<uint32_t>(pcap_snapshot(handle_)) ||
+  if (left < 16 || caplen > kMaxCaplen || caplen > snaplen_ ||
       caplen > left - 16) {
     // A broken or unusual record (cut off, or longer than the file's snapshot length): libpcap
     // reads on from here, so it is handled, and reported, exactly as libpcap does. The mapping

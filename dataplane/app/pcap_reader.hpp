@@ -53,6 +53,7 @@ class PcapReader {
   const uint8_t* map_ = nullptr;
   std::size_t map_size_ = 0;
   bool mapped_ = false;  // records come from the mapping
+  uint32_t snaplen_ = 0;  // the file's snapshot length as libpcap reads it
   std::size_t pos_ = 0;  // next record header in the mapping
   std::size_t prefetched_ = 0;  // bytes of the mapping prefetched so far
   std::size_t populated_ = 0;   // bytes of the mapping whose page tables were filled in

@@ -63,3 +63,19 @@ capture_start() {
     sleep 0.1
   done
 }
+
+# responder_start SCRIPT DIR: starts tools/SCRIPT (a responder_server.py responder) on 127.0.0.1 on a
+# free port, its output into DIR/responder.log, and waits (at most 5 s) for the port it took; its
+# pid is then in RESPONDER_PID and the port in RESPONDER_PORT.
+responder_start() {
+  /usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/../../tools/$1" --host 127.0.0.1 --port 0 \
+    --port-file "$2/port" >"$2/responder.log" 2>&1 &
+  RESPONDER_PID=$!
+  for _ in $(seq 50); do [ -s "$2/port" ] && break; sleep 0.1; done
+  if [ ! -s "$2/port" ]; then
+    echo "responder_start: $1 did not start" >&2
+    cat "$2/responder.log" >&2
+    return 1
+  fi
+  RESPONDER_PORT=$(cat "$2/port")
+}

@@ -28,12 +28,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-/usr/bin/python3 "$root/tools/kafka_responder.py" --host 127.0.0.1 --port 0 --port-file "$work/port" \
-  >"$work/responder.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
-[ -s "$work/port" ] || { echo "kafka_capture: responder did not start" >&2; cat "$work/responder.log" >&2; exit 1; }
-port=$(cat "$work/port")
+responder_start kafka_responder.py "$work" || exit 1
+server_pid=$RESPONDER_PID
+port=$RESPONDER_PORT
 
 capture_start "$pcap" "$port" "$work/tcpdump.log" || exit 1
 dump_pid=$CAPTURE_PID
