@@ -16,11 +16,17 @@
 // table: every frame a miss, an eviction and an insert.
 // Then net_null: an EAL without hugepages, one port, the rx-burst loop freeing what it gets.
 //
+// Then the machine's memory, to read the table by: the latency of a dependent load from a random
+// line of a region 8x the L3 (on huge pages, as the flow table and pool are), and how many random
+// lines one core fetches per second when 16 loads are independent. The gap between two flow counts
+// divided by that latency is how many DRAM latencies per packet the larger one leaves exposed.
+//
 // Prints a table (Mpps, ns/packet, records/s, flows, RSS, bytes per flow, ratio to net_null) and
 // writes it as JSON.
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <atomic>
@@ -277,6 +283,51 @@ double net_null_mpps(double seconds) {
   return static_cast<double>(packets) / dt / 1e6;
 }
 
+struct MemoryProbe {
+  double latency_ns = 0;       // one dependent load from a random line
+  double lines_per_s = 0;      // random lines fetched per second by 16 independent chains
+};
+
+// Pointer chasing over a random cyclic permutation of the region's lines (so neither the hardware
+// prefetchers nor the caches help): one chain measures latency, 16 interleaved chains throughput.
+MemoryProbe memory_probe() {
+  constexpr std::size_t kBytes = 256u << 20;
+  constexpr std::size_t kLines = kBytes / 64;
+  MemoryProbe m;
+  void* mem = ::mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return m;
+  ::madvise(mem, kBytes, MADV_HUGEPAGE);
+  auto* base = static_cast<uint8_t*>(mem);
+  std::vector<uint32_t> order(kLines);
+  for (uint32_t i = 0; i < kLines; ++i) order[i] = i;
+  uint64_t x = 0x9e3779b97f4a7c15ULL;
+  for (std::size_t i = kLines - 1; i > 0; --i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    std::swap(order[i], order[x % (i + 1)]);
+  }
+  // Each line holds the offset of the next line of the cycle.
+  for (std::size_t i = 0; i < kLines; ++i) {
+    const uint64_t next = uint64_t{order[(i + 1) % kLines]} * 64;
+    std::memcpy(base + uint64_t{order[i]} * 64, &next, sizeof next);
+  }
+  auto chase = [&](uint32_t chains, uint64_t loads) {
+    uint64_t at[16];
+    for (uint32_t c = 0; c < chains; ++c) at[c] = uint64_t{order[kLines / chains * c]} * 64;
+    const auto t0 = Clock::now();
+    for (uint64_t s = 0; s < loads / chains; ++s)
+      for (uint32_t c = 0; c < chains; ++c) std::memcpy(&at[c], base + at[c], sizeof at[c]);
+    const double dt = seconds_since(t0);
+    uint64_t sink = 0;
+    for (uint32_t c = 0; c < chains; ++c) sink ^= at[c];
+    asm volatile("" : : "r"(sink));  // the chains' ends are used: the loads stay
+    return dt / static_cast<double>(loads / chains * chains);
+  };
+  m.latency_ns = chase(1, 3'000'000) * 1e9;
+  m.lines_per_s = 1 / chase(16, 20'000'000);
+  ::munmap(mem, kBytes);
+  return m;
+}
+
 std::vector<uint32_t> parse_list(const char* s) {
   std::vector<uint32_t> v;
   std::stringstream ss(s);
@@ -326,6 +377,7 @@ int main(int argc, char** argv) {
   if (run_floods)
     for (bool udp : {false, true}) floods.push_back(run_flood(udp, seconds));
   const double null_mpps = dpdk ? net_null_mpps(seconds) : 0;
+  const MemoryProbe mem = memory_probe();
 
   std::printf("%-30s %7s %8s %10s %8s %8s %9s %9s %8s\n", "in-memory worker (1 core)", "Mpps", "ns/pkt",
               "records/s", "flows", "RSS MiB", "B/flow", "evicted", "÷null");
@@ -359,12 +411,21 @@ int main(int argc, char** argv) {
     js << (i ? "," : "") << "{\"name\":\"" << f.name << "\",\"packets\":" << f.packets << ",\"seconds\":" << f.seconds
        << ",\"mpps\":" << mpps << ",\"evictions\":" << f.evictions << ",\"rss_bytes\":" << f.rss << "}";
   }
-  js << "]}\n";
+  js << "],\"memory\":{\"latency_ns\":" << mem.latency_ns << ",\"random_lines_per_s\":" << mem.lines_per_s << "}}\n";
   for (const WorkerResult& r : results)
     if (r.ring_full != 0)
       std::printf("note: %u flows: the record consumer fell behind, %lu records not handed over\n", r.flows,
                   static_cast<unsigned long>(r.ring_full));
   if (dpdk) std::printf("%-30s %7.2f %8.1f\n", "net_null rx-burst loop (ceiling)", null_mpps, 1e3 / null_mpps);
+  std::printf("memory: a dependent load from a random line %.0f ns; 16 independent chains %.0f M lines/s\n",
+              mem.latency_ns, mem.lines_per_s / 1e6);
+  // What a larger flow count costs over the smallest, in DRAM latencies left exposed per packet.
+  for (std::size_t i = 1; i < results.size() && mem.latency_ns > 0; ++i) {
+    const auto ns = [](const WorkerResult& r) { return r.seconds * 1e9 / static_cast<double>(r.packets); };
+    std::printf("memory: %u flows cost %.0f ns/packet more than %u = %.1f exposed DRAM latencies per packet\n",
+                results[i].flows, ns(results[i]) - ns(results[0]), results[0].flows,
+                (ns(results[i]) - ns(results[0])) / mem.latency_ns);
+  }
   if (!json.empty()) {
     std::ofstream(json) << js.str();
     std::fprintf(stderr, "bench: wrote %s\n", json.c_str());
