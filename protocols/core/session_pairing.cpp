@@ -1,5 +1,7 @@
 #include "protocols/core/session_pairing.hpp"
 
+#include <algorithm>
+
 namespace l7tap {
 
 SessionPairing::SessionPairing(uint32_t pool_size, uint32_t max_pending_per_flow, uint64_t request_timeout_us,
@@ -82,7 +84,9 @@ void SessionPairing::emit_pair(uint32_t idx, const Message& resp) {
   if (!scratch_.l7.read(wire)) scratch_.l7.clear();
   scratch_.l7.merge_response(resp.fields);
   scratch_.start_time_us = s.ts_first_us;
-  scratch_.end_time_us = resp.ts_last_us;
+  // Never before the start: a response held behind a lost segment keeps the time it arrived,
+  // which can be earlier than the retransmitted request it answers (as can backward timestamps).
+  scratch_.end_time_us = std::max(resp.ts_last_us, s.ts_first_us);
   scratch_.has_rrt = true;
   scratch_.rrt_us = resp.ts_first_us > s.ts_last_us ? resp.ts_first_us - s.ts_last_us : 0;
   ++s.flow->paired;

@@ -19,6 +19,11 @@ class StreamDriver::StampingSink final : public MessageSink {
     m.dir = dir_;
     if (m.ts_first_us == 0) m.ts_first_us = first_ts_;
     if (m.ts_last_us == 0) m.ts_last_us = now_;
+    // A message never ends before it starts. Its bytes can be stamped out of order: bytes held
+    // behind a lost segment are delivered with the time they arrived, which can be earlier than
+    // the buffered start of the message they complete (the segments before them were reordered);
+    // and capture files can have timestamps that go backwards.
+    if (m.ts_last_us < m.ts_first_us) m.ts_last_us = m.ts_first_us;
     first_ts_ = now_;
     ++count_;
     if (inner_ != nullptr) inner_->on_message(m);

@@ -348,6 +348,22 @@ TEST(SessionPairing, TimesAndRrt) {
   EXPECT_EQ(fx.out.records[2].rrt_us, 0u);
 }
 
+// A response stamped before its request started (held behind a lost segment, it keeps the time it
+// arrived; or the capture's clock went backwards): the session ends when it starts, with rrt 0 —
+// never a duration that wraps.
+TEST(SessionPairing, ResponseStampedBeforeTheRequestEndsAtItsStart) {
+  Fixture fx;
+  FlowSessions f;
+  fx.send(f, req(Dir::kToServer, "q", 500, 520));
+  fx.send(f, resp(Dir::kToClient, "p", 300, 310));
+  ASSERT_EQ(fx.out.records.size(), 1u);
+  const FlowRecord& r = fx.out.records[0];
+  EXPECT_EQ(r.start_time_us, 500u);
+  EXPECT_EQ(r.end_time_us, 500u);
+  EXPECT_TRUE(r.has_rrt);
+  EXPECT_EQ(r.rrt_us, 0u);
+}
+
 TEST(SessionPairing, MergeRule) {
   Fixture fx;
   FlowSessions f;

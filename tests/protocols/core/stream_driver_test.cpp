@@ -226,6 +226,20 @@ TEST(StreamDriver, TimestampsOfMessagesSpanningChunks) {
   EXPECT_EQ(h->messages()[1].ts_last_us, 40u);
 }
 
+// Bytes delivered with an earlier time than the buffered start of the message they complete (the
+// reassembler hands over bytes held behind a lost segment with the time they arrived; capture
+// clocks can go backwards): the message ends when it starts, not before.
+TEST(StreamDriver, MessageNeverEndsBeforeItStarts) {
+  LenParserState st;
+  auto h = harness(st);
+  auto s = frame("abcdef");  // 8 bytes
+  h->feed(Dir::kToServer, std::span<const uint8_t>(s.data(), 3), 50);
+  h->feed(Dir::kToServer, std::span<const uint8_t>(s.data() + 3, 5), 20);
+  ASSERT_EQ(h->messages().size(), 1u);
+  EXPECT_EQ(h->messages()[0].ts_first_us, 50u);
+  EXPECT_EQ(h->messages()[0].ts_last_us, 50u);
+}
+
 TEST(StreamDriver, MessageCompletedFromBufferThenOthersInSameChunk) {
   LenParserState st;
   auto h = harness(st);
