@@ -52,27 +52,32 @@ capture_end() {
 capture_start() {
   tcpdump -i lo -U --immediate-mode -B 65536 -n -s 0 -w "$1" "port $2" 2>"$3" &
   CAPTURE_PID=$!
-  _i=0
-  until grep -q "listening on" "$3" 2>/dev/null; do
+  if ! _wait_for 100 _tcpdump_live "$3"; then
+    echo "capture_start: tcpdump did not start" >&2
+    cat "$3" >&2
+    return 1
+  fi
+}
+_tcpdump_live() { grep -q "listening on" "$1" 2>/dev/null; }
+
+# _wait_for TRIES CMD...: runs CMD every 100 ms until it succeeds; fails after TRIES tries.
+_wait_for() {
+  _n=$1 _i=0
+  shift
+  until "$@"; do
     _i=$((_i + 1))
-    if [ "$_i" -ge 100 ]; then
-      echo "capture_start: tcpdump did not start" >&2
-      cat "$3" >&2
-      return 1
-    fi
+    [ "$_i" -lt "$_n" ] || return 1
     sleep 0.1
   done
 }
 
-# responder_start SCRIPT DIR: starts tools/SCRIPT (a responder_server.py responder) on 127.0.0.1 on a
+# responder_start SCRIPT DIR: starts SCRIPT (a tools/responder_server.py responder) on 127.0.0.1 on a
 # free port, its output into DIR/responder.log, and waits (at most 5 s) for the port it took; its
 # pid is then in RESPONDER_PID and the port in RESPONDER_PORT.
 responder_start() {
-  /usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/../../tools/$1" --host 127.0.0.1 --port 0 \
-    --port-file "$2/port" >"$2/responder.log" 2>&1 &
+  /usr/bin/python3 "$1" --host 127.0.0.1 --port 0 --port-file "$2/port" >"$2/responder.log" 2>&1 &
   RESPONDER_PID=$!
-  for _ in $(seq 50); do [ -s "$2/port" ] && break; sleep 0.1; done
-  if [ ! -s "$2/port" ]; then
+  if ! _wait_for 50 test -s "$2/port"; then
     echo "responder_start: $1 did not start" >&2
     cat "$2/responder.log" >&2
     return 1

@@ -28,7 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-responder_start kafka_responder.py "$work" || exit 1
+responder_start "$root/tools/kafka_responder.py" "$work" || exit 1
 server_pid=$RESPONDER_PID
 port=$RESPONDER_PORT
 

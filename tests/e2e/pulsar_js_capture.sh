@@ -33,7 +33,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-responder_start pulsar_responder.py "$work" || exit 1
+responder_start "$root/tools/pulsar_responder.py" "$work" || exit 1
 server_pid=$RESPONDER_PID
 port=$RESPONDER_PORT
 

@@ -310,20 +310,22 @@ MemoryProbe memory_probe() {
     const uint64_t next = uint64_t{order[(i + 1) % kLines]} * 64;
     std::memcpy(base + uint64_t{order[i]} * 64, &next, sizeof next);
   }
-  auto chase = [&](uint32_t chains, uint64_t loads) {
-    uint64_t at[16];
+  constexpr uint32_t kMaxChains = 16;
+  auto chase = [&](uint32_t chains, uint64_t loads) {  // seconds per load
+    uint64_t at[kMaxChains];
+    const uint64_t steps = loads / chains;
     for (uint32_t c = 0; c < chains; ++c) at[c] = uint64_t{order[kLines / chains * c]} * 64;
     const auto t0 = Clock::now();
-    for (uint64_t s = 0; s < loads / chains; ++s)
+    for (uint64_t s = 0; s < steps; ++s)
       for (uint32_t c = 0; c < chains; ++c) std::memcpy(&at[c], base + at[c], sizeof at[c]);
     const double dt = seconds_since(t0);
     uint64_t sink = 0;
     for (uint32_t c = 0; c < chains; ++c) sink ^= at[c];
     asm volatile("" : : "r"(sink));  // the chains' ends are used: the loads stay
-    return dt / static_cast<double>(loads / chains * chains);
+    return dt / static_cast<double>(steps * chains);
   };
   m.latency_ns = chase(1, 3'000'000) * 1e9;
-  m.lines_per_s = 1 / chase(16, 20'000'000);
+  m.lines_per_s = 1 / chase(kMaxChains, 20'000'000);
   ::munmap(mem, kBytes);
   return m;
 }
@@ -420,8 +422,8 @@ int main(int argc, char** argv) {
   std::printf("memory: a dependent load from a random line %.0f ns; 16 independent chains %.0f M lines/s\n",
               mem.latency_ns, mem.lines_per_s / 1e6);
   // What a larger flow count costs over the smallest, in DRAM latencies left exposed per packet.
+  const auto ns = [](const WorkerResult& r) { return r.seconds * 1e9 / static_cast<double>(r.packets); };
   for (std::size_t i = 1; i < results.size() && mem.latency_ns > 0; ++i) {
-    const auto ns = [](const WorkerResult& r) { return r.seconds * 1e9 / static_cast<double>(r.packets); };
     std::printf("memory: %u flows cost %.0f ns/packet more than %u = %.1f exposed DRAM latencies per packet\n",
                 results[i].flows, ns(results[i]) - ns(results[0]), results[0].flows,
                 (ns(results[i]) - ns(results[0])) / mem.latency_ns);
